@@ -1,0 +1,61 @@
+"""Speed and peak memory of the synthetic world generator (a measurement, not a test).
+
+    python benchmarks/synthetic_world.py --resolution 1 --years 1991 2020
+
+Prints the time to simulate only (the baseline: no files) and to generate the full
+LandBench layout, their ratio, the size on disk and the peak resident memory of the
+generating process and its writer processes. Targets (issue 3): 1° × 30 years in at most
+5 minutes and 8 GiB on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hydrolib.data.synthetic import generate, simulate  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--resolution", type=float, default=4.0)
+    parser.add_argument("--years", nargs=2, type=int, default=(2016, 2020))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, default=None, help="write here and keep the world")
+    args = parser.parse_args()
+    years = tuple(args.years)
+
+    started = time.perf_counter()
+    statics, sim_years = simulate(args.resolution, years, args.seed)
+    worst = max(sim.output.max_closure_error_mm for sim in sim_years)
+    simulate_s = time.perf_counter() - started
+    peak_simulate = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="hydrolib-bench-"))
+    started = time.perf_counter()
+    res_dir = generate(root, args.resolution, years, args.seed, overwrite=True)
+    generate_s = time.perf_counter() - started
+    size_gb = sum(f.stat().st_size for f in res_dir.rglob("*") if f.is_file()) / 1e9
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    if args.keep is None:
+        shutil.rmtree(root)
+
+    n_years = years[1] - years[0] + 1
+    print(f"world: {args.resolution:g} deg, {n_years} years, {statics.grid.n_cells} land cells, seed {args.seed}")
+    print(f"simulate only (baseline): {simulate_s:8.1f} s   peak RSS {peak_simulate:5.2f} GiB   "
+          f"max closure error {worst:.1e} mm")
+    print(f"generate (files written): {generate_s:8.1f} s   ratio to baseline {generate_s / simulate_s:4.2f}")
+    print(f"peak RSS: main {peak_self:5.2f} GiB, largest writer {peak_children:5.2f} GiB; on disk {size_gb:.2f} GB")
+    print(f"per year: {generate_s / n_years:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from hydrolib.cli import main
+
+raise SystemExit(main())

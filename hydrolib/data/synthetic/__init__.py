@@ -1,0 +1,155 @@
+"""A synthetic, LandBench-shaped world with known hidden processes.
+
+``generate(root, resolution, years, seed)`` writes it in LandBench 1.0's layout;
+``simulate(...)`` yields the same years in memory (cells × days, hydrolib units) for
+callers that need no files, such as a GPU machine without a netCDF engine.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from hydrolib.data.layout import resolution_folder
+from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
+from hydrolib.data.synthetic.grid import Grid, make_grid
+from hydrolib.data.synthetic.land_surface import State, YearOutput, simulate_year
+from hydrolib.data.synthetic.statics import Statics, make_statics
+from hydrolib.data.synthetic.writer import constant_fields, write_constants, write_year
+from hydrolib.io import atomic_directory, write_json
+
+GENERATOR_VERSION = "1.0"
+SPINUP_YEARS = 3
+MANIFEST = "synthetic_manifest.json"
+MM_TO_M = 1e-3
+
+__all__ = ["generate", "simulate", "SimulatedYear", "read_manifest", "GENERATOR_VERSION", "MANIFEST"]
+
+
+@dataclass
+class SimulatedYear:
+    year: int
+    forcing: Forcing
+    output: YearOutput
+
+
+def _check_arguments(resolution: float, years: tuple[int, int], seed: int) -> tuple[int, int]:
+    resolution_folder(resolution)
+    try:
+        first, last = (int(y) for y in years)
+    except (TypeError, ValueError):
+        raise ValueError(f"years must be an inclusive pair (first, last) of integers; got {years!r}") from None
+    if first > last or first < 1900 or last > 2100:
+        raise ValueError(f"years must satisfy 1900 <= first <= last <= 2100; got ({first}, {last})")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    return first, last
+
+
+def simulate(resolution: float, years: tuple[int, int], seed: int = 0,
+             spinup_years: int = SPINUP_YEARS) -> tuple[Statics, Iterator[SimulatedYear]]:
+    """The world's statics and an iterator over its years, first to last (inclusive).
+
+    The land-surface model is spun up by repeating the first year's forcing
+    ``spinup_years`` times, so stores start near equilibrium.
+    """
+    first, last = _check_arguments(resolution, years, seed)
+    grid = make_grid(resolution)
+    statics = make_statics(grid, seed)
+
+    def years_iter() -> Iterator[SimulatedYear]:
+        generator = ForcingGenerator(statics, seed)
+        forcing = generator.year(first)
+        state = State.initial(statics)
+        for _ in range(spinup_years):
+            state = simulate_year(statics, forcing, state).final_state
+        for year in range(first, last + 1):
+            if year > first:
+                forcing = generator.year(year)
+            output = simulate_year(statics, forcing, state)
+            state = output.final_state
+            yield SimulatedYear(year, forcing, output)
+
+    return statics, years_iter()
+
+
+def _era5_fields(sim: SimulatedYear) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    f, o = sim.forcing, sim.output.observed
+    forcing = {"t2m": f.t2m, "u10": f.u10, "v10": f.v10, "tp": f.precip_mm * MM_TO_M, "sp": f.sp,
+               "Q": f.q, "ssrd": f.ssrd, "strd": f.strd}
+    land = {"swvl1": o["swvl1"], "swvl2": o["swvl2"], "swvl3": o["swvl3"], "e": -o["et"] * MM_TO_M,
+            "ro": o["runoff"] * MM_TO_M, "sd": o["swe"] * MM_TO_M, "slhf": o["latent_heat"],
+            "ssr": o["net_solar"], "str": o["net_thermal"]}
+    return forcing, land
+
+
+def read_manifest(res_dir: Path | str) -> dict | None:
+    """The manifest of a generated resolution folder, or None if there is none."""
+    import json
+
+    path = Path(res_dir) / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: int = 0, *,
+             workers: int | None = None, overwrite: bool = False, progress: bool = False) -> Path:
+    """Write the synthetic world at ``resolution`` degrees for ``years`` (inclusive) under ``root``.
+
+    Returns the resolution folder ``root/<res>``. If it already holds a complete world
+    with the same parameters and generator version, nothing is done; a different
+    world there is an error unless ``overwrite``. The folder appears only once complete,
+    with its ``synthetic_manifest.json`` last. ``workers`` processes compress and write
+    files while the main process simulates the next year (default: CPU count − 1, ≥ 1).
+    """
+    first, last = _check_arguments(resolution, years, seed)
+    res_dir = Path(root) / resolution_folder(resolution)
+    parameters = {"resolution": float(resolution), "years": [first, last], "seed": int(seed),
+                  "spinup_years": SPINUP_YEARS, "generator_version": GENERATOR_VERSION}
+    existing = read_manifest(res_dir)
+    if existing is not None and not overwrite:
+        if {k: existing.get(k) for k in parameters} == parameters:
+            return res_dir
+        raise FileExistsError(
+            f"{res_dir} already holds a synthetic world with "
+            f"{ {k: existing.get(k) for k in parameters} }; asked for {parameters}. "
+            "Pass overwrite=True (or --overwrite) to replace it, or choose another root."
+        )
+    if res_dir.exists() and existing is None and any(res_dir.iterdir()) and not overwrite:
+        raise FileExistsError(f"{res_dir} exists and is not a synthetic world (no {MANIFEST}); "
+                              "refusing to overwrite it")
+
+    started = time.perf_counter()
+    workers = max(1, (os.cpu_count() or 2) - 1) if workers is None else workers
+    statics, sim_years = simulate(resolution, (first, last), seed)
+    worst_closure = 0.0
+    with atomic_directory(res_dir) as tmp_dir, concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        write_constants(tmp_dir, statics.grid, constant_fields(statics))
+        pending: list[concurrent.futures.Future] = []
+        for sim in sim_years:
+            worst_closure = max(worst_closure, sim.output.max_closure_error_mm)
+            forcing, land = _era5_fields(sim)
+            pending.append(pool.submit(write_year, tmp_dir, statics.grid, sim.year, sim.forcing.dates,
+                                       forcing, land, sim.output.residual, sim.output.truth))
+            if progress:
+                print(f"simulated {sim.year} ({time.perf_counter() - started:.1f} s)", flush=True)
+            while len(pending) > workers:  # bound the memory held by queued years
+                pending.pop(0).result()
+        for future in pending:
+            future.result()
+        write_json(tmp_dir / MANIFEST, {
+            **parameters, "generator": "hydrolib.data.synthetic", "n_land_cells": statics.grid.n_cells,
+            "max_closure_error_mm": worst_closure, "seconds": round(time.perf_counter() - started, 2),
+            "python": platform.python_version(),
+            "notes": "Synthetic, LandBench-shaped world; truth/ holds hidden fluxes and the exact "
+                     "water-balance residual, which are not meant for training.",
+        })
+    return res_dir

