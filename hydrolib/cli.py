@@ -11,7 +11,7 @@ def _synthetic(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     path = generate(args.root, args.resolution, (args.first_year, args.last_year), args.seed,
-                    workers=args.workers, overwrite=args.overwrite, progress=True)
+                    workers=args.workers, overwrite=args.overwrite, progress=True, compression=args.compression)
     print(f"synthetic world in {path} ({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -28,6 +28,25 @@ def _book(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters)
     print(f"book built in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from hydrolib.experiments import EXPERIMENTS, run
+
+    names = list(EXPERIMENTS) if args.command == "run-all" else [args.name]
+    overrides = {}
+    for item in args.override:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes KEY=VALUE; got {item!r}")
+        overrides[key] = _parse_value(value)
+    for name in names:
+        result = run(name, args.profile, device=args.device, seed=args.seed, train_fraction=args.train_fraction,
+                     data_root=args.data_root, progress=not args.quiet, **overrides)
+        medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
+        print(f"{name:10s} median KGE: {medians}   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)"
+              f"  -> {result.folder}", flush=True)
     return 0
 
 
@@ -51,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--seed", type=int, default=0)
     synthetic.add_argument("--workers", type=int, default=None, help="writer processes (default: cores - 1)")
     synthetic.add_argument("--overwrite", action="store_true", help="replace a different world at the same place")
+    synthetic.add_argument("--compression", choices=("zstd", "zlib"), default=None,
+                           help="netCDF compression (default zstd where available; zlib for any netCDF tool)")
     synthetic.set_defaults(handler=_synthetic)
 
     book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
@@ -60,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                       help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1")
     book.set_defaults(handler=_book)
+
+    for command, helptext in (("train", "train one of the study's runs (or load it from the cache)"),
+                              ("run-all", "train every run the book needs, so the book renders from the cache")):
+        sub = commands.add_parser(command, help=helptext)
+        if command == "train":
+            sub.add_argument("name", help="stl-sm1, stl-sm2, stl-sm3, stl-et, mtl-none, mtl-fixed or mtl-diff")
+        sub.add_argument("--profile", default="quick", help="smoke, quick or paper")
+        sub.add_argument("--device", default="cpu", help="cpu or cuda")
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--train-fraction", type=float, default=1.0, help="share of training cells kept")
+        sub.add_argument("--data-root", default="", help="LandBench folder; empty for the synthetic world")
+        sub.add_argument("--set", dest="override", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a profile size or physics weight, e.g. --set epochs=5")
+        sub.add_argument("--quiet", action="store_true", help="no progress bars")
+        sub.set_defaults(handler=_train)
     return parser
 
 

@@ -1,7 +1,7 @@
 """Named sizes for the whole book: ``smoke`` (tests), ``quick`` (the default book on a
 2-core CPU) and ``paper`` (the study's sizes, on a GPU).
 
-A notebook's parameters name the profile; everything else comes from here.
+A notebook's parameters name the profile; the data and network sizes come from here.
 """
 
 from __future__ import annotations
@@ -13,14 +13,28 @@ from dataclasses import dataclass
 class Profile:
     name: str
     resolution: float  # degrees
-    years: tuple[int, int]  # inclusive
+    years: tuple[int, int]  # inclusive; the last is the test year, the one before validation
     description: str
+    seq_len: int  # days of input per prediction
+    hidden: int  # LSTM size (the residual network gets half)
+    dropout: float
+    batch_size: int
+    epochs: int
+    iterations_per_epoch: int
+    validation_batches: int
+    patience: int
 
 
 PROFILES: dict[str, Profile] = {
-    "smoke": Profile("smoke", 4.0, (2018, 2020), "tiny: every notebook in seconds, for the tests"),
-    "quick": Profile("quick", 2.0, (2000, 2020), "the default book on a 2-core CPU"),
-    "paper": Profile("paper", 1.0, (1991, 2020), "the study's sizes; train on a GPU"),
+    "smoke": Profile("smoke", 4.0, (2018, 2020), "tiny: every notebook in seconds, for the tests",
+                     seq_len=30, hidden=16, dropout=0.15, batch_size=64, epochs=2, iterations_per_epoch=10,
+                     validation_batches=2, patience=2),
+    "quick": Profile("quick", 2.0, (2000, 2020), "the default book on a 2-core CPU",
+                     seq_len=120, hidden=48, dropout=0.15, batch_size=128, epochs=12, iterations_per_epoch=60,
+                     validation_batches=10, patience=4),
+    "paper": Profile("paper", 1.0, (1991, 2020), "the study's sizes (hidden 128, dropout 0.15, 365 days); a GPU",
+                     seq_len=365, hidden=128, dropout=0.15, batch_size=512, epochs=30, iterations_per_epoch=300,
+                     validation_batches=20, patience=10),
 }
 
 

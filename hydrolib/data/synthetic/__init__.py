@@ -23,7 +23,7 @@ from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
 from hydrolib.data.synthetic.grid import Grid, make_grid
 from hydrolib.data.synthetic.land_surface import State, YearOutput, simulate_year
 from hydrolib.data.synthetic.statics import Statics, make_statics
-from hydrolib.data.synthetic.writer import constant_fields, write_constants, write_year
+from hydrolib.data.synthetic.writer import COMPRESSIONS, constant_fields, default_compression, write_constants, write_year
 from hydrolib.io import atomic_directory, write_json
 
 GENERATOR_VERSION = "1.0"
@@ -100,7 +100,8 @@ def read_manifest(res_dir: Path | str) -> dict | None:
 
 
 def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: int = 0, *,
-             workers: int | None = None, overwrite: bool = False, progress: bool = False) -> Path:
+             workers: int | None = None, overwrite: bool = False, progress: bool = False,
+             compression: str | None = None) -> Path:
     """Write the synthetic world at ``resolution`` degrees for ``years`` (inclusive) under ``root``.
 
     Returns the resolution folder ``root/<res>``. If it already holds a complete world
@@ -108,8 +109,12 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     world there is an error unless ``overwrite``. The folder appears only once complete,
     with its ``synthetic_manifest.json`` last. ``workers`` processes compress and write
     files while the main process simulates the next year (default: CPU count − 1, ≥ 1).
+    ``compression`` is "zstd" (default where available) or "zlib" (readable by any netCDF tool).
     """
     first, last = _check_arguments(resolution, years, seed)
+    compression = compression or default_compression()
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"unknown compression {compression!r}; expected one of {COMPRESSIONS}")
     res_dir = Path(root) / resolution_folder(resolution)
     parameters = {"resolution": float(resolution), "years": [first, last], "seed": int(seed),
                   "spinup_years": SPINUP_YEARS, "generator_version": GENERATOR_VERSION}
@@ -132,13 +137,13 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     worst_closure = 0.0
     with atomic_directory(res_dir) as tmp_dir, concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        write_constants(tmp_dir, statics.grid, constant_fields(statics))
+        write_constants(tmp_dir, statics.grid, constant_fields(statics), compression)
         pending: list[concurrent.futures.Future] = []
         for sim in sim_years:
             worst_closure = max(worst_closure, sim.output.max_closure_error_mm)
             forcing, land = _era5_fields(sim)
             pending.append(pool.submit(write_year, tmp_dir, statics.grid, sim.year, sim.forcing.dates,
-                                       forcing, land, sim.output.residual, sim.output.truth))
+                                       forcing, land, sim.output.residual, sim.output.truth, compression))
             if progress:
                 print(f"simulated {sim.year} ({time.perf_counter() - started:.1f} s)", flush=True)
             while len(pending) > workers:  # bound the memory held by queued years
@@ -148,8 +153,37 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
         write_json(tmp_dir / MANIFEST, {
             **parameters, "generator": "hydrolib.data.synthetic", "n_land_cells": statics.grid.n_cells,
             "max_closure_error_mm": worst_closure, "seconds": round(time.perf_counter() - started, 2),
-            "python": platform.python_version(),
+            "python": platform.python_version(), "compression": compression,
             "notes": "Synthetic, LandBench-shaped world; truth/ holds hidden fluxes and the exact "
                      "water-balance residual, which are not meant for training.",
         })
     return res_dir
+
+
+def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int = 0):
+    """The world's land-cell arrays, as ``prepare.land_arrays`` would read them from the files,
+    without writing or reading any file (for machines without a netCDF engine)."""
+    from hydrolib.data.prepare import FORCING, STATICS, LandArrays
+
+    statics, sim_years = simulate(resolution, years, seed)
+    forcing_keys = {"2m_temperature": "t2m", "10m_u_component_of_wind": "u10", "10m_v_component_of_wind": "v10",
+                    "precipitation": "precip_mm", "surface_pressure": "sp", "specific_humidity": "q",
+                    "surface_solar_radiation_downwards_w_m2": "ssrd",
+                    "surface_thermal_radiation_downwards_w_m2": "strd"}
+    inputs, targets, water, dates = [], [], [], []
+    for sim in sim_years:
+        f, o = sim.forcing, sim.output.observed
+        inputs.append(np.stack([getattr(f, forcing_keys[name]) for name in FORCING], axis=-1))
+        targets.append(np.stack([o["swvl1"], o["swvl2"], o["swvl3"], o["et"]], axis=-1))
+        water.append(np.stack([f.precip_mm, o["runoff"]], axis=-1))
+        dates.append(sim.forcing.dates)
+    constants = constant_fields(statics)
+    # Order cells as the reader does: latitude ascending, then longitude.
+    order = np.lexsort((statics.grid.cell_lon, statics.grid.cell_lat))
+    stack = lambda parts: np.ascontiguousarray(np.concatenate(parts, axis=0).transpose(1, 0, 2)[order])  # noqa: E731
+    return LandArrays(
+        inputs=stack(inputs), targets=stack(targets), water=stack(water),
+        statics=np.stack([constants[name] for name in STATICS], axis=-1).astype(np.float32)[order],
+        lat=statics.grid.cell_lat[order], lon=statics.grid.cell_lon[order], time=np.concatenate(dates),
+        fingerprint=f"synthetic-{GENERATOR_VERSION}-{resolution:g}-{years[0]}-{years[1]}-seed{seed}",
+    )

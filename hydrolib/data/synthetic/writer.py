@@ -24,14 +24,26 @@ from hydrolib.io import atomic_path
 MM_TO_M = 1e-3
 
 
-def _encoding(shape: tuple[int, ...]) -> dict:
+COMPRESSIONS = ("zstd", "zlib")
+
+
+def default_compression() -> str:
+    """zstd where this netCDF build has it (lossless, ~4x faster than zlib on float fields), else zlib."""
+    import netCDF4
+
+    return "zstd" if getattr(netCDF4, "__has_zstandard_support__", False) else "zlib"
+
+
+def _encoding(shape: tuple[int, ...], compression: str) -> dict:
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"unknown compression {compression!r}; expected one of {COMPRESSIONS}")
     chunks = tuple(min(n, c) for n, c in zip(shape, (shape[0], 45, 90)[-len(shape):]))
-    return {"zlib": True, "complevel": 1, "shuffle": True, "dtype": "float32", "chunksizes": chunks,
-            "_FillValue": np.float32(np.nan)}
+    return {"compression": compression, "complevel": 1, "shuffle": True, "dtype": "float32",
+            "chunksizes": chunks, "_FillValue": np.float32(np.nan)}
 
 
-def _write(path: Path, dataset: xr.Dataset) -> None:
-    encoding = {name: _encoding(var.shape) for name, var in dataset.data_vars.items()}
+def _write(path: Path, dataset: xr.Dataset, compression: str = "zlib") -> None:
+    encoding = {name: _encoding(var.shape, compression) for name, var in dataset.data_vars.items()}
     with atomic_path(path) as tmp:
         dataset.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
 
@@ -51,20 +63,21 @@ def _yearly_dataset(grid: Grid, dates: np.ndarray, fields: dict[str, tuple[Varia
 
 def write_year(res_dir: Path, grid: Grid, year: int, dates: np.ndarray,
                forcing: dict[str, np.ndarray], land: dict[str, np.ndarray],
-               residual_mm: np.ndarray, hidden_mm: dict[str, np.ndarray]) -> None:
+               residual_mm: np.ndarray, hidden_mm: dict[str, np.ndarray], compression: str = "zlib") -> None:
     """Write one year: forcing and land variables keyed by ERA5 short name, already in
     ERA5 units; the residual and hidden fluxes in mm day⁻¹ (converted to m here)."""
     for group_vars, values in ((ATMOSPHERE, forcing), (LAND_SURFACE, land)):
         for var in group_vars:
             dataset = _yearly_dataset(grid, dates, {var.short_name: (var, values[var.short_name])})
-            _write(res_dir / yearly_relpath(var.group, year, var.long_name), dataset)
+            _write(res_dir / yearly_relpath(var.group, year, var.long_name), dataset, compression)
     _write(res_dir / yearly_relpath("truth", year, TRUTH_RESIDUAL.long_name),
-           _yearly_dataset(grid, dates, {"residual": (TRUTH_RESIDUAL, residual_mm * MM_TO_M)}))
+           _yearly_dataset(grid, dates, {"residual": (TRUTH_RESIDUAL, residual_mm * MM_TO_M)}), compression)
     hidden = {name: (BY_LONG_NAME[name], values * MM_TO_M) for name, values in hidden_mm.items()}
-    _write(res_dir / yearly_relpath("truth", year, HIDDEN_FLUXES_FILE), _yearly_dataset(grid, dates, hidden))
+    _write(res_dir / yearly_relpath("truth", year, HIDDEN_FLUXES_FILE), _yearly_dataset(grid, dates, hidden),
+           compression)
 
 
-def write_constants(res_dir: Path, grid: Grid, fields: dict[str, np.ndarray]) -> None:
+def write_constants(res_dir: Path, grid: Grid, fields: dict[str, np.ndarray], compression: str = "zlib") -> None:
     """Write static fields keyed by LandBench file name, on a 0…360° longitude grid."""
     lon360 = np.mod(grid.lon, 360.0)
     order = np.argsort(lon360)
@@ -76,7 +89,7 @@ def write_constants(res_dir: Path, grid: Grid, fields: dict[str, np.ndarray]) ->
             coords={"latitude": ("latitude", grid.lat, {"units": "degrees_north"}),
                     "longitude": ("longitude", lon360[order], {"units": "degrees_east"})},
         )
-        _write(res_dir / constant_relpath(name), dataset)
+        _write(res_dir / constant_relpath(name), dataset, compression)
 
 
 def constant_fields(statics) -> dict[str, np.ndarray]:

@@ -1,0 +1,86 @@
+"""Training iterations per second at a profile's sizes: fp32 (baseline) against bf16 autocast.
+
+    python benchmarks/train_step.py --profile paper --device cuda
+
+Builds the profile's synthetic world in memory (or loads the prepared cache), then times
+``--iterations`` training steps of each multi-task variant with bf16 autocast off and on
+(bf16 is what ``hydrolib.train`` uses on CUDA), and prints steps per second, windows per
+second and the bf16/fp32 ratio; also the time of one evaluation pass over the test year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hydrolib.evaluate import predict  # noqa: E402
+from hydrolib.experiments import _build, load_prepared, run_config  # noqa: E402
+from hydrolib.physics import PhysicsConfig  # noqa: E402
+from hydrolib.train import TrainConfig, Trainer  # noqa: E402
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--iterations", type=int, default=50)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+
+    started = time.perf_counter()
+    prepared = load_prepared(args.profile)
+    print(f"data: {prepared.inputs.shape[0]} cells x {prepared.inputs.shape[1]} days, "
+          f"ready in {time.perf_counter() - started:.1f} s", flush=True)
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    rows = []
+    for name in ("mtl-none", "mtl-diff"):
+        config = run_config(name, args.profile)
+        sizes = config["sizes"]
+        train_config = TrainConfig(seq_len=sizes["seq_len"], batch_size=sizes["batch_size"], device=args.device,
+                                   progress=False)
+        rates = {}
+        for autocast in (False, True):
+            predictor, residual = _build(config, n_inputs)
+            trainer = Trainer(predictor, prepared, [0, 1, 2, 3], train_config, PhysicsConfig(**config["physics"]), residual)
+            trainer.autocast = autocast and device.type == "cuda"
+            for _ in range(5):
+                data, phys, _ = trainer._losses(trainer.train.sample())
+                (data + phys).backward()
+            _sync(device)
+            t0 = time.perf_counter()
+            for _ in range(args.iterations):
+                data, phys, _ = trainer._losses(trainer.train.sample())
+                trainer.optimizer.zero_grad(set_to_none=True)
+                (data + phys).backward()
+                trainer.optimizer.step()
+            _sync(device)
+            rates["bf16" if autocast else "fp32"] = args.iterations / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        predict(trainer.predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=trainer.residual_net,
+                device=args.device)
+        _sync(device)
+        rows.append((name, sizes, rates, time.perf_counter() - t0))
+    name_dev = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"device {name_dev}, profile {args.profile}, {args.iterations} timed steps each")
+    for name, sizes, rates, evaluation in rows:
+        line = "  ".join(f"{k} {v:6.1f} steps/s ({v * sizes['batch_size']:8.0f} windows/s)" for k, v in rates.items())
+        ratio = rates.get("bf16", 0) / rates["fp32"] if "bf16" in rates else float("nan")
+        print(f"{name:9s} seq {sizes['seq_len']} hidden {sizes['hidden']} batch {sizes['batch_size']}: {line}  "
+              f"bf16/fp32 {ratio:.2f}; test-year evaluation {evaluation:.1f} s")
+        epoch = sizes["iterations_per_epoch"] / rates.get("bf16", rates["fp32"])
+        print(f"          -> one epoch of {sizes['iterations_per_epoch']} steps ~ {epoch:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The study's runs as named configurations, trained once and cached.
+
+``run("mtl-diff", profile="quick")`` trains (or loads from the cache) one of the study's
+seven runs — four single-task LSTMs and three multi-task variants — and returns test-period
+predictions as xarray with per-cell scores. A run's cache key is a hash of its full
+configuration, the data's fingerprint and hydrolib's version, so changing any of them
+trains anew and nothing stale is ever returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+import hydrolib
+from hydrolib.data import cache_dir, data_source
+from hydrolib.data.prepare import TARGET_NAMES, PrepareConfig, Prepared, prepare, prepare_cached
+from hydrolib.evaluate import cell_scores, predict
+from hydrolib.io import atomic_directory, write_json
+from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
+from hydrolib.physics import PhysicsConfig
+from hydrolib.profiles import get_profile
+from hydrolib.train import History, TrainConfig, Trainer
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    kind: str  # "stl" or "mtl"
+    targets: tuple[int, ...]  # indices into TARGET_NAMES
+    physics: str  # "none", "fixed" or "differentiable"
+    description: str
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    **{f"stl-{t.lower()}": Experiment(f"stl-{t.lower()}", "stl", (i,), "none", f"single-task LSTM for {t}")
+       for i, t in enumerate(TARGET_NAMES)},
+    "mtl-none": Experiment("mtl-none", "mtl", (0, 1, 2, 3), "none", "multi-task LSTM, no physical constraint"),
+    "mtl-fixed": Experiment("mtl-fixed", "mtl", (0, 1, 2, 3), "fixed",
+                            "multi-task LSTM with a fixed water-balance penalty (ε = 0)"),
+    "mtl-diff": Experiment("mtl-diff", "mtl", (0, 1, 2, 3), "differentiable",
+                           "multi-task LSTM with the differentiable framework: a residual network learns ε"),
+}
+
+
+@dataclass
+class Run:
+    """A trained run: its configuration, training history, test predictions and scores."""
+
+    name: str
+    key: str
+    config: dict
+    n_inputs: int
+    history: History
+    predictions: xr.Dataset
+    scores: xr.Dataset
+    seconds: float
+    folder: Path
+
+    def median_scores(self, score: str = "kge") -> dict[str, float]:
+        """Median over cells of ``score`` per target."""
+        return {t: float(self.scores[score].sel(target=t).median()) for t in self.scores["target"].values}
+
+
+def _world_fingerprint(resolution: float, years: tuple[int, int], world_seed: int) -> str:
+    from hydrolib.data.synthetic import GENERATOR_VERSION
+
+    return f"synthetic-{GENERATOR_VERSION}-{resolution:g}-{years[0]}-{years[1]}-seed{world_seed}"
+
+
+def netcdf_available() -> bool:
+    try:
+        import netCDF4  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_prepared(profile: str, data_root: str | Path = "", world_seed: int = 0,
+                  config: PrepareConfig = PrepareConfig()) -> Prepared:
+    """Prepared data for a profile: the synthetic world (from its files, or built in memory
+    where no netCDF engine is installed — the numbers are the same) or LandBench at
+    ``data_root``. Cached under ``<cache>/prepared``."""
+    p = get_profile(profile)
+    cache = cache_dir() / "prepared"
+    if str(data_root):
+        from hydrolib.data.landbench import open_landbench
+
+        return prepare(open_landbench(data_root, p.resolution, p.years), config, cache)
+    fingerprint = _world_fingerprint(p.resolution, p.years, world_seed)
+    if netcdf_available():
+        from hydrolib.data.landbench import open_landbench
+
+        source = data_source(profile, "", seed=world_seed)
+        return prepare(open_landbench(source.root, source.resolution, source.years), config, cache, fingerprint)
+    from hydrolib.data.synthetic import land_arrays_in_memory
+
+    return prepare_cached(lambda: land_arrays_in_memory(p.resolution, p.years, world_seed), fingerprint, config, cache)
+
+
+def run_config(name: str, profile: str = "quick", *, seed: int = 0, train_fraction: float = 1.0,
+               scarcity: str = "cells", world_seed: int = 0, data_root: str | Path = "", **overrides) -> dict:
+    """The full configuration of a run: experiment, sizes, training, physics and data."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; expected one of {', '.join(EXPERIMENTS)}")
+    experiment = EXPERIMENTS[name]
+    p = get_profile(profile)
+    sizes = {k: getattr(p, k) for k in ("seq_len", "hidden", "dropout", "batch_size", "epochs",
+                                        "iterations_per_epoch", "validation_batches", "patience")}
+    physics = {k: v for k, v in asdict(PhysicsConfig(mode=experiment.physics)).items()}
+    for key, value in overrides.items():
+        if key in sizes:
+            sizes[key] = value
+        elif key in physics:
+            physics[key] = value
+        else:
+            raise ValueError(f"unknown override {key!r}; expected one of {sorted([*sizes, *physics])}")
+    return {"experiment": asdict(experiment), "profile": profile, "sizes": sizes, "physics": physics,
+            "prepare": asdict(PrepareConfig(train_fraction=train_fraction, scarcity=scarcity, seed=seed)),
+            "seed": seed, "world_seed": world_seed, "data_root": str(data_root)}
+
+
+def _key(config: dict, fingerprint: str) -> str:
+    payload = json.dumps({"config": {k: v for k, v in config.items() if k != "data_root"},
+                          "data": fingerprint, "hydrolib": hydrolib.__version__}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _build(config: dict, n_inputs: int):
+    sizes, experiment = config["sizes"], config["experiment"]
+    torch.manual_seed(config["seed"])
+    if experiment["kind"] == "stl":
+        predictor = SingleTaskLSTM(n_inputs, sizes["hidden"], sizes["dropout"])
+    else:
+        predictor = MultiTaskLSTM(n_inputs, 4, sizes["hidden"], sizes["dropout"])
+    residual = ResidualNet(n_inputs, max(8, sizes["hidden"] // 2), sizes["dropout"]) \
+        if experiment["physics"] == "differentiable" else None
+    return predictor, residual
+
+
+def run(name: str, profile: str = "quick", *, device: str = "cpu", seed: int = 0, train_fraction: float = 1.0,
+        scarcity: str = "cells", world_seed: int = 0, data_root: str | Path = "", progress: bool = True,
+        retrain: bool = False, **overrides) -> Run:
+    """Train ``name`` (see ``EXPERIMENTS``) in ``profile`` or return its cached run.
+
+    ``seed`` seeds the weights, the batches and the data-scarcity subset; ``train_fraction``
+    keeps that share of training cells (``scarcity="cells"``) or years (``"years"``).
+    ``overrides`` change profile sizes (e.g. ``epochs=5``) or physics weights
+    (``balance_weight=0.5``). An interrupted run resumes from its last epoch.
+    """
+    config = run_config(name, profile, seed=seed, train_fraction=train_fraction, scarcity=scarcity,
+                        world_seed=world_seed, data_root=data_root, **overrides)
+    prepared = load_prepared(profile, data_root, world_seed, PrepareConfig(**config["prepare"]))
+    key = _key(config, prepared.fingerprint)
+    folder = cache_dir() / "runs" / f"{name}-{profile}-{key}"
+    if (folder / "run.json").exists() and not retrain:
+        return load_run(folder)
+    if retrain and folder.exists():
+        shutil.rmtree(folder)
+
+    started = time.perf_counter()
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    predictor, residual = _build(config, n_inputs)
+    sizes, targets = config["sizes"], list(config["experiment"]["targets"])
+    train_config = TrainConfig(seq_len=sizes["seq_len"], batch_size=sizes["batch_size"], epochs=sizes["epochs"],
+                               iterations_per_epoch=sizes["iterations_per_epoch"],
+                               validation_batches=sizes["validation_batches"], patience=sizes["patience"],
+                               seed=seed, device=device, progress=progress)
+    work = folder.with_name(folder.name + ".training")
+    trainer = Trainer(predictor, prepared, targets, train_config, PhysicsConfig(**config["physics"]), residual,
+                      checkpoint=work / "checkpoint.pt")
+    history = trainer.fit()
+    predictions = predict(trainer.predictor, prepared, targets, sizes["seq_len"], residual_net=trainer.residual_net,
+                          device=device)
+    scores = cell_scores(predictions)
+    seconds = time.perf_counter() - started
+    with atomic_directory(folder) as tmp:
+        torch.save({"predictor": trainer.predictor.state_dict(),
+                    "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {}},
+                   tmp / "weights.pt")
+        _save_arrays(tmp / "predictions.npz", predictions)
+        _save_arrays(tmp / "scores.npz", scores)
+        write_json(tmp / "run.json", {"name": name, "key": key, "config": config, "n_inputs": n_inputs,
+                                      "history": asdict(history),
+                                      "seconds": seconds, "device": str(device), "fingerprint": prepared.fingerprint,
+                                      "median_kge": {t: float(scores["kge"].sel(target=t).median())
+                                                     for t in scores["target"].values}})
+    shutil.rmtree(work, ignore_errors=True)
+    return load_run(folder)
+
+
+def _save_arrays(path: Path, dataset: xr.Dataset) -> None:
+    arrays = {f"var:{k}": v.values for k, v in dataset.data_vars.items()}
+    arrays |= {f"coord:{k}": v.values for k, v in dataset.coords.items()}
+    dims = {k: list(v.dims) for k, v in (*dataset.data_vars.items(), *dataset.coords.items())}
+    np.savez(path, __dims__=np.array(json.dumps(dims)), **arrays)
+
+
+def _load_arrays(path: Path) -> xr.Dataset:
+    with np.load(path, allow_pickle=False) as data:
+        dims = json.loads(str(data["__dims__"]))
+        coords = {k[6:]: (dims[k[6:]], data[k]) for k in data.files if k.startswith("coord:")}
+        variables = {k[4:]: (dims[k[4:]], data[k]) for k in data.files if k.startswith("var:")}
+    return xr.Dataset(variables, coords=coords)
+
+
+def load_run(folder: Path | str) -> Run:
+    """A finished run from its cache folder."""
+    folder = Path(folder)
+    meta = json.loads((folder / "run.json").read_text())
+    return Run(meta["name"], meta["key"], meta["config"], meta["n_inputs"], History(**meta["history"]),
+               _load_arrays(folder / "predictions.npz"), _load_arrays(folder / "scores.npz"), meta["seconds"], folder)
+
+
+def load_weights(run_: Run):
+    """The trained networks of a run (checkpoints load with ``weights_only=True``)."""
+    predictor, residual = _build(run_.config, run_.n_inputs)
+    state = torch.load(run_.folder / "weights.pt", map_location="cpu", weights_only=True)
+    predictor.load_state_dict(state["predictor"])
+    if residual is not None:
+        residual.load_state_dict(state["residual_net"])
+    return predictor, residual

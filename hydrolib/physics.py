@@ -1,0 +1,92 @@
+"""The water balance the study constrains its predictions with, in mm and mm day⁻¹.
+
+``P = ET + R + ΔS + ε`` over one day, with ΔS the change of soil water in ERA5-Land's
+0–100 cm, ``Σ_i Δθ_i d_i`` for layer thicknesses d = 70, 210, 720 mm. Three modes:
+
+* ``none`` — no physical term in the loss;
+* ``fixed`` — a penalty on ``P − ET − R − ΔS − ε`` with ε fixed at 0. The fixed formula
+  assumes the three soil layers close the budget; whatever it ignores (snow, canopy and
+  groundwater storage) is pushed into the predictions, which is why it can hurt. ε = 0 is
+  the only residual that uses no label and no fitting, hence the one a "fixed formula" has;
+* ``differentiable`` — ε comes from the residual network, trained jointly with the
+  predictor, and the penalty applies to the balance with that ε, plus a small weight on
+  ε² so that the network explains only what the balance needs.
+
+ΔS is the *predicted* next-day soil water minus the *observed* soil water of the last
+input day; ET is the predicted next-day ET; P and R are observed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)
+MODES = ("none", "fixed", "differentiable")
+
+
+@dataclass(frozen=True)
+class PhysicsConfig:
+    """Weights of the physical terms relative to the data loss.
+
+    ``balance_weight`` multiplies mean((balance / scale)²), where ``scale`` is the standard
+    deviation of daily precipitation in the training data (mm day⁻¹), so the term is
+    dimensionless like the normalised data loss. ``epsilon_weight`` multiplies
+    mean((ε / scale)²) in the differentiable mode.
+    """
+
+    mode: str = "none"
+    balance_weight: float = 0.1
+    epsilon_weight: float = 0.01
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"unknown physics mode {self.mode!r}; expected one of {MODES}")
+
+
+class Denormaliser:
+    """Exact inverse of the target normalisation: value = normalised · std + mean, per target."""
+
+    def __init__(self, mean, std, device=None):
+        self.mean = torch.as_tensor(mean, dtype=torch.float32, device=device)
+        self.std = torch.as_tensor(std, dtype=torch.float32, device=device)
+
+    def __call__(self, normalised: torch.Tensor) -> torch.Tensor:
+        return normalised.float() * self.std + self.mean
+
+
+def storage_change_mm(sm_next: torch.Tensor, sm_now: torch.Tensor) -> torch.Tensor:
+    """ΔS (mm) from volumetric soil moisture (m³ m⁻³) of the three layers, (..., 3)."""
+    thickness = torch.as_tensor(LAYER_THICKNESS_MM, dtype=sm_next.dtype, device=sm_next.device)
+    return ((sm_next - sm_now) * thickness).sum(-1)
+
+
+def balance_mm(precip: torch.Tensor, et: torch.Tensor, runoff: torch.Tensor, storage_change: torch.Tensor,
+               epsilon: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """P − ET − R − ΔS − ε in mm day⁻¹; zero when the balance closes."""
+    return precip - et - runoff - storage_change - epsilon
+
+
+def physics_loss(config: PhysicsConfig, denormalise: Denormaliser, predicted: torch.Tensor,
+                 previous: torch.Tensor, water: torch.Tensor, epsilon: torch.Tensor | None,
+                 scale_mm: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss term, balance in mm day⁻¹) for a batch.
+
+    ``predicted``: normalised next-day (SM1, SM2, SM3, ET); ``previous``: normalised
+    observed targets of the last input day; ``water``: (P, R) of the next day in mm day⁻¹.
+    """
+    if config.mode == "none":
+        zero = predicted.new_zeros(())
+        return zero, predicted.new_zeros(predicted.shape[0])
+    physical_next = denormalise(predicted)
+    physical_now = denormalise(previous)
+    d_storage = storage_change_mm(physical_next[..., :3], physical_now[..., :3])
+    eps = 0.0 if config.mode == "fixed" else epsilon
+    if config.mode == "differentiable" and epsilon is None:
+        raise ValueError("the differentiable mode needs ε from the residual network")
+    balance = balance_mm(water[..., 0], physical_next[..., 3], water[..., 1], d_storage, eps)
+    loss = config.balance_weight * ((balance / scale_mm) ** 2).mean()
+    if config.mode == "differentiable":
+        loss = loss + config.epsilon_weight * ((epsilon / scale_mm) ** 2).mean()
+    return loss, balance

@@ -1,0 +1,199 @@
+"""Training: Adam, early stopping on validation loss, atomic checkpoints, exact resume.
+
+``Trainer(...).fit()`` trains a predictor (and, in the differentiable mode, the residual
+network with it) on batches from a device-resident ``WindowSampler``. Each epoch ends with
+a validation loss on fixed validation batches and an atomic checkpoint holding the
+weights, the optimiser, the random states and the early-stopping state, so a run that is
+interrupted and resumed ends with the same weights as one that was not (on the CPU, where
+kernels are deterministic). On CUDA the forward pass runs under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from hydrolib.data.prepare import TARGET_NAMES, Prepared
+from hydrolib.data.sampler import WindowSampler
+from hydrolib.physics import Denormaliser, PhysicsConfig, physics_loss
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Defaults follow the LandBench toolbox: Adam 1e-3, 300 iterations an
+    epoch, patience 10."""
+
+    seq_len: int = 365
+    batch_size: int = 256
+    epochs: int = 50
+    iterations_per_epoch: int = 300
+    validation_batches: int = 20
+    patience: int = 10
+    learning_rate: float = 1e-3
+    task_weights: tuple[float, ...] | None = None  # one per predicted target; None: all 1
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = True
+
+
+@dataclass
+class History:
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    task_loss: list[list[float]] = field(default_factory=list)  # per epoch, per predicted target
+    physics_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+
+class Trainer:
+    """Trains ``predictor`` on the targets ``target_index`` of ``prepared``."""
+
+    def __init__(self, predictor: nn.Module, prepared: Prepared, target_index: list[int], config: TrainConfig,
+                 physics: PhysicsConfig = PhysicsConfig(), residual_net: nn.Module | None = None,
+                 checkpoint: Path | str | None = None):
+        if physics.mode != "none" and list(target_index) != [0, 1, 2, 3]:
+            raise ValueError("the water-balance modes need the multi-task model (all four targets)")
+        if (physics.mode == "differentiable") != (residual_net is not None):
+            raise ValueError("a residual network goes with, and only with, the differentiable mode")
+        self.config, self.physics = config, physics
+        self.device = torch.device(config.device)
+        self.predictor = predictor.to(self.device)
+        self.residual_net = residual_net.to(self.device) if residual_net is not None else None
+        self.target_index = torch.as_tensor(target_index, device=self.device)
+        weights = config.task_weights or (1.0,) * len(target_index)
+        if len(weights) != len(target_index):
+            raise ValueError(f"task_weights has {len(weights)} entries for {len(target_index)} targets")
+        self.task_weights = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+        self.task_names = [TARGET_NAMES[i] for i in target_index]
+        self.train = WindowSampler(prepared, config.seq_len, config.batch_size, self.device, "train", config.seed)
+        self.validation = WindowSampler(prepared, config.seq_len, config.batch_size, self.device, "validation",
+                                        config.seed + 1)
+        self.denormalise = Denormaliser(prepared.stats["targets"]["mean"], prepared.stats["targets"]["std"],
+                                        self.device)
+        self.precip_scale = float(prepared.stats["inputs"]["std"][0])  # FORCING[0] is precipitation (mm/day)
+        parameters = list(self.predictor.parameters()) + (list(self.residual_net.parameters()) if self.residual_net else [])
+        self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
+        self.checkpoint = Path(checkpoint) if checkpoint else None
+        self.autocast = self.device.type == "cuda"
+
+    def _modules(self) -> list[nn.Module]:
+        return [self.predictor] + ([self.residual_net] if self.residual_net is not None else [])
+
+    def _losses(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            predicted = self.predictor(batch.inputs)
+            epsilon = self.residual_net(batch.inputs) if self.residual_net is not None else None
+        predicted = predicted.float()
+        target = batch.targets[:, self.target_index]
+        per_task = ((predicted - target) ** 2).mean(0)
+        data = (per_task * self.task_weights).sum()
+        phys, _ = physics_loss(self.physics, self.denormalise, predicted, batch.previous_targets, batch.water,
+                               epsilon.float() if epsilon is not None else None, self.precip_scale)
+        return data, phys, per_task
+
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        """Data loss on the same validation batches every epoch."""
+        for module in self._modules():
+            module.eval()
+        self.validation.generator.manual_seed(self.config.seed + 1)
+        total = 0.0
+        for _ in range(self.config.validation_batches):
+            data, _, _ = self._losses(self.validation.sample())
+            total += float(data)
+        for module in self._modules():
+            module.train()
+        return total / self.config.validation_batches
+
+    def _state(self, epoch: int, history: History, best: dict, bad_epochs: int) -> dict:
+        return {
+            "epoch": epoch, "bad_epochs": bad_epochs, "history": asdict(history), "best": best,
+            "predictor": self.predictor.state_dict(),
+            "residual_net": self.residual_net.state_dict() if self.residual_net is not None else {},
+            "optimizer": self.optimizer.state_dict(),
+            "sampler_rng": self.train.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else torch.zeros(0, dtype=torch.uint8),
+        }
+
+    def _save(self, state: dict) -> None:
+        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint.with_name(f".{self.checkpoint.name}.{os.getpid()}.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.checkpoint)
+
+    def _restore(self) -> tuple[int, History, dict, int]:
+        state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+        self.predictor.load_state_dict(state["predictor"])
+        if self.residual_net is not None:
+            self.residual_net.load_state_dict(state["residual_net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.train.generator.set_state(state["sampler_rng"].cpu())
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if self.device.type == "cuda" and state["cuda_rng"].numel():
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
+        return state["epoch"] + 1, History(**state["history"]), state["best"], state["bad_epochs"]
+
+    def fit(self, stop_after_epochs: int | None = None) -> History:
+        """Train until early stopping or ``config.epochs``; resumes from the checkpoint if one
+        exists. ``stop_after_epochs`` ends this call early (as an interruption would)."""
+        torch.manual_seed(self.config.seed)
+        start, history, best, bad_epochs = 0, History(), {}, 0
+        if self.checkpoint is not None and self.checkpoint.exists():
+            start, history, best, bad_epochs = self._restore()
+        started = time.perf_counter() - history.seconds
+        for module in self._modules():
+            module.train()
+        epochs_this_call = 0
+        for epoch in range(start, self.config.epochs):
+            if history.stopped_early or (stop_after_epochs is not None and epochs_this_call >= stop_after_epochs):
+                break
+            sums = torch.zeros(len(self.task_names) + 2, device=self.device)
+            bar = tqdm(range(self.config.iterations_per_epoch), desc=f"epoch {epoch + 1}/{self.config.epochs}",
+                       disable=not self.config.progress, leave=False)
+            for step in bar:
+                data, phys, per_task = self._losses(self.train.sample())
+                loss = data + phys
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                sums += torch.cat([loss.detach()[None], phys.detach()[None], per_task.detach()])
+                if self.config.progress and step % 10 == 0:
+                    means = (sums / (step + 1)).tolist()
+                    bar.set_postfix({"loss": f"{means[0]:.3f}", **{n: f"{v:.3f}" for n, v in zip(self.task_names, means[2:])},
+                                     **({"phys": f"{means[1]:.3f}"} if self.physics.mode != "none" else {})})
+            means = (sums / self.config.iterations_per_epoch).tolist()
+            history.train_loss.append(means[0])
+            history.physics_loss.append(means[1])
+            history.task_loss.append(means[2:])
+            validation = self.validation_loss()
+            history.validation_loss.append(validation)
+            if not best or validation < best["loss"]:
+                best = {"loss": validation, "epoch": epoch,
+                        "predictor": {k: v.detach().clone() for k, v in self.predictor.state_dict().items()},
+                        "residual_net": ({k: v.detach().clone() for k, v in self.residual_net.state_dict().items()}
+                                         if self.residual_net is not None else {})}
+                history.best_epoch, bad_epochs = epoch, 0
+            else:
+                bad_epochs += 1
+                history.stopped_early = bad_epochs >= self.config.patience
+            history.seconds = time.perf_counter() - started
+            if self.config.progress:
+                tqdm.write(f"epoch {epoch + 1}: train {means[0]:.4f} validation {validation:.4f}"
+                           + (" (best)" if history.best_epoch == epoch else ""))
+            if self.checkpoint is not None:
+                self._save(self._state(epoch, history, best, bad_epochs))
+            epochs_this_call += 1
+        if best:
+            self.predictor.load_state_dict(best["predictor"])
+            if self.residual_net is not None:
+                self.residual_net.load_state_dict(best["residual_net"])
+        return history

@@ -1,0 +1,45 @@
+"""The study's seven runs train and evaluate in the smoke profile, and are cached."""
+
+import numpy as np
+import pytest
+
+from hydrolib.cli import main
+from hydrolib.experiments import EXPERIMENTS, load_weights, run
+
+
+def test_the_seven_runs_of_the_study_are_named():
+    assert set(EXPERIMENTS) == {"stl-sm1", "stl-sm2", "stl-sm3", "stl-et", "mtl-none", "mtl-fixed", "mtl-diff"}
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_every_run_trains_and_scores_every_test_cell(name):
+    result = run(name, "smoke", progress=False)
+    n_targets = 4 if name.startswith("mtl") else 1
+    assert result.predictions.sizes["target"] == n_targets
+    assert result.predictions.sizes["time"] == 366  # the test year 2020
+    assert np.isfinite(result.predictions["predicted"].values).all()
+    assert set(result.scores.data_vars) >= {"kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias"}
+    assert np.isfinite(result.scores["rmse"].values).all()
+    assert ("epsilon" in result.predictions) == (name == "mtl-diff")
+
+
+def test_a_cached_run_is_returned_not_retrained_and_other_seeds_train_anew():
+    first = run("mtl-diff", "smoke", progress=False)
+    again = run("mtl-diff", "smoke", progress=False)
+    assert again.folder == first.folder and again.seconds == first.seconds
+    other = run("mtl-diff", "smoke", seed=1, progress=False)
+    assert other.key != first.key
+    predictor, residual = load_weights(first)
+    assert residual is not None and sum(p.numel() for p in predictor.parameters()) > 0
+
+
+def test_unknown_names_and_overrides_are_refused():
+    with pytest.raises(ValueError, match="unknown experiment 'mtl'"):
+        run("mtl", "smoke")
+    with pytest.raises(ValueError, match="unknown override 'layers'"):
+        run("mtl-none", "smoke", layers=3)
+
+
+def test_command_line_trains_and_reports(capsys):
+    assert main(["train", "stl-et", "--profile", "smoke", "--quiet"]) == 0
+    assert "median KGE: ET" in capsys.readouterr().out

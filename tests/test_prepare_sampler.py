@@ -1,0 +1,111 @@
+"""Preparation (splits, no leakage, scarcity, cache) and the device-resident sampler."""
+
+import numpy as np
+import pytest
+import torch
+
+from hydrolib.data.landbench import open_landbench
+from hydrolib.data.prepare import FORCING, TARGETS, PrepareConfig, prepare
+from hydrolib.data.sampler import WindowSampler, sequential
+
+
+@pytest.fixture(scope="module")
+def dataset(smoke_world):
+    return open_landbench(smoke_world.root, smoke_world.resolution, smoke_world.years).load()
+
+
+@pytest.fixture(scope="module")
+def prepared(dataset):
+    return prepare(dataset)
+
+
+def test_splits_by_years_last_year_is_test(prepared):
+    years = prepared.time.astype("datetime64[Y]").astype(int) + 1970
+    for name, year in (("train", 2018), ("validation", 2019), ("test", 2020)):
+        start, stop = prepared.splits[name]
+        assert set(years[start:stop]) == {year}
+
+
+def test_normalisation_uses_training_period_only(dataset, prepared):
+    start, stop = prepared.splits["train"]
+    raw = dataset["precipitation"].isel(time=slice(start, stop)).values
+    land_values = raw[:, np.isfinite(raw[0])]
+    k = FORCING.index("precipitation")
+    assert prepared.stats["inputs"]["mean"][k] == pytest.approx(land_values.mean(), rel=1e-4)
+    # Changing the test year must not change any statistic.
+    altered = dataset.copy()
+    altered["volumetric_soil_water_layer_2"] = altered["volumetric_soil_water_layer_2"].where(
+        altered["time.year"] < 2020, 0.9)
+    again = prepare(altered)
+    assert again.stats == prepared.stats
+    assert not np.array_equal(again.targets[:, -1], prepared.targets[:, -1])
+
+
+def test_denormalised_targets_are_the_data(dataset, prepared):
+    sm2 = prepared.denormalise_targets(prepared.targets)[..., TARGETS.index("volumetric_soil_water_layer_2")]
+    cell = 5
+    lat, lon = prepared.lat[cell], prepared.lon[cell]
+    np.testing.assert_allclose(sm2[cell], dataset["volumetric_soil_water_layer_2"].sel(lat=lat, lon=lon).values,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_scarcity_keeps_a_seeded_fraction_of_cells_or_years(dataset, prepared):
+    half = prepare(dataset, PrepareConfig(train_fraction=0.5, seed=1))
+    assert half.train_cells.size == round(0.5 * prepared.inputs.shape[0])
+    assert np.array_equal(half.train_cells, prepare(dataset, PrepareConfig(train_fraction=0.5, seed=1)).train_cells)
+    assert not np.array_equal(half.train_cells, prepare(dataset, PrepareConfig(train_fraction=0.5, seed=2)).train_cells)
+    with pytest.raises(ValueError, match="train_fraction"):
+        PrepareConfig(train_fraction=0.0)
+
+
+def test_prepared_arrays_are_cached_by_their_inputs(dataset, tmp_path):
+    first = prepare(dataset, cache=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 1
+    second = prepare(dataset, cache=tmp_path)
+    np.testing.assert_array_equal(first.inputs, second.inputs)
+    assert isinstance(second.inputs, np.memmap)
+    prepare(dataset, PrepareConfig(validation_years=0), cache=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_sampler_windows_are_the_right_days_of_the_right_cells(prepared):
+    sampler = WindowSampler(prepared, seq_len=30, batch_size=64, split="train", seed=0)
+    batch = sampler.sample()
+    n_static = prepared.statics.shape[1]
+    assert batch.inputs.shape == (64, 30, len(FORCING) + n_static)
+    start, stop = prepared.splits["train"]
+    assert ((batch.days >= max(start, 30)) & (batch.days < stop)).all()
+    for i in range(3):
+        c, d = int(batch.cells[i]), int(batch.days[i])
+        np.testing.assert_array_equal(batch.inputs[i, :, :len(FORCING)].numpy(), prepared.inputs[c, d - 30:d])
+        np.testing.assert_array_equal(batch.targets[i].numpy(), prepared.targets[c, d])
+        np.testing.assert_array_equal(batch.previous_targets[i].numpy(), prepared.targets[c, d - 1])
+        np.testing.assert_array_equal(batch.water[i].numpy(), prepared.water[c, d])
+    again = WindowSampler(prepared, seq_len=30, batch_size=64, split="train", seed=0).sample()
+    assert torch.equal(again.cells, batch.cells) and torch.equal(again.days, batch.days)
+
+
+def test_sequential_pass_covers_every_test_cell_and_day(prepared):
+    seen_cells, n_days = [], set()
+    start, stop = prepared.splits["test"]
+    for inputs, cells, days in sequential(prepared, seq_len=30, cells_per_batch=200):
+        seen_cells.append(cells.numpy())
+        n_days.add(days.stop - days.start)
+        assert inputs.shape[1] == days.stop  # the last step predicts the last test day
+        np.testing.assert_array_equal(inputs[0, days.start, :len(FORCING)].numpy(), prepared.inputs[cells[0], start - 1])
+    assert np.array_equal(np.concatenate(seen_cells), np.arange(prepared.inputs.shape[0]))
+    assert n_days == {stop - start}
+
+
+def test_in_memory_world_matches_what_the_reader_reads(smoke_world, dataset):
+    from hydrolib.data.prepare import land_arrays
+    from hydrolib.data.synthetic import land_arrays_in_memory
+
+    from_files = land_arrays(dataset)
+    in_memory = land_arrays_in_memory(smoke_world.resolution, smoke_world.years, seed=0)
+    np.testing.assert_array_equal(from_files.lat, in_memory.lat)
+    np.testing.assert_array_equal(from_files.lon, in_memory.lon)
+    np.testing.assert_array_equal(from_files.time, in_memory.time)
+    for name in ("inputs", "targets", "water", "statics"):
+        np.testing.assert_allclose(getattr(from_files, name), getattr(in_memory, name), rtol=2e-6, atol=1e-6,
+                                   err_msg=name)

@@ -1,0 +1,75 @@
+"""Training: the loss falls, runs are deterministic, and a resumed run equals an uninterrupted one."""
+
+import pytest
+import torch
+
+from hydrolib.data.landbench import open_landbench
+from hydrolib.data.prepare import prepare
+from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
+from hydrolib.physics import PhysicsConfig
+from hydrolib.train import TrainConfig, Trainer
+
+CONFIG = TrainConfig(seq_len=20, batch_size=32, epochs=4, iterations_per_epoch=8, validation_batches=2, patience=10,
+                     seed=3, progress=False)
+
+
+@pytest.fixture(scope="module")
+def prepared(smoke_world):
+    return prepare(open_landbench(smoke_world.root, smoke_world.resolution, smoke_world.years).load())
+
+
+def _trainer(prepared, checkpoint=None, config=CONFIG, mode="differentiable"):
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    torch.manual_seed(0)
+    predictor = MultiTaskLSTM(n_inputs, 4, hidden=12, dropout=0.15)
+    residual = ResidualNet(n_inputs, hidden=8) if mode == "differentiable" else None
+    return Trainer(predictor, prepared, [0, 1, 2, 3], config, PhysicsConfig(mode), residual, checkpoint)
+
+
+def _weights(trainer):
+    return {k: v.clone() for k, v in trainer.predictor.state_dict().items()}
+
+
+def test_training_lowers_the_loss(prepared):
+    config = TrainConfig(**{**CONFIG.__dict__, "epochs": 6, "iterations_per_epoch": 15})
+    history = _trainer(prepared, config=config).fit()
+    assert history.train_loss[-1] < 0.8 * history.train_loss[0]
+    assert min(history.validation_loss) < history.validation_loss[0]
+    assert len(history.task_loss[0]) == 4
+
+
+def test_same_seed_same_weights(prepared):
+    a, b = _trainer(prepared), _trainer(prepared)
+    a.fit(), b.fit()
+    for key, value in _weights(a).items():
+        assert torch.equal(value, _weights(b)[key])
+
+
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(prepared, tmp_path):
+    uninterrupted = _trainer(prepared, tmp_path / "a.pt")
+    uninterrupted.fit()
+    first = _trainer(prepared, tmp_path / "b.pt")
+    first.fit(stop_after_epochs=2)  # interrupted after two epochs
+    assert torch.load(tmp_path / "b.pt", weights_only=True)["epoch"] == 1
+    resumed = _trainer(prepared, tmp_path / "b.pt")  # a fresh process would build the same
+    history = resumed.fit()
+    assert len(history.train_loss) == CONFIG.epochs
+    for key, value in _weights(uninterrupted).items():
+        assert torch.equal(value, _weights(resumed)[key]), key
+    for key, value in uninterrupted.residual_net.state_dict().items():
+        assert torch.equal(value, resumed.residual_net.state_dict()[key]), key
+
+
+def test_early_stopping_stops_after_patience(prepared):
+    config = TrainConfig(**{**CONFIG.__dict__, "epochs": 30, "patience": 1, "learning_rate": 0.05})
+    history = _trainer(prepared, config=config, mode="none").fit()
+    assert history.stopped_early and len(history.train_loss) < 30
+    assert history.validation_loss[history.best_epoch] == min(history.validation_loss)
+
+
+def test_constraint_modes_need_the_multi_task_model(prepared):
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    with pytest.raises(ValueError, match="multi-task"):
+        Trainer(SingleTaskLSTM(n_inputs, 8), prepared, [1], CONFIG, PhysicsConfig("fixed"))
+    with pytest.raises(ValueError, match="residual network"):
+        Trainer(MultiTaskLSTM(n_inputs, 4, 8), prepared, [0, 1, 2, 3], CONFIG, PhysicsConfig("differentiable"))
