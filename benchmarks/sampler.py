@@ -1,6 +1,6 @@
 """Windows per second: the device-resident sampler against the LandBench toolbox's scheme.
 
-    python benchmarks/sampler.py --resolution 1 --years 2011 2020 --device cuda
+    python benchmarks/sampler.py --profile paper --device cuda
 
 Both draw the same kind of batch — random (cell, day) windows of ``seq_len`` days with
 forcing, statics, next-day targets and the water-balance terms — in the same run:
@@ -10,7 +10,8 @@ forcing, statics, next-day targets and the water-balance terms — in the same r
 * hydrolib: ``WindowSampler`` holds the prepared arrays on the device and gathers there.
 
 Prints windows per second for each, their ratio, and the prepared data's memory per
-cell-year. Data: the synthetic world, built in memory (no netCDF engine needed).
+cell-year. Data: the profile's synthetic world through ``load_prepared`` (its files, or built
+in memory where no netCDF engine is installed; cached after the first call).
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hydrolib.data.prepare import prepare_arrays  # noqa: E402
 from hydrolib.data.sampler import WindowSampler  # noqa: E402
-from hydrolib.data.synthetic import land_arrays_in_memory  # noqa: E402
+from hydrolib.experiments import load_prepared  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:
@@ -65,8 +65,7 @@ def rate(batches, n: int, batch_size: int, device: torch.device) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--resolution", type=float, default=4.0)
-    parser.add_argument("--years", nargs=2, type=int, default=(2016, 2020))
+    parser.add_argument("--profile", default="smoke")
     parser.add_argument("--seq-len", type=int, default=365)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--iterations", type=int, default=200)
@@ -75,14 +74,12 @@ def main() -> None:
     device = torch.device(args.device)
 
     started = time.perf_counter()
-    raw = land_arrays_in_memory(args.resolution, tuple(args.years))
-    prepared = prepare_arrays(raw)
+    prepared = load_prepared(args.profile)
     prep_s = time.perf_counter() - started
     n_cells, n_days = prepared.inputs.shape[:2]
     nbytes = sum(a.nbytes for a in (prepared.inputs, prepared.statics, prepared.targets, prepared.water))
     cell_years = n_cells * n_days / 365.25
-    print(f"world {args.resolution:g} deg {args.years[0]}-{args.years[1]}: {n_cells} cells x {n_days} days, "
-          f"built and prepared in {prep_s:.1f} s")
+    print(f"profile {args.profile}: {n_cells} cells x {n_days} days, ready in {prep_s:.1f} s")
     print(f"prepared data: {nbytes / 2**30:.2f} GiB, {nbytes / cell_years / 1024:.1f} KiB per cell-year")
 
     baseline = rate(host_batches(prepared, args.seq_len, args.batch_size, device, np.random.default_rng(0)),

@@ -50,7 +50,7 @@ def main() -> None:
         train_config = TrainConfig(seq_len=sizes["seq_len"], batch_size=sizes["batch_size"], device=args.device,
                                    progress=False)
         rates = {}
-        for autocast in (False, True):
+        for autocast in ((False, True) if device.type == "cuda" else (False,)):  # autocast is CUDA-only here
             predictor, residual = _build(config, n_inputs)
             trainer = Trainer(predictor, prepared, [0, 1, 2, 3], train_config, PhysicsConfig(**config["physics"]), residual)
             trainer.autocast = autocast and device.type == "cuda"
