@@ -32,8 +32,10 @@ def _book(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from hydrolib.distributed import init_from_environment
     from hydrolib.experiments import EXPERIMENTS, run
 
+    dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
     names = list(EXPERIMENTS) if args.command == "run-all" else [args.name]
     overrides = {}
     for item in args.override:
@@ -42,8 +44,10 @@ def _train(args: argparse.Namespace) -> int:
             raise SystemExit(f"--set takes KEY=VALUE; got {item!r}")
         overrides[key] = _parse_value(value)
     for name in names:
-        result = run(name, args.profile, device=args.device, seed=args.seed, train_fraction=args.train_fraction,
-                     data_root=args.data_root, progress=not args.quiet, **overrides)
+        result = run(name, args.profile, device=device, seed=args.seed, train_fraction=args.train_fraction,
+                     data_root=args.data_root, progress=not args.quiet, dist_info=dist_info, **overrides)
+        if result is None:  # not rank 0
+            continue
         medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
         print(f"{name:10s} median KGE: {medians}   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)"
               f"  -> {result.folder}", flush=True)

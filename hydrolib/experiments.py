@@ -23,6 +23,7 @@ import xarray as xr
 import hydrolib
 from hydrolib.data import cache_dir, data_source
 from hydrolib.data.prepare import TARGET_NAMES, PrepareConfig, Prepared, prepare, prepare_cached
+from hydrolib.distributed import SINGLE, DistInfo, barrier
 from hydrolib.evaluate import cell_scores, predict
 from hydrolib.io import atomic_directory, write_json
 from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
@@ -148,23 +149,30 @@ def _build(config: dict, n_inputs: int):
 
 def run(name: str, profile: str = "quick", *, device: str = "cpu", seed: int = 0, train_fraction: float = 1.0,
         scarcity: str = "cells", world_seed: int = 0, data_root: str | Path = "", progress: bool = True,
-        retrain: bool = False, **overrides) -> Run:
+        retrain: bool = False, dist_info: DistInfo = SINGLE, **overrides) -> Run | None:
     """Train ``name`` (see ``EXPERIMENTS``) in ``profile`` or return its cached run.
 
     ``seed`` seeds the weights, the batches and the data-scarcity subset; ``train_fraction``
     keeps that share of training cells (``scarcity="cells"``) or years (``"years"``).
     ``overrides`` change profile sizes (e.g. ``epochs=5``) or physics weights
-    (``balance_weight=0.5``). An interrupted run resumes from its last epoch.
+    (``balance_weight=0.5``). An interrupted run resumes from its last epoch, also on another
+    number of ranks. Under torchrun (``dist_info`` from ``hydrolib.distributed``) every rank
+    trains and rank 0 alone evaluates and writes; the other ranks return None.
     """
     config = run_config(name, profile, seed=seed, train_fraction=train_fraction, scarcity=scarcity,
                         world_seed=world_seed, data_root=data_root, **overrides)
+    if not dist_info.is_main:
+        barrier(dist_info)  # rank 0 builds and caches the prepared data first
     prepared = load_prepared(profile, data_root, world_seed, PrepareConfig(**config["prepare"]))
+    if dist_info.is_main:
+        barrier(dist_info)
     key = _key(config, prepared.fingerprint)
     folder = cache_dir() / "runs" / f"{name}-{profile}-{key}"
     if (folder / "run.json").exists() and not retrain:
-        return load_run(folder)
-    if retrain and folder.exists():
+        return load_run(folder) if dist_info.is_main else None
+    if retrain and folder.exists() and dist_info.is_main:
         shutil.rmtree(folder)
+    barrier(dist_info)
 
     started = time.perf_counter()
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
@@ -176,8 +184,11 @@ def run(name: str, profile: str = "quick", *, device: str = "cpu", seed: int = 0
                                seed=seed, device=device, progress=progress)
     work = folder.with_name(folder.name + ".training")
     trainer = Trainer(predictor, prepared, targets, train_config, PhysicsConfig(**config["physics"]), residual,
-                      checkpoint=work / "checkpoint.pt")
+                      checkpoint=work / "checkpoint.pt", dist_info=dist_info)
     history = trainer.fit()
+    if not dist_info.is_main:
+        barrier(dist_info)
+        return None
     predictions = predict(trainer.predictor, prepared, targets, sizes["seq_len"], residual_net=trainer.residual_net,
                           device=device)
     scores = cell_scores(predictions)
@@ -194,6 +205,7 @@ def run(name: str, profile: str = "quick", *, device: str = "cpu", seed: int = 0
                                       "median_kge": {t: float(scores["kge"].sel(target=t).median())
                                                      for t in scores["target"].values}})
     shutil.rmtree(work, ignore_errors=True)
+    barrier(dist_info)
     return load_run(folder)
 
 

@@ -1,11 +1,14 @@
 """Training: Adam, early stopping on validation loss, atomic checkpoints, exact resume.
 
 ``Trainer(...).fit()`` trains a predictor (and, in the differentiable mode, the residual
-network with it) on batches from a device-resident ``WindowSampler``. Each epoch ends with
-a validation loss on fixed validation batches and an atomic checkpoint holding the
-weights, the optimiser, the random states and the early-stopping state, so a run that is
-interrupted and resumed ends with the same weights as one that was not (on the CPU, where
-kernels are deterministic). On CUDA the forward pass runs under bf16 autocast.
+network with it) on batches from a device-resident ``WindowSampler``. Each epoch draws its
+batches and dropout masks from generators seeded by (seed, epoch, rank), ends with a
+validation loss on fixed validation batches and writes an atomic checkpoint of the weights,
+the optimiser and the early-stopping state; so a run that is interrupted and resumed ends
+with the same weights as one that was not (on the CPU, where kernels are deterministic),
+even on another number of data-parallel ranks. On CUDA the forward pass runs under bf16
+autocast. Under ``torchrun`` the networks are wrapped in DistributedDataParallel (see
+``hydrolib.distributed``): ``batch_size`` is then the global batch, split across ranks.
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ from tqdm.auto import tqdm
 
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import WindowSampler
+from hydrolib.distributed import SINGLE, DistInfo, barrier, mean_across_ranks
 from hydrolib.physics import Denormaliser, PhysicsConfig, physics_loss
+
+
+def _epoch_seed(seed: int, epoch: int, rank: int, stream: int) -> int:
+    return (seed * 1_000_003 + epoch * 1_009 + rank * 17 + stream) % (2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class Trainer:
 
     def __init__(self, predictor: nn.Module, prepared: Prepared, target_index: list[int], config: TrainConfig,
                  physics: PhysicsConfig = PhysicsConfig(), residual_net: nn.Module | None = None,
-                 checkpoint: Path | str | None = None):
+                 checkpoint: Path | str | None = None, dist_info: DistInfo = SINGLE):
         if physics.mode != "none" and list(target_index) != [0, 1, 2, 3]:
             raise ValueError("the water-balance modes need the multi-task model (all four targets)")
         if (physics.mode == "differentiable") != (residual_net is not None):
@@ -73,9 +81,14 @@ class Trainer:
             raise ValueError(f"task_weights has {len(weights)} entries for {len(target_index)} targets")
         self.task_weights = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
         self.task_names = [TARGET_NAMES[i] for i in target_index]
-        self.train = WindowSampler(prepared, config.seq_len, config.batch_size, self.device, "train", config.seed)
-        self.validation = WindowSampler(prepared, config.seq_len, config.batch_size, self.device, "validation",
-                                        config.seed + 1)
+        self.dist = dist_info
+        if config.batch_size % dist_info.world_size:
+            raise ValueError(f"batch_size {config.batch_size} does not split evenly across {dist_info.world_size} ranks")
+        shard = (dist_info.rank, dist_info.world_size)
+        per_rank = config.batch_size // dist_info.world_size
+        self.train = WindowSampler(prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard)
+        self.validation = WindowSampler(prepared, config.seq_len, per_rank, self.device, "validation",
+                                        config.seed + 1, shard)
         self.denormalise = Denormaliser(prepared.stats["targets"]["mean"], prepared.stats["targets"]["std"],
                                         self.device)
         self.precip_scale = float(prepared.stats["inputs"]["std"][0])  # FORCING[0] is precipitation (mm/day)
@@ -83,14 +96,23 @@ class Trainer:
         self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.autocast = self.device.type == "cuda"
+        self.progress = config.progress and dist_info.is_main
+        self._predict, self._residual = self.predictor, self.residual_net
+        if dist_info.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._predict = DistributedDataParallel(self.predictor, device_ids=ids)
+            if self.residual_net is not None:
+                self._residual = DistributedDataParallel(self.residual_net, device_ids=ids)
 
     def _modules(self) -> list[nn.Module]:
         return [self.predictor] + ([self.residual_net] if self.residual_net is not None else [])
 
     def _losses(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            predicted = self.predictor(batch.inputs)
-            epsilon = self.residual_net(batch.inputs) if self.residual_net is not None else None
+            predicted = self._predict(batch.inputs)
+            epsilon = self._residual(batch.inputs) if self._residual is not None else None
         predicted = predicted.float()
         target = batch.targets[:, self.target_index]
         per_task = ((predicted - target) ** 2).mean(0)
@@ -101,7 +123,7 @@ class Trainer:
 
     @torch.no_grad()
     def validation_loss(self) -> float:
-        """Data loss on the same validation batches every epoch."""
+        """Data loss on the same validation batches every epoch, averaged across ranks."""
         for module in self._modules():
             module.eval()
         self.validation.generator.manual_seed(self.config.seed + 1)
@@ -111,7 +133,7 @@ class Trainer:
             total += float(data)
         for module in self._modules():
             module.train()
-        return total / self.config.validation_batches
+        return mean_across_ranks(total / self.config.validation_batches, self.dist, self.device)
 
     def _state(self, epoch: int, history: History, best: dict, bad_epochs: int) -> dict:
         return {
@@ -119,16 +141,19 @@ class Trainer:
             "predictor": self.predictor.state_dict(),
             "residual_net": self.residual_net.state_dict() if self.residual_net is not None else {},
             "optimizer": self.optimizer.state_dict(),
-            "sampler_rng": self.train.generator.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else torch.zeros(0, dtype=torch.uint8),
         }
 
     def _save(self, state: dict) -> None:
-        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.checkpoint.with_name(f".{self.checkpoint.name}.{os.getpid()}.tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.checkpoint)
+        if self.dist.is_main:  # one writer; the others wait until the file is complete
+            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.checkpoint.with_name(f".{self.checkpoint.name}.{os.getpid()}.tmp")
+            torch.save(state, tmp)
+            os.replace(tmp, self.checkpoint)
+        barrier(self.dist)
+
+    def _seed_epoch(self, epoch: int) -> None:
+        self.train.generator.manual_seed(_epoch_seed(self.config.seed, epoch, self.dist.rank, 0))
+        torch.manual_seed(_epoch_seed(self.config.seed, epoch, self.dist.rank, 1))
 
     def _restore(self) -> tuple[int, History, dict, int]:
         state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
@@ -136,16 +161,11 @@ class Trainer:
         if self.residual_net is not None:
             self.residual_net.load_state_dict(state["residual_net"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.train.generator.set_state(state["sampler_rng"].cpu())
-        torch.set_rng_state(state["torch_rng"].cpu())
-        if self.device.type == "cuda" and state["cuda_rng"].numel():
-            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
         return state["epoch"] + 1, History(**state["history"]), state["best"], state["bad_epochs"]
 
     def fit(self, stop_after_epochs: int | None = None) -> History:
         """Train until early stopping or ``config.epochs``; resumes from the checkpoint if one
         exists. ``stop_after_epochs`` ends this call early (as an interruption would)."""
-        torch.manual_seed(self.config.seed)
         start, history, best, bad_epochs = 0, History(), {}, 0
         if self.checkpoint is not None and self.checkpoint.exists():
             start, history, best, bad_epochs = self._restore()
@@ -156,9 +176,10 @@ class Trainer:
         for epoch in range(start, self.config.epochs):
             if history.stopped_early or (stop_after_epochs is not None and epochs_this_call >= stop_after_epochs):
                 break
+            self._seed_epoch(epoch)
             sums = torch.zeros(len(self.task_names) + 2, device=self.device)
             bar = tqdm(range(self.config.iterations_per_epoch), desc=f"epoch {epoch + 1}/{self.config.epochs}",
-                       disable=not self.config.progress, leave=False)
+                       disable=not self.progress, leave=False)
             for step in bar:
                 data, phys, per_task = self._losses(self.train.sample())
                 loss = data + phys
@@ -166,7 +187,7 @@ class Trainer:
                 loss.backward()
                 self.optimizer.step()
                 sums += torch.cat([loss.detach()[None], phys.detach()[None], per_task.detach()])
-                if self.config.progress and step % 10 == 0:
+                if self.progress and step % 10 == 0:
                     means = (sums / (step + 1)).tolist()
                     bar.set_postfix({"loss": f"{means[0]:.3f}", **{n: f"{v:.3f}" for n, v in zip(self.task_names, means[2:])},
                                      **({"phys": f"{means[1]:.3f}"} if self.physics.mode != "none" else {})})
@@ -186,7 +207,7 @@ class Trainer:
                 bad_epochs += 1
                 history.stopped_early = bad_epochs >= self.config.patience
             history.seconds = time.perf_counter() - started
-            if self.config.progress:
+            if self.progress:
                 tqdm.write(f"epoch {epoch + 1}: train {means[0]:.4f} validation {validation:.4f}"
                            + (" (best)" if history.best_epoch == epoch else ""))
             if self.checkpoint is not None:

@@ -46,11 +46,10 @@ class LandBenchError(ValueError):
     """A LandBench folder does not hold what the reader expects."""
 
 
-def _open(path: Path, variable: str) -> xr.DataArray:
+def _open(path: Path, variable: str) -> xr.Dataset:
     if not path.exists():
         raise LandBenchError(f"missing file for variable {variable!r}: expected {path}")
-    dataset = xr.open_dataset(path, engine="netcdf4", chunks={})
-    return dataset
+    return xr.open_dataset(path, engine="netcdf4", chunks={})
 
 
 def _standard_grid(data: xr.DataArray | xr.Dataset, source: Path) -> xr.DataArray | xr.Dataset:
@@ -143,11 +142,10 @@ def open_landbench(root: Path | str, resolution: float, years: tuple[int, int] |
         array = array * scale if scale != 1.0 else array
         arrays[name] = array.assign_attrs(units=units, long_name=BY_LONG_NAME[name].description)
         sources[name] = path
-    first = next(iter(arrays))
     _same_grid(list(arrays.values()), [sources[n] for n in arrays])
     dataset = xr.Dataset({n: a.drop_vars([c for c in a.coords if c not in ("time", "lat", "lon")])
                           for n, a in arrays.items()})
-    dataset.attrs.update(source=str(root), resolution=float(resolution), first_variable=first)
+    dataset.attrs.update(source=str(root), resolution=float(resolution))
     return dataset
 
 

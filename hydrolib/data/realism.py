@@ -71,7 +71,6 @@ def realism_table(dataset: xr.Dataset, resolution: float) -> pd.DataFrame:
 
     koppen = koppen_on(dataset, resolution)
     swvl1 = dataset["volumetric_soil_water_layer_1"].mean("time").compute()
-    group = xr.DataArray(np.char.add(koppen.values.astype(str), " ").astype(str), dims=("lat", "lon"))
 
     def class_mean(field: xr.DataArray, prefix: str) -> float:
         mask = xr.DataArray(np.char.startswith(koppen.values.astype(str), prefix), dims=("lat", "lon"),
@@ -80,7 +79,6 @@ def realism_table(dataset: xr.Dataset, resolution: float) -> pd.DataFrame:
 
     is_arid = xr.DataArray(np.char.startswith(koppen.values.astype(str), "B"), coords=koppen.coords,
                            dims=("lat", "lon"))
-    del group
     p, et, r = (land_mean(annual[n]) for n in ("precipitation", "evapotranspiration", "total_runoff"))
     values = {
         "land precipitation": p,

@@ -39,7 +39,9 @@ class WindowSampler:
     """Random windows from one split, drawn on ``device`` with a seeded generator."""
 
     def __init__(self, prepared: Prepared, seq_len: int, batch_size: int, device: str | torch.device = "cpu",
-                 split: str = "train", seed: int = 0):
+                 split: str = "train", seed: int = 0, shard: tuple[int, int] = (0, 1)):
+        """``shard = (rank, world_size)`` keeps every world_size-th cell, starting at rank, so
+        data-parallel ranks draw from disjoint cells."""
         if split not in prepared.splits:
             raise ValueError(f"unknown split {split!r}; expected one of {sorted(prepared.splits)}")
         self.device = torch.device(device)
@@ -60,6 +62,10 @@ class WindowSampler:
             cells = prepared.train_cells
         else:
             cells = np.arange(prepared.inputs.shape[0])
+        rank, world_size = shard
+        cells = cells[rank::world_size]
+        if cells.size == 0:
+            raise ValueError(f"shard {rank} of {world_size} holds no cell of split {split!r}")
         if days.size == 0:
             raise ValueError(f"split {split!r} has no day with {self.seq_len} days of history before it")
         self.target_days = to(days)

@@ -1,0 +1,69 @@
+"""Data-parallel training with PyTorch's DistributedDataParallel, under ``torchrun``.
+
+``torchrun --nproc_per_node=N -m hydrolib train NAME ...`` starts N processes; each calls
+``init_from_environment()``, which joins the process group (NCCL on GPUs, gloo on the
+CPU) and pins the process to its GPU. Each rank then samples from its own shard of cells,
+gradients are averaged by DDP, validation losses are averaged across ranks, and only rank 0
+writes checkpoints and results. Without torchrun's variables nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+# NVLink multicast stays off: on shared hosts it can put every GPU out of service.
+SAFE_NCCL_ENV = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+
+SINGLE = DistInfo()
+
+
+def init_from_environment(device: str = "cpu") -> tuple[DistInfo, str]:
+    """Join torchrun's process group if its variables are set; returns the info and the
+    device this rank uses (``cuda:<local rank>`` for CUDA)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return SINGLE, device
+    for key, value in SAFE_NCCL_ENV.items():
+        os.environ.setdefault(key, value)
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = device.startswith("cuda")
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+        device = f"cuda:{local_rank}"
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo", rank=rank, world_size=world_size)
+    return DistInfo(rank, world_size, local_rank), device
+
+
+def mean_across_ranks(value: float, info: DistInfo, device: torch.device) -> float:
+    """The average of ``value`` over all ranks (itself when not distributed)."""
+    if not info.active:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return float(tensor) / info.world_size
+
+
+def barrier(info: DistInfo) -> None:
+    if info.active:
+        dist.barrier()
