@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--years", nargs=2, type=int, default=(2016, 2020))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, default=None, help="write here and keep the world")
+    parser.add_argument("--workers", type=int, default=None, help="writer processes (default: cores - 1)")
     args = parser.parse_args()
     years = tuple(args.years)
 
@@ -40,7 +41,7 @@ def main() -> None:
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="hydrolib-bench-"))
     started = time.perf_counter()
-    res_dir = generate(root, args.resolution, years, args.seed, overwrite=True)
+    res_dir = generate(root, args.resolution, years, args.seed, overwrite=True, workers=args.workers)
     generate_s = time.perf_counter() - started
     size_gb = sum(f.stat().st_size for f in res_dir.rglob("*") if f.is_file()) / 1e9
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -49,7 +50,8 @@ def main() -> None:
         shutil.rmtree(root)
 
     n_years = years[1] - years[0] + 1
-    print(f"world: {args.resolution:g} deg, {n_years} years, {statics.grid.n_cells} land cells, seed {args.seed}")
+    print(f"world: {args.resolution:g} deg, {n_years} years, {statics.grid.n_cells} land cells, seed {args.seed}, "
+          f"writers: {args.workers or 'default'}")
     print(f"simulate only (baseline): {simulate_s:8.1f} s   peak RSS {peak_simulate:5.2f} GiB   "
           f"max closure error {worst:.1e} mm")
     print(f"generate (files written): {generate_s:8.1f} s   ratio to baseline {generate_s / simulate_s:4.2f}")

@@ -19,12 +19,7 @@ def _synthetic(args: argparse.Namespace) -> int:
 def _book(args: argparse.Namespace) -> int:
     from hydrolib.book import build_book
 
-    parameters = {}
-    for item in args.parameter:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"-p takes KEY=VALUE; got {item!r}")
-        parameters[key] = _parse_value(value)
+    parameters = _key_values(args.parameter, "-p")
     started = time.perf_counter()
     build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters)
     print(f"book built in {time.perf_counter() - started:.1f} s")
@@ -37,12 +32,7 @@ def _train(args: argparse.Namespace) -> int:
 
     dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
     names = list(EXPERIMENTS) if args.command == "run-all" else [args.name]
-    overrides = {}
-    for item in args.override:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes KEY=VALUE; got {item!r}")
-        overrides[key] = _parse_value(value)
+    overrides = _key_values(args.override, "--set")
     for name in names:
         result = run(name, args.profile, device=device, seed=args.seed, train_fraction=args.train_fraction,
                      data_root=args.data_root, progress=not args.quiet, dist_info=dist_info, **overrides)
@@ -52,6 +42,17 @@ def _train(args: argparse.Namespace) -> int:
         print(f"{name:10s} median KGE: {medians}   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)"
               f"  -> {result.folder}", flush=True)
     return 0
+
+
+def _key_values(items: list[str], flag: str) -> dict:
+    """KEY=VALUE strings to a dict, numbers parsed as numbers."""
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"{flag} takes KEY=VALUE; got {item!r}")
+        pairs[key] = _parse_value(value)
+    return pairs
 
 
 def _parse_value(text: str):

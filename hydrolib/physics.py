@@ -34,6 +34,12 @@ class PhysicsConfig:
     deviation of daily precipitation in the training data (mm day⁻¹), so the term is
     dimensionless like the normalised data loss. ``epsilon_weight`` multiplies
     mean((ε / scale)²) in the differentiable mode.
+
+    How the defaults were chosen: set, not tuned. With ``balance_weight = 0.1`` the physical
+    term is about 30 % of the total training loss in the first epoch and 20 % in the last of
+    the paper profile's mtl-fixed and mtl-diff runs (benchmarks/RESULTS.md): large enough to
+    shape the predictions, small enough that the data keep the lead. ``epsilon_weight`` is a
+    tenth of that, so ε is held back only lightly. Sweeping them is left to the notebooks.
     """
 
     mode: str = "none"

@@ -8,6 +8,7 @@ callers that need no files, such as a GPU machine without a netCDF engine.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import multiprocessing
 import os
 import platform
@@ -20,16 +21,17 @@ import numpy as np
 
 from hydrolib.data.layout import resolution_folder
 from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
-from hydrolib.data.synthetic.grid import Grid, make_grid
+from hydrolib.data.synthetic.grid import make_grid
 from hydrolib.data.synthetic.land_surface import State, YearOutput, simulate_year
 from hydrolib.data.synthetic.statics import Statics, make_statics
-from hydrolib.data.synthetic.writer import COMPRESSIONS, constant_fields, default_compression, write_constants, write_year
+from hydrolib.data.synthetic.writer import (
+    COMPRESSIONS, MM_TO_M, constant_fields, default_compression, write_constants, write_year,
+)
 from hydrolib.io import atomic_directory, write_json
 
 GENERATOR_VERSION = "1.0"
 SPINUP_YEARS = 3
 MANIFEST = "synthetic_manifest.json"
-MM_TO_M = 1e-3
 
 __all__ = ["generate", "simulate", "SimulatedYear", "read_manifest", "GENERATOR_VERSION", "MANIFEST"]
 
@@ -93,8 +95,6 @@ def _era5_fields(sim: SimulatedYear) -> tuple[dict[str, np.ndarray], dict[str, n
 
 def read_manifest(res_dir: Path | str) -> dict | None:
     """The manifest of a generated resolution folder, or None if there is none."""
-    import json
-
     path = Path(res_dir) / MANIFEST
     return json.loads(path.read_text()) if path.exists() else None
 
