@@ -124,8 +124,9 @@ class LandArrays:
     fingerprint: str
 
 
-def land_arrays(dataset: xr.Dataset) -> LandArrays:
-    """Stack the land cells of a gridded dataset (as ``open_landbench`` returns it)."""
+def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArrays:
+    """Stack the land cells of a gridded dataset (as ``open_landbench`` returns it);
+    ``fingerprint`` names the data (default: a hash of the source files)."""
     variables = (*FORCING, *STATICS, *TARGETS, *WATER)
     missing = [n for n in variables if n not in dataset.data_vars]
     if missing:
@@ -142,7 +143,7 @@ def land_arrays(dataset: xr.Dataset) -> LandArrays:
         water=_stack_land(dataset, WATER, land),
         statics=np.stack([dataset[n].values[land] for n in STATICS], axis=-1).astype(np.float32),
         lat=lat2d[land], lon=lon2d[land], time=dataset["time"].values.astype("datetime64[D]"),
-        fingerprint=_fingerprint(dataset))
+        fingerprint=fingerprint or _fingerprint(dataset))
 
 
 def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache: Path | str | None = None,
@@ -153,13 +154,7 @@ def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache:
     modification times); the cache key combines it with ``config`` and hydrolib's version.
     """
     fingerprint = fingerprint or _fingerprint(dataset)
-
-    def raw() -> LandArrays:
-        arrays = land_arrays(dataset)
-        arrays.fingerprint = fingerprint
-        return arrays
-
-    return prepare_cached(raw, fingerprint, config, cache)
+    return prepare_cached(lambda: land_arrays(dataset, fingerprint), fingerprint, config, cache)
 
 
 def prepare_cached(raw_arrays, fingerprint: str, config: PrepareConfig, cache: Path | str | None) -> Prepared:
