@@ -88,7 +88,7 @@ class Trainer:
         per_rank = config.batch_size // dist_info.world_size
         self.train = WindowSampler(prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard)
         self.validation = WindowSampler(prepared, config.seq_len, per_rank, self.device, "validation",
-                                        config.seed + 1, shard)
+                                        config.seed + 1, shard, arrays=self.train.arrays)
         self.denormalise = Denormaliser(prepared.stats["targets"]["mean"], prepared.stats["targets"]["std"],
                                         self.device)
         self.precip_scale = float(prepared.stats["inputs"]["std"][0])  # FORCING[0] is precipitation (mm/day)

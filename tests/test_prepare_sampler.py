@@ -109,3 +109,14 @@ def test_in_memory_world_matches_what_the_reader_reads(smoke_world, dataset):
     for name in ("inputs", "targets", "water", "statics"):
         np.testing.assert_allclose(getattr(from_files, name), getattr(in_memory, name), rtol=2e-6, atol=1e-6,
                                    err_msg=name)
+
+
+def test_training_and_validation_samplers_share_one_copy_of_the_data(prepared):
+    from hydrolib.train import TrainConfig, Trainer
+    from hydrolib.models import MultiTaskLSTM
+
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    trainer = Trainer(MultiTaskLSTM(n_inputs, 4, 8), prepared, [0, 1, 2, 3],
+                      TrainConfig(seq_len=20, batch_size=16, progress=False))
+    assert trainer.validation.inputs.data_ptr() == trainer.train.inputs.data_ptr()
+    assert trainer.validation.targets.data_ptr() == trainer.train.targets.data_ptr()

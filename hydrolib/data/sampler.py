@@ -35,23 +35,42 @@ class Batch:
     days: torch.Tensor
 
 
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    # A copy: prepared arrays may be read-only memory maps of the cache.
+    return torch.from_numpy(np.array(array, copy=True)).to(device)
+
+
+@dataclass
+class DeviceArrays:
+    """The prepared arrays on one device, copied once and shared by every sampler there."""
+
+    inputs: torch.Tensor
+    statics: torch.Tensor
+    targets: torch.Tensor
+    water: torch.Tensor
+
+    @classmethod
+    def from_prepared(cls, prepared: Prepared, device: str | torch.device) -> "DeviceArrays":
+        device = torch.device(device)
+        return cls(*(_to_device(getattr(prepared, name), device) for name in ("inputs", "statics", "targets", "water")))
+
+
 class WindowSampler:
     """Random windows from one split, drawn on ``device`` with a seeded generator."""
 
     def __init__(self, prepared: Prepared, seq_len: int, batch_size: int, device: str | torch.device = "cpu",
-                 split: str = "train", seed: int = 0, shard: tuple[int, int] = (0, 1)):
+                 split: str = "train", seed: int = 0, shard: tuple[int, int] = (0, 1),
+                 arrays: DeviceArrays | None = None):
         """``shard = (rank, world_size)`` keeps every world_size-th cell, starting at rank, so
-        data-parallel ranks draw from disjoint cells."""
+        data-parallel ranks draw from disjoint cells. ``arrays``: the prepared data already on
+        ``device`` (e.g. another sampler's ``arrays``); by default they are copied there."""
         if split not in prepared.splits:
             raise ValueError(f"unknown split {split!r}; expected one of {sorted(prepared.splits)}")
         self.device = torch.device(device)
         self.seq_len, self.batch_size = int(seq_len), int(batch_size)
-        # A copy: prepared arrays may be read-only memory maps of the cache.
-        to = lambda a: torch.from_numpy(np.array(a, copy=True)).to(self.device)  # noqa: E731
-        self.inputs = to(prepared.inputs)
-        self.statics = to(prepared.statics)
-        self.targets = to(prepared.targets)
-        self.water = to(prepared.water)
+        self.arrays = arrays or DeviceArrays.from_prepared(prepared, self.device)
+        self.inputs, self.statics = self.arrays.inputs, self.arrays.statics
+        self.targets, self.water = self.arrays.targets, self.arrays.water
         start, stop = prepared.splits[split]
         # A window needs seq_len days of inputs before the target day; inputs may reach back
         # before the split (the forcing is known), targets may not leave it.
@@ -68,8 +87,8 @@ class WindowSampler:
             raise ValueError(f"shard {rank} of {world_size} holds no cell of split {split!r}")
         if days.size == 0:
             raise ValueError(f"split {split!r} has no day with {self.seq_len} days of history before it")
-        self.target_days = to(days)
-        self.cells = to(cells)
+        self.target_days = _to_device(days, self.device)
+        self.cells = _to_device(cells, self.device)
         self.offsets = torch.arange(-self.seq_len, 0, device=self.device)  # inputs end the day before the target
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
 
@@ -107,8 +126,8 @@ def sequential(prepared: Prepared, seq_len: int, split: str = "test", cells_per_
     n_cells = prepared.inputs.shape[0]
     for c0 in range(0, n_cells, cells_per_batch):
         cells = np.arange(c0, min(n_cells, c0 + cells_per_batch))
-        dynamic = torch.from_numpy(np.array(prepared.inputs[c0:cells[-1] + 1, first:stop - 1])).to(device)
-        static = torch.from_numpy(np.array(prepared.statics[cells])).to(device)[:, None, :]
+        dynamic = _to_device(prepared.inputs[c0:cells[-1] + 1, first:stop - 1], device)
+        static = _to_device(prepared.statics[cells], device)[:, None, :]
         inputs = torch.cat([dynamic, static.expand(-1, dynamic.shape[1], -1)], dim=-1)
         # output step k predicts day first + k + 1: the split's days are steps start-first-1 ... end
         yield inputs, torch.as_tensor(cells, device=device), slice(start - first - 1, stop - first - 1)
