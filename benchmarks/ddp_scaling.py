@@ -51,17 +51,11 @@ def random_prepared(n_cells: int, n_days: int, n_forcing: int = 8, n_static: int
 
 def steps_per_second(trainer: Trainer, iterations: int) -> float:
     for _ in range(5):
-        data, phys, _ = trainer._losses(trainer.train.sample())
-        trainer.optimizer.zero_grad(set_to_none=True)
-        (data + phys).backward()
-        trainer.optimizer.step()
+        trainer.step()
     torch.cuda.synchronize() if trainer.device.type == "cuda" else None
     started = time.perf_counter()
     for _ in range(iterations):
-        data, phys, _ = trainer._losses(trainer.train.sample())
-        trainer.optimizer.zero_grad(set_to_none=True)
-        (data + phys).backward()
-        trainer.optimizer.step()
+        trainer.step()
     torch.cuda.synchronize() if trainer.device.type == "cuda" else None
     return iterations / (time.perf_counter() - started)
 

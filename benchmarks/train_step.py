@@ -55,15 +55,11 @@ def main() -> None:
             trainer = Trainer(predictor, prepared, [0, 1, 2, 3], train_config, PhysicsConfig(**config["physics"]), residual)
             trainer.autocast = autocast and device.type == "cuda"
             for _ in range(5):
-                data, phys, _ = trainer._losses(trainer.train.sample())
-                (data + phys).backward()
+                trainer.step()
             _sync(device)
             t0 = time.perf_counter()
             for _ in range(args.iterations):
-                data, phys, _ = trainer._losses(trainer.train.sample())
-                trainer.optimizer.zero_grad(set_to_none=True)
-                (data + phys).backward()
-                trainer.optimizer.step()
+                trainer.step()
             _sync(device)
             rates["bf16" if autocast else "fp32"] = args.iterations / (time.perf_counter() - t0)
         t0 = time.perf_counter()

@@ -121,6 +121,16 @@ class Trainer:
                                epsilon.float() if epsilon is not None else None, self.precip_scale)
         return data, phys, per_task
 
+    def step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One optimisation step on a fresh training batch; returns the (detached) total loss,
+        physics term and per-task losses."""
+        data, phys, per_task = self._losses(self.train.sample())
+        loss = data + phys
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), phys.detach(), per_task.detach()
+
     @torch.no_grad()
     def validation_loss(self) -> float:
         """Data loss on the same validation batches every epoch, averaged across ranks."""
@@ -181,12 +191,8 @@ class Trainer:
             bar = tqdm(range(self.config.iterations_per_epoch), desc=f"epoch {epoch + 1}/{self.config.epochs}",
                        disable=not self.progress, leave=False)
             for step in bar:
-                data, phys, per_task = self._losses(self.train.sample())
-                loss = data + phys
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                sums += torch.cat([loss.detach()[None], phys.detach()[None], per_task.detach()])
+                loss, phys, per_task = self.step()
+                sums += torch.cat([loss[None], phys[None], per_task])
                 if self.progress and step % 10 == 0:
                     means = (sums / (step + 1)).tolist()
                     bar.set_postfix({"loss": f"{means[0]:.3f}", **{n: f"{v:.3f}" for n, v in zip(self.task_names, means[2:])},
