@@ -22,7 +22,7 @@ import xarray as xr
 
 import hydrolib
 from hydrolib.data import cache_dir, data_source
-from hydrolib.data.prepare import TARGET_NAMES, PrepareConfig, Prepared, prepare, prepare_cached
+from hydrolib.data.prepare import TARGET_NAMES, PrepareConfig, Prepared, files_fingerprint, prepare, prepare_cached
 from hydrolib.distributed import SINGLE, DistInfo, barrier
 from hydrolib.evaluate import cell_scores, predict
 from hydrolib.io import atomic_directory, write_json
@@ -77,6 +77,15 @@ def _world_fingerprint(resolution: float, years: tuple[int, int], world_seed: in
     return f"synthetic-{GENERATOR_VERSION}-{resolution:g}-{years[0]}-{years[1]}-seed{world_seed}"
 
 
+def data_fingerprint(profile: str, data_root: str | Path = "", world_seed: int = 0) -> str:
+    """The identity of a profile's data, known without opening it: the synthetic world's
+    parameters (the same for its files and its in-memory build), or LandBench's files."""
+    p = get_profile(profile)
+    if str(data_root):
+        return files_fingerprint(data_root, p.resolution, p.years)
+    return _world_fingerprint(p.resolution, p.years, world_seed)
+
+
 def netcdf_available() -> bool:
     try:
         import netCDF4  # noqa: F401
@@ -92,11 +101,11 @@ def load_prepared(profile: str, data_root: str | Path = "", world_seed: int = 0,
     ``data_root``. Cached under ``<cache>/prepared``."""
     p = get_profile(profile)
     cache = cache_dir() / "prepared"
+    fingerprint = data_fingerprint(profile, data_root, world_seed)
     if str(data_root):
         from hydrolib.data.landbench import open_landbench
 
-        return prepare(open_landbench(data_root, p.resolution, p.years), config, cache)
-    fingerprint = _world_fingerprint(p.resolution, p.years, world_seed)
+        return prepare(open_landbench(data_root, p.resolution, p.years), config, cache, fingerprint)
     if netcdf_available():
         from hydrolib.data.landbench import open_landbench
 
@@ -161,18 +170,17 @@ def run(name: str, profile: str = "quick", *, device: str = "cpu", seed: int = 0
     """
     config = run_config(name, profile, seed=seed, train_fraction=train_fraction, scarcity=scarcity,
                         world_seed=world_seed, data_root=data_root, **overrides)
+    key = _key(config, data_fingerprint(profile, data_root, world_seed))
+    folder = cache_dir() / "runs" / f"{name}-{profile}-{key}"
+    if (folder / "run.json").exists() and not retrain:  # no data is opened for a cached run
+        return load_run(folder) if dist_info.is_main else None
+    if retrain and folder.exists() and dist_info.is_main:
+        shutil.rmtree(folder)
     if not dist_info.is_main:
         barrier(dist_info)  # rank 0 builds and caches the prepared data first
     prepared = load_prepared(profile, data_root, world_seed, PrepareConfig(**config["prepare"]))
     if dist_info.is_main:
         barrier(dist_info)
-    key = _key(config, prepared.fingerprint)
-    folder = cache_dir() / "runs" / f"{name}-{profile}-{key}"
-    if (folder / "run.json").exists() and not retrain:
-        return load_run(folder) if dist_info.is_main else None
-    if retrain and folder.exists() and dist_info.is_main:
-        shutil.rmtree(folder)
-    barrier(dist_info)
 
     started = time.perf_counter()
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]

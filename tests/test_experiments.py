@@ -23,6 +23,18 @@ def test_every_run_trains_and_scores_every_test_cell(name):
     assert ("epsilon" in result.predictions) == (name == "mtl-diff")
 
 
+def test_a_cached_run_opens_no_data(monkeypatch):
+    import hydrolib.experiments as experiments
+
+    first = run("mtl-none", "smoke", progress=False)
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("a cached run loaded its data")
+
+    monkeypatch.setattr(experiments, "load_prepared", must_not_load)
+    assert run("mtl-none", "smoke", progress=False).key == first.key
+
+
 def test_a_cached_run_is_returned_not_retrained_and_other_seeds_train_anew():
     first = run("mtl-diff", "smoke", progress=False)
     again = run("mtl-diff", "smoke", progress=False)

@@ -73,15 +73,25 @@ class Prepared:
         return values * np.asarray(self.stats["targets"]["std"]) + np.asarray(self.stats["targets"]["mean"])
 
 
-def _fingerprint(dataset: xr.Dataset) -> str:
-    """Identity of the data: the source folder's files (names, sizes, mtimes) or the values' shape."""
+def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:
+    """Identity of LandBench data on disk, without opening it: the names, sizes and
+    modification times of the resolution folder's files, and the years asked for."""
     digest = hashlib.sha256()
+    root = Path(root)
+    for path in sorted((root / f"{float(resolution):g}").rglob("*.nc")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(f"{int(years[0])}-{int(years[1])}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _fingerprint(dataset: xr.Dataset) -> str:
+    """Identity of a dataset: its source files (as ``files_fingerprint``) or its shape and dates."""
     source = dataset.attrs.get("source")
+    years = dataset["time"].dt.year.values[[0, -1]]
     if source and Path(source).is_dir():
-        res = f"{float(dataset.attrs.get('resolution', 0)):g}"
-        for path in sorted((Path(source) / res).rglob("*.nc")):
-            stat = path.stat()
-            digest.update(f"{path.relative_to(source)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        return files_fingerprint(source, dataset.attrs.get("resolution", 0), (years[0], years[1]))
+    digest = hashlib.sha256()
     digest.update(repr(sorted(dataset.sizes.items())).encode())
     digest.update(str(dataset["time"].values[[0, -1]]).encode())
     return digest.hexdigest()[:16]
