@@ -28,19 +28,26 @@ def _book(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from hydrolib.distributed import init_from_environment
-    from hydrolib.experiments import EXPERIMENTS, run
+    from hydrolib.experiments import run, run_all
 
     dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
-    names = list(EXPERIMENTS) if args.command == "run-all" else [args.name]
     overrides = _key_values(args.override, "--set")
-    for name in names:
-        result = run(name, args.profile, device=device, seed=args.seed, train_fraction=args.train_fraction,
-                     data_root=args.data_root, progress=not args.quiet, dist_info=dist_info, **overrides)
-        if result is None:  # not rank 0
-            continue
+
+    def report(request, result) -> None:
         medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
-        print(f"{name:10s} median KGE: {medians}   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)"
-              f"  -> {result.folder}", flush=True)
+        print(f"{request.name:10s} seed {request.seed} fraction {request.train_fraction:g}  median KGE: {medians}"
+              f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
+
+    if args.command == "run-all":
+        run_all(args.profile, device=device, seed=args.seed, world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet,
+                dist_info=dist_info, report=report, **overrides)
+        return 0
+    result = run(args.name, args.profile, device=device, seed=args.seed, train_fraction=args.train_fraction,
+                 world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet, dist_info=dist_info, **overrides)
+    if result is not None:  # None on ranks other than 0
+        from hydrolib.experiments import RunRequest
+
+        report(RunRequest(args.name, args.seed, args.train_fraction), result)
     return 0
 
 
@@ -88,13 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     book.set_defaults(handler=_book)
 
     for command, helptext in (("train", "train one of the study's runs (or load it from the cache)"),
-                              ("run-all", "train every run the book needs, so the book renders from the cache")):
+                              ("run-all", "train every run the book needs (the seven runs, further seeds, the data-scarcity sweep)")):
         sub = commands.add_parser(command, help=helptext)
         if command == "train":
             sub.add_argument("name", help="stl-sm1, stl-sm2, stl-sm3, stl-et, mtl-none, mtl-fixed or mtl-diff")
         sub.add_argument("--profile", default="quick", help="smoke, quick or paper")
         sub.add_argument("--device", default="cpu", help="cpu or cuda")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--seed", type=int, default=0, help="training seed (weights, batches, scarcity subset)")
+        sub.add_argument("--world-seed", type=int, default=0, help="the synthetic world's seed")
         sub.add_argument("--train-fraction", type=float, default=1.0, help="share of training cells kept")
         sub.add_argument("--data-root", default="", help="LandBench folder; empty for the synthetic world")
         sub.add_argument("--set", dest="override", action="append", default=[], metavar="KEY=VALUE",

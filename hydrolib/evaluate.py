@@ -8,6 +8,7 @@ import xarray as xr
 from torch import nn
 
 from hydrolib import metrics
+from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import sequential
 
@@ -65,3 +66,62 @@ def cell_scores(predictions: xr.Dataset) -> xr.Dataset:
         "r2": metrics.r2(obs, sim), "rmse": metrics.rmse(obs, sim), "ubrmse": metrics.ubrmse(obs, sim),
         "bias": metrics.bias(obs, sim),
     })
+
+
+def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_epsilon: bool = True) -> xr.DataArray:
+    """Daily ``P − ET − R − ΔS − ε`` (mm day⁻¹) of a run's test period, per (cell, time).
+
+    ``source="predicted"`` takes ET and the three soil-moisture layers from the model, with
+    ΔS between consecutive *predicted* days (the model's own closure; the first day is NaN),
+    and subtracts the residual network's ε where the run has one and ``with_epsilon``.
+    ``source="observed"`` gives the data's own residual, which for the synthetic world is
+    the storage change of snow, canopy and groundwater. P and R are observed in both.
+    """
+    if source not in ("predicted", "observed"):
+        raise ValueError(f"source must be 'predicted' or 'observed'; got {source!r}")
+    targets = [str(t) for t in predictions["target"].values]
+    if targets != list(TARGET_NAMES):
+        raise ValueError(f"the water balance needs all four targets {TARGET_NAMES}; this run has {targets}")
+    values = predictions[source]
+    thickness = xr.DataArray(np.asarray(LAYER_THICKNESS_MM), dims="target",
+                             coords={"target": list(TARGET_NAMES[:3])})
+    storage = (values.sel(target=list(TARGET_NAMES[:3])) * thickness).sum("target")
+    storage_change = storage - storage.shift(time=1)
+    balance = predictions["precipitation"] - values.sel(target="ET", drop=True) - predictions["runoff"] - storage_change
+    if source == "predicted" and with_epsilon and "epsilon" in predictions:
+        balance = balance - predictions["epsilon"]
+    balance.attrs["units"] = "mm day-1"
+    return balance.drop_vars("target", errors="ignore")
+
+
+def tail_scores(predictions: xr.Dataset, quantile: float = 0.1, tail: str = "low") -> xr.Dataset:
+    """KGE and its parts on each cell's extreme days, per (cell, target).
+
+    The days kept are those whose *observed* value is at or below the cell's ``quantile``
+    of the test period (``tail="low"``: drought), or at or above its ``1 − quantile``
+    (``tail="high"``); scores are computed on those days alone.
+    """
+    if tail not in ("low", "high"):
+        raise ValueError(f"tail must be 'low' or 'high'; got {tail!r}")
+    if not 0.0 < quantile < 0.5:
+        raise ValueError(f"quantile must lie in (0, 0.5); got {quantile}")
+    obs, sim = predictions["observed"], predictions["predicted"]
+    if tail == "low":
+        keep = obs <= obs.quantile(quantile, dim="time").drop_vars("quantile")
+    else:
+        keep = obs >= obs.quantile(1.0 - quantile, dim="time").drop_vars("quantile")
+    parts = metrics.kge_components(obs.where(keep), sim.where(keep), dim="time")
+    return xr.Dataset({name: parts.sel(component=name, drop=True) for name in ("kge", "r", "alpha", "beta")}
+                      | {"days": keep.sum("time")})
+
+
+def median_table(scores: dict[str, xr.Dataset], score: str = "kge", cells=None) -> "pd.DataFrame":
+    """Median over cells of ``score``: one row per model (the keys of ``scores``), one column
+    per target. ``cells`` (boolean per cell) restricts the median to a region."""
+    import pandas as pd
+
+    rows = {}
+    for model, data in scores.items():
+        values = data[score] if cells is None else data[score].isel(cell=np.asarray(cells))
+        rows[model] = {str(t): float(values.sel(target=t).median()) for t in data["target"].values}
+    return pd.DataFrame(rows).T.reindex(columns=[t for t in TARGET_NAMES if any(t in r for r in rows.values())])

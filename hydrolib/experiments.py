@@ -27,7 +27,7 @@ from hydrolib.distributed import SINGLE, DistInfo, barrier
 from hydrolib.evaluate import cell_scores, predict
 from hydrolib.io import atomic_directory, write_json
 from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
-from hydrolib.physics import PhysicsConfig
+from hydrolib.physics import PHYSICS_VERSION, PhysicsConfig
 from hydrolib.profiles import get_profile
 from hydrolib.train import History, TrainConfig, Trainer
 
@@ -139,8 +139,11 @@ def run_config(name: str, profile: str = "quick", *, seed: int = 0, train_fracti
 
 
 def _key(config: dict, fingerprint: str) -> str:
-    payload = json.dumps({"config": {k: v for k, v in config.items() if k != "data_root"},
-                          "data": fingerprint, "hydrolib": hydrolib.__version__}, sort_keys=True)
+    identity = {"config": {k: v for k, v in config.items() if k != "data_root"},
+                "data": fingerprint, "hydrolib": hydrolib.__version__}
+    if config["physics"]["mode"] != "none":  # runs without the physical term keep their keys
+        identity["physics_version"] = PHYSICS_VERSION
+    payload = json.dumps(identity, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -248,3 +251,66 @@ def load_weights(run_: Run):
     if residual is not None:
         residual.load_state_dict(state["residual_net"])
     return predictor, residual
+
+
+SCARCITY_RUNS = ("mtl-none", "mtl-diff")  # the study's data-scarcity comparison
+SEEDED_RUNS = ("mtl-none", "mtl-fixed", "mtl-diff")  # compared across training seeds
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run the book needs: experiment, training seed and share of training cells."""
+
+    name: str
+    seed: int
+    train_fraction: float = 1.0
+
+
+def book_runs(profile: str, seed: int = 0) -> list[RunRequest]:
+    """Every run the notebooks of ``profile`` read: the seven runs with ``seed``; the three
+    multi-task variants with the profile's further seeds; and the data-scarcity sweep of
+    ``SCARCITY_RUNS`` over the profile's training fractions and seeds."""
+    p = get_profile(profile)
+    seeds = [seed + i for i in range(p.seeds)]
+    requests = [RunRequest(name, seed) for name in EXPERIMENTS]
+    requests += [RunRequest(name, s) for s in seeds[1:] for name in SEEDED_RUNS]
+    requests += [RunRequest(name, s, f) for s in seeds for f in p.scarcity_fractions if f < 1.0
+                 for name in SCARCITY_RUNS]
+    return requests
+
+
+def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, world_seed: int = 0,
+            data_root: str | Path = "", progress: bool = True, dist_info: DistInfo = SINGLE, report=None,
+            **overrides) -> list[Run]:
+    """Train (or load) every run of ``book_runs``. ``report(request, run)`` is called after
+    each run (e.g. to print it)."""
+    runs = []
+    for request in book_runs(profile, seed):
+        result = run(request.name, profile, device=device, seed=request.seed, train_fraction=request.train_fraction,
+                     world_seed=world_seed, data_root=data_root, progress=progress, dist_info=dist_info,
+                     **overrides)
+        if result is not None:
+            runs.append(result)
+            if report is not None:
+                report(request, result)
+    return runs
+
+
+def scarcity_table(profile: str = "quick", *, seed: int = 0, world_seed: int = 0, device: str = "cpu",
+                   data_root: str | Path = "", names: tuple[str, ...] = SCARCITY_RUNS, progress: bool = False) -> "pd.DataFrame":
+    """Median scores over cells for every run of the data-scarcity sweep, one row per
+    (experiment, seed, training fraction, target); trains what the cache lacks."""
+    import pandas as pd
+
+    p = get_profile(profile)
+    rows = []
+    for name in names:
+        for s in range(seed, seed + p.seeds):
+            for fraction in p.scarcity_fractions:
+                result = run(name, profile, device=device, seed=s, train_fraction=fraction, world_seed=world_seed,
+                             data_root=data_root, progress=progress)
+                for target in result.scores["target"].values:
+                    scores = result.scores.sel(target=target)
+                    rows.append({"experiment": name, "seed": s, "fraction": fraction, "target": str(target),
+                                 **{k: float(scores[k].median()) for k in ("kge", "r", "alpha", "beta", "r2", "rmse")}})
+    return pd.DataFrame(rows)

@@ -12,8 +12,12 @@
   predictor, and the penalty applies to the balance with that ε, plus a small weight on
   ε² so that the network explains only what the balance needs.
 
-ΔS is the *predicted* next-day soil water minus the *observed* soil water of the last
-input day; ET is the predicted next-day ET; P and R are observed.
+ΔS is the change between the model's *own* predictions for the last input day and the next
+day; ET is the predicted next-day ET; P and R are observed. Taking ΔS between two
+predictions makes the balance a constraint on the predicted *dynamics*: with the observed
+soil water of the last input day instead, any error in the predicted level (0.01 m³ m⁻³ in
+the 720 mm layer is 7 mm) would enter the balance as a daily flux and swamp the hidden
+storage changes (≈ 1 mm day⁻¹) that ε is meant to hold.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import torch
 
 LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)
 MODES = ("none", "fixed", "differentiable")
+# Bumped whenever the physical term's definition changes, so cached runs that used it retrain.
+PHYSICS_VERSION = 2  # 2: ΔS between consecutive predicted days (1: from the observed last input day)
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,8 @@ def physics_loss(config: PhysicsConfig, denormalise: Denormaliser, predicted: to
                  scale_mm: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss term, balance in mm day⁻¹) for a batch.
 
-    ``predicted``: normalised next-day (SM1, SM2, SM3, ET); ``previous``: normalised
-    observed targets of the last input day; ``water``: (P, R) of the next day in mm day⁻¹.
+    ``predicted``: normalised next-day (SM1, SM2, SM3, ET); ``previous``: the model's
+    normalised prediction for the last input day (None in mode ``none``); ``water``: (P, R) of the next day in mm day⁻¹.
     """
     if config.mode == "none":
         zero = predicted.new_zeros(())

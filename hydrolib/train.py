@@ -111,13 +111,17 @@ class Trainer:
 
     def _losses(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            predicted = self._predict(batch.inputs)
+            if self.physics.mode == "none":
+                predicted, previous = self._predict(batch.inputs), None
+            else:  # the balance needs the model's own previous day too, for ΔS
+                both = self._predict(batch.inputs, sequence=True)[:, -2:]
+                previous, predicted = both[:, 0].float(), both[:, 1]
             epsilon = self._residual(batch.inputs) if self._residual is not None else None
         predicted = predicted.float()
         target = batch.targets[:, self.target_index]
         per_task = ((predicted - target) ** 2).mean(0)
         data = (per_task * self.task_weights).sum()
-        phys, _ = physics_loss(self.physics, self.denormalise, predicted, batch.previous_targets, batch.water,
+        phys, _ = physics_loss(self.physics, self.denormalise, predicted, previous, batch.water,
                                epsilon.float() if epsilon is not None else None, self.precip_scale)
         return data, phys, per_task
 
