@@ -83,9 +83,11 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
 
 def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
                notebooks: list[str] | None = None, parameters: dict | None = None,
-               repo: Path = REPO_ROOT) -> Path:
+               repo: Path = REPO_ROOT, train: bool = True) -> Path:
     """Execute the notebooks (all, or only ``notebooks``, reusing the others' earlier outputs)
-    and render the HTML; returns its folder."""
+    and render the HTML; returns its folder. With ``train``, first train every run the
+    notebooks read (``experiments.run_all``) on ``parameters["device"]``; without, the
+    notebooks train what they miss themselves."""
     from hydrolib.data import data_source
 
     output = Path(output).resolve()
@@ -100,8 +102,16 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
             shutil.copy2(src, dst)
 
     params = {"profile": profile, **(parameters or {})}
-    data_source(profile, params.get("data_root", ""), seed=int(params.get("seed", 0)))  # generate once, up front
+    data_source(profile, params.get("data_root", ""), seed=int(params.get("world_seed", 0)))  # generate once, up front
     names = notebooks or toc_notebooks(repo)
+    if train:  # train what the notebooks read up front, with progress on the terminal
+        from hydrolib.experiments import run_all
+
+        started = time.perf_counter()
+        trained = run_all(profile, device=str(params.get("device", "cpu")), seed=int(params.get("seed", 0)),
+                          world_seed=int(params.get("world_seed", 0)), data_root=params.get("data_root", ""))
+        print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
+              flush=True)
     for name in names:
         seconds = execute_notebook(name, staging / "notebooks", params, repo)
         print(f"executed {name} in {seconds:.1f} s", flush=True)

@@ -21,7 +21,8 @@ def _book(args: argparse.Namespace) -> int:
 
     parameters = _key_values(args.parameter, "-p")
     started = time.perf_counter()
-    build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters)
+    build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters,
+               train=not args.no_train)
     print(f"book built in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -39,11 +40,12 @@ def _train(args: argparse.Namespace) -> int:
               f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
 
     if args.command == "run-all":
-        run_all(args.profile, device=device, seed=args.seed, world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet,
-                dist_info=dist_info, report=report, **overrides)
+        run_all(args.profile, device=device, seed=args.seed, world_seed=args.world_seed, data_root=args.data_root,
+                progress=not args.quiet, dist_info=dist_info, report=report, **overrides)
         return 0
     result = run(args.name, args.profile, device=device, seed=args.seed, train_fraction=args.train_fraction,
-                 world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet, dist_info=dist_info, **overrides)
+                 world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet, dist_info=dist_info,
+                 **overrides)
     if result is not None:  # None on ranks other than 0
         from hydrolib.experiments import RunRequest
 
@@ -91,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--output", default="_build", help="build folder (HTML in <output>/_build/html)")
     book.add_argument("--only", nargs="*", default=[], help="execute only these notebooks (e.g. 01_data)")
     book.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
-                      help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1")
+                      help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1 -p device=cuda")
+    book.add_argument("--no-train", action="store_true",
+                      help="do not train the book's runs up front (notebooks train what the cache lacks)")
     book.set_defaults(handler=_book)
 
     for command, helptext in (("train", "train one of the study's runs (or load it from the cache)"),

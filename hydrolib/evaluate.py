@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 import xarray as xr
@@ -13,6 +15,9 @@ from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import sequential
 
 SCORES = ("kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias")
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @torch.no_grad()
@@ -115,7 +120,7 @@ def tail_scores(predictions: xr.Dataset, quantile: float = 0.1, tail: str = "low
                       | {"days": keep.sum("time")})
 
 
-def median_table(scores: dict[str, xr.Dataset], score: str = "kge", cells=None) -> "pd.DataFrame":
+def median_table(scores: dict[str, xr.Dataset], score: str = "kge", cells=None) -> pd.DataFrame:
     """Median over cells of ``score``: one row per model (the keys of ``scores``), one column
     per target. ``cells`` (boolean per cell) restricts the median to a region."""
     import pandas as pd

@@ -15,6 +15,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -30,6 +31,9 @@ from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
 from hydrolib.physics import PHYSICS_VERSION, PhysicsConfig
 from hydrolib.profiles import get_profile
 from hydrolib.train import History, TrainConfig, Trainer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,17 @@ def _key(config: dict, fingerprint: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _run_folder(config: dict) -> Path:
+    key = _key(config, data_fingerprint(config["profile"], config["data_root"], config["world_seed"]))
+    return cache_dir() / "runs" / f"{config['experiment']['name']}-{config['profile']}-{key}"
+
+
+def is_cached(name: str, profile: str = "quick", **kwargs) -> bool:
+    """Whether ``run(name, profile, **kwargs)`` would load a finished run (no data opened)."""
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("device", "progress", "retrain", "dist_info")}
+    return (_run_folder(run_config(name, profile, **kwargs)) / "run.json").exists()
+
+
 def _build(config: dict, n_inputs: int):
     sizes, experiment = config["sizes"], config["experiment"]
     torch.manual_seed(config["seed"])
@@ -173,8 +188,8 @@ def run(name: str, profile: str = "quick", *, device: str = "cpu", seed: int = 0
     """
     config = run_config(name, profile, seed=seed, train_fraction=train_fraction, scarcity=scarcity,
                         world_seed=world_seed, data_root=data_root, **overrides)
-    key = _key(config, data_fingerprint(profile, data_root, world_seed))
-    folder = cache_dir() / "runs" / f"{name}-{profile}-{key}"
+    folder = _run_folder(config)
+    key = folder.name.rsplit("-", 1)[1]
     if (folder / "run.json").exists() and not retrain:  # no data is opened for a cached run
         return load_run(folder) if dist_info.is_main else None
     if retrain and folder.exists() and dist_info.is_main:
@@ -282,10 +297,14 @@ def book_runs(profile: str, seed: int = 0) -> list[RunRequest]:
 def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, world_seed: int = 0,
             data_root: str | Path = "", progress: bool = True, dist_info: DistInfo = SINGLE, report=None,
             **overrides) -> list[Run]:
-    """Train (or load) every run of ``book_runs``. ``report(request, run)`` is called after
-    each run (e.g. to print it)."""
+    """Train every run of ``book_runs`` that the cache lacks. ``report(request, run)`` is called
+    after each run (e.g. to print it), also for cached ones, which are then loaded; without
+    ``report`` cached runs are skipped and only the newly trained ones are returned."""
     runs = []
     for request in book_runs(profile, seed):
+        if report is None and is_cached(request.name, profile, seed=request.seed, world_seed=world_seed,
+                                        train_fraction=request.train_fraction, data_root=data_root, **overrides):
+            continue  # nobody asked to see it: do not spend time loading it
         result = run(request.name, profile, device=device, seed=request.seed, train_fraction=request.train_fraction,
                      world_seed=world_seed, data_root=data_root, progress=progress, dist_info=dist_info,
                      **overrides)
@@ -297,7 +316,8 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, world
 
 
 def scarcity_table(profile: str = "quick", *, seed: int = 0, world_seed: int = 0, device: str = "cpu",
-                   data_root: str | Path = "", names: tuple[str, ...] = SCARCITY_RUNS, progress: bool = False) -> "pd.DataFrame":
+                   data_root: str | Path = "", names: tuple[str, ...] = SCARCITY_RUNS,
+                   progress: bool = False) -> pd.DataFrame:
     """Median scores over cells for every run of the data-scarcity sweep, one row per
     (experiment, seed, training fraction, target); trains what the cache lacks."""
     import pandas as pd
@@ -314,3 +334,9 @@ def scarcity_table(profile: str = "quick", *, seed: int = 0, world_seed: int = 0
                     rows.append({"experiment": name, "seed": s, "fraction": fraction, "target": str(target),
                                  **{k: float(scores[k].median()) for k in ("kge", "r", "alpha", "beta", "r2", "rmse")}})
     return pd.DataFrame(rows)
+
+
+def load_runs(names, profile: str = "quick", **kwargs) -> dict[str, Run]:
+    """``run`` for several experiments with the same arguments, quietly: {name: Run}."""
+    kwargs.setdefault("progress", False)
+    return {name: run(name, profile, **kwargs) for name in names}

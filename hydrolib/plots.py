@@ -74,3 +74,59 @@ def map_field(ax: plt.Axes, lat: np.ndarray, lon: np.ndarray, values: np.ndarray
     if colorbar:
         plt.colorbar(mesh, ax=ax, orientation="horizontal", shrink=0.7, pad=0.04, label=units)
     return mesh
+
+
+# One colour and label per model, in every figure of the book.
+MODELS: dict[str, tuple[str, str]] = {
+    "stl": ("STL", "#7f7f7f"),
+    "mtl-none": ("MTL, no constraint", "#1f77b4"),
+    "mtl-fixed": ("MTL, fixed balance", "#ff7f0e"),
+    "mtl-diff": ("MTL, differentiable", "#2ca02c"),
+}
+
+
+def model_label(name: str) -> str:
+    """Display name of a model (``stl-sm1`` … count as ``stl``)."""
+    return MODELS["stl" if name.startswith("stl") else name][0]
+
+
+def model_color(name: str) -> str:
+    return MODELS["stl" if name.startswith("stl") else name][1]
+
+
+def cdf(ax: plt.Axes, values, label: str = "", color: str | None = None, **kwargs):
+    """Empirical cumulative distribution of ``values`` (NaNs dropped)."""
+    values = np.sort(np.asarray(values, dtype=float).ravel())
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError(f"no finite values to draw a CDF of{f' for {label}' if label else ''}")
+    fraction = np.arange(1, values.size + 1) / values.size
+    return ax.step(values, fraction, where="post", label=label, color=color, **kwargs)
+
+
+def boxes(ax: plt.Axes, groups: dict[str, np.ndarray], colors: list[str] | None = None, **kwargs):
+    """Box plots of several groups of values side by side (NaNs dropped, no outlier dots)."""
+    data = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in groups.values()]
+    parts = ax.boxplot(data, tick_labels=list(groups), showfliers=False, patch_artist=True, **kwargs)
+    for patch, color in zip(parts["boxes"], colors or ["#cccccc"] * len(data)):
+        patch.set_facecolor(color)
+        patch.set_alpha(0.6)
+    return parts
+
+
+def grid_field(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, resolution: float):
+    """Cell values (one per land cell) onto a regular (lat, lon) grid for ``map_field``;
+    returns (lat axis, lon axis, 2-D field with NaN where there is no cell)."""
+    lat, lon, values = np.asarray(lat), np.asarray(lon), np.asarray(values, dtype=float)
+    lat_axis = np.arange(-90 + resolution / 2, 90, resolution)
+    lon_axis = np.arange(-180 + resolution / 2, 180, resolution)
+    field = np.full((lat_axis.size, lon_axis.size), np.nan)
+    rows = np.round((lat - lat_axis[0]) / resolution).astype(int)
+    cols = np.round((((lon + 180.0) % 360.0) - 180.0 - lon_axis[0]) / resolution).astype(int)
+    off_grid = (np.abs(lat_axis[np.clip(rows, 0, lat_axis.size - 1)] - lat) > resolution / 4) | (rows < 0) \
+        | (rows >= lat_axis.size) | (cols < 0) | (cols >= lon_axis.size)
+    if off_grid.any():
+        raise ValueError(f"{int(off_grid.sum())} cells are not centres of a {resolution:g}° grid "
+                         f"(e.g. lat {lat[off_grid][0]}, lon {lon[off_grid][0]})")
+    field[rows, cols] = values
+    return lat_axis, lon_axis, field

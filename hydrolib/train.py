@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: notebooks run with progress off, terminals get text
 
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import WindowSampler

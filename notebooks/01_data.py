@@ -29,7 +29,8 @@
 # %% tags=["parameters"]
 profile = "smoke"  # smoke | quick | paper
 device = "cpu"  # unused here; every notebook takes it
-seed = 0  # the synthetic world's seed
+seed = 0  # unused here (no training); every notebook takes it
+world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
 resolution = 0.0  # 0: the profile's
 first_year = 0  # 0: the profile's
@@ -48,7 +49,7 @@ from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.data.realism import koppen_on, realism_table, seasonal_cycle_by_class
 
 plots.use_style()
-source = data_source(profile, data_root, seed=seed, resolution=resolution or None,
+source = data_source(profile, data_root, seed=world_seed, resolution=resolution or None,
                      years=(first_year, last_year) if first_year and last_year else None)
 data = open_landbench(source.root, source.resolution, source.years)
 display(Markdown(

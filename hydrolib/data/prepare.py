@@ -98,7 +98,10 @@ def _fingerprint(dataset: xr.Dataset) -> str:
 
 
 def _cache_key(fingerprint: str, config: PrepareConfig, variables: tuple) -> str:
-    payload = json.dumps({"data": fingerprint, "config": asdict(config), "variables": variables,
+    settings = asdict(config)
+    if config.train_fraction == 1.0:  # nothing is drawn: every seed prepares the same arrays
+        settings.pop("seed")
+    payload = json.dumps({"data": fingerprint, "config": settings, "variables": variables,
                           "hydrolib": hydrolib.__version__}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 

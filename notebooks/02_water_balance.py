@@ -1,0 +1,221 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The water balance, for teaching
+#
+# This chapter is the physics behind the rest of the book. It needs no trained model: only
+# the data and a pencil. Everything the study {cite}`yan2026mtl` calls a *physical
+# constraint* is one line of bookkeeping,
+#
+# ```{math}
+# :label: eq-balance
+# P = ET + R + \Delta S + \varepsilon ,
+# ```
+#
+# over one day, in millimetres of water: precipitation {math}`P` leaves as
+# evapotranspiration {math}`ET` or runoff {math}`R`, changes the soil store by
+# {math}`\Delta S`, and whatever the equation does not see is lumped into the residual
+# {math}`\varepsilon`.
+
+# %% tags=["parameters"]
+profile = "smoke"  # smoke | quick | paper
+device = "cpu"  # unused here; every notebook takes it
+seed = 0  # unused here (no training); every notebook takes it
+world_seed = 0  # the synthetic world's seed
+data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from hydrolib import plots
+from hydrolib.data import data_source
+from hydrolib.data.landbench import open_landbench
+from hydrolib.data.layout import LAYER_THICKNESS_MM
+
+plots.use_style()
+source = data_source(profile, data_root, seed=world_seed)
+data = open_landbench(source.root, source.resolution, source.years)
+display(Markdown(f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "
+                 f"{source.years[0]}–{source.years[1]}."))
+
+# %% [markdown]
+# ## From volumetric soil moisture to millimetres
+#
+# LandBench stores soil moisture as a volume fraction {math}`\theta_i` (m³ of water per m³ of
+# soil) in three ERA5-Land layers. A layer of thickness {math}`d_i` holds {math}`\theta_i d_i`
+# millimetres of water, so the soil store of the top metre and its daily change are
+#
+# ```{math}
+# S = \sum_{i=1}^{3} \theta_i d_i, \qquad \Delta S_t = S_t - S_{t-1}.
+# ```
+#
+# The thicknesses matter more than one might expect: the deepest layer is ten times thicker
+# than the top one, so a small change of SM3 weighs as much as a large change of SM1.
+
+# %%
+layers = pd.DataFrame({"depth (cm)": ["0–7", "7–28", "28–100"], "thickness d (mm)": LAYER_THICKNESS_MM},
+                      index=["SM1", "SM2", "SM3"])
+layers["water in mm per 0.01 m³ m⁻³"] = layers["thickness d (mm)"] * 0.01
+display(layers)
+
+# %% [markdown]
+# ## What ε holds
+#
+# The equation counts only the top metre of soil. Water that sits elsewhere for a while is
+# invisible to it and shows up in {math}`\varepsilon`:
+#
+# - **snow**: snowfall is precipitation that does not enter the soil until it melts, so
+#   {math}`\varepsilon > 0` while snow accumulates and {math}`\varepsilon < 0` at melt;
+# - **interception**: rain caught on leaves, later evaporated or dripping down;
+# - **groundwater**: drainage below one metre ({math}`\varepsilon > 0`) and capillary rise
+#   back into the root zone ({math}`\varepsilon < 0`);
+# - for real data, also the errors of the reanalysis itself (ERA5-Land does not close its
+#   own budget exactly in this form).
+#
+# In the synthetic world the first three are known exactly: {math}`\varepsilon` equals the
+# change of the snow, canopy and groundwater stores, day by day.
+
+# %% [markdown]
+# ## A worked example: one snowy cell
+#
+# We pick the land cell with the largest mean snowmelt (or, for real data, the one with the
+# largest seasonal swing of ε) and follow its budget through the test year, the last year
+# of the data.
+
+# %%
+thickness = np.asarray(LAYER_THICKNESS_MM)
+year = str(source.years[1])
+if source.synthetic:
+    hidden = open_landbench(source.root, source.resolution, source.years,
+                            ["snowmelt", "snow_storage_change", "canopy_storage_change", "groundwater_storage_change"])
+    score = hidden["snowmelt"].mean("time").compute()
+else:
+    storage_all = sum(data[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
+    eps_all = data["precipitation"] - data["evapotranspiration"] - data["total_runoff"] - storage_all.diff("time")
+    score = eps_all.resample(time="MS").mean().std("time").compute()
+where = score.where(score == score.max(), drop=True)
+cell_lat, cell_lon = float(where["lat"][0]), float(where["lon"][0])
+cell = data.sel(lat=cell_lat, lon=cell_lon).sel(time=slice(str(source.years[1] - 1) + "-12-31", year)).load()
+storage = sum(cell[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
+budget = pd.DataFrame({
+    "P": cell["precipitation"].to_series(), "ET": cell["evapotranspiration"].to_series(),
+    "R": cell["total_runoff"].to_series(), "ΔS": storage.diff("time").to_series(),
+}).iloc[1:]
+budget["ε"] = budget["P"] - budget["ET"] - budget["R"] - budget["ΔS"]
+display(Markdown(f"The cell at **{cell_lat:.1f}° N, {cell_lon:.1f}° E**; its first week of {year} in mm/day:"))
+display(budget.head(7).round(2))
+
+# %% [markdown]
+# Check the first row by hand: {math}`\varepsilon = P - ET - R - \Delta S`. Summed over the
+# year, ΔS is the soil's net change; ε collects the rest ({numref}`fig-worked-cell`).
+
+# %% mystnb={"figure": {"caption": "One snowy cell through the test year: the balance terms (cumulative, mm) and, for the synthetic world, what ε really is — the change of the hidden snow, canopy and groundwater stores.", "name": "fig-worked-cell"}}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+budget.cumsum().plot(ax=axes[0])
+axes[0].set_ylabel("cumulative mm since 1 January")
+axes[0].set_title("balance terms, cumulative")
+if source.synthetic:
+    truth = hidden.sel(lat=cell_lat, lon=cell_lon).sel(time=budget.index).load()
+    parts = pd.DataFrame({k: truth[f"{k}_storage_change"].to_series() for k in ("snow", "canopy", "groundwater")})
+    parts.cumsum().plot(ax=axes[1], color=["#1f77b4", "#2ca02c", "#8c564b"])
+    budget["ε"].cumsum().plot(ax=axes[1], color="k", ls="--", label="ε from the data")
+    axes[1].set_title("ε and the hidden stores, cumulative")
+    axes[1].legend()
+else:
+    budget["ε"].rolling(30).mean().plot(ax=axes[1], color="k")
+    axes[1].set_title("ε, 30-day mean")
+axes[1].set_ylabel("mm")
+plt.tight_layout()
+plt.show()
+
+# %%
+if source.synthetic:
+    gap = float(np.abs(budget["ε"] - parts.sum(axis=1)).max())
+    display(Markdown(
+        f"ε from the data and the sum of the three hidden storage changes differ by at most {gap:.3f} mm/day "
+        "(float32 rounding of the files): in this world, ε *is* the hidden stores."))
+
+# %% [markdown]
+# ## Why a fixed formula can mislead
+#
+# Suppose we trust the equation with {math}`\varepsilon = 0`, as the study's *fixed* penalty
+# does, and let it tell us the soil water: {math}`S_t = S_{t-1} + P_t - ET_t - R_t`. Every
+# snowfall then goes straight into the soil, and every melt is counted twice.
+# {numref}`fig-fixed-drift` integrates that formula forward from the cell's true soil water
+# on 1 January.
+
+# %% mystnb={"figure": {"caption": "Soil water of the top metre in the worked cell: the data, and what the fixed formula (ε = 0) implies from the same P, ET and R.", "name": "fig-fixed-drift"}}
+implied = storage.isel(time=0).item() + (budget["P"] - budget["ET"] - budget["R"]).cumsum()
+fig, ax = plt.subplots(figsize=(8, 3.2))
+storage.isel(time=slice(1, None)).to_series().plot(ax=ax, label="data", color="k")
+implied.plot(ax=ax, label="fixed formula, ε = 0", color=plots.model_color("mtl-fixed"))
+ax.set_ylabel("soil water, 0–100 cm (mm)")
+ax.legend()
+plt.show()
+
+# %%
+drift = float((implied - storage.isel(time=slice(1, None)).to_series()).abs().max())
+display(Markdown(
+    f"By the worst day the fixed formula is off by **{drift:.0f} mm**, against a mean soil store of "
+    f"{storage.mean().item():.0f} mm in the top metre. A model penalised towards that "
+    "formula is pushed to wet its soil in winter and dry it at melt: the penalty is *wrong* here, "
+    "not merely loose. The differentiable framework lets a second network learn ε instead."))
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-thickness
+# SM3 rises from 0.300 to 0.305 m³ m⁻³ in a day while SM1 falls from 0.250 to 0.220. Did the
+# top metre gain or lose water, and how much?
+# :::
+#
+# :::{solution} ex-thickness
+# :class: dropdown
+# {math}`\Delta S = (0.220 - 0.250)\cdot 70 + (0.305 - 0.300)\cdot 720 = -2.1 + 3.6 = +1.5` mm
+# (SM2 unchanged). The soil *gained* water although the top layer dried visibly: the thick
+# deep layer dominates.
+# :::
+#
+# :::{exercise}
+# :label: ex-snow-sign
+# During a cold week it snows 20 mm, nothing melts, ET and runoff are zero and the soil does
+# not change. What is ε over the week, and what would a fixed penalty (ε = 0) ask a model to
+# predict for ΔS?
+# :::
+#
+# :::{solution} ex-snow-sign
+# :class: dropdown
+# {math}`\varepsilon = 20 - 0 - 0 - 0 = +20` mm (the snowpack grew by 20 mm). With ε fixed at
+# zero the balance closes only if {math}`\Delta S = +20` mm: the penalty pushes the model to
+# wet the soil by 20 mm during a week in which nothing reached it.
+# :::
+#
+# :::{exercise}
+# :label: ex-annual
+# In {numref}`fig-worked-cell` the cumulative ε of the worked cell climbs through the winter.
+# Where does it end on 31 December, compared with its peak, and why? What does that imply
+# for a model that only ever sees *annual* totals?
+# :::
+#
+# :::{solution} ex-annual
+# :class: dropdown
+# It falls back close to zero: the snow that piled up in winter melts in spring, so the
+# hidden stores end the year near where they began and ε sums to their small net change.
+# Annual totals hide ε almost entirely; daily data expose it. That is why the study's
+# balance, applied day by day, needs a residual term at all.
+# :::
