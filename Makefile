@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
+DEVICE ?= cpu
 PYTEST_ARGS ?=
 
 .PHONY: book test test-slow lock clean
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m hydrolib book --profile $(PROFILE)
+	$(PY) -m hydrolib book --profile $(PROFILE) -p device=$(DEVICE)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

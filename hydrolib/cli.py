@@ -53,6 +53,20 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(args: argparse.Namespace) -> int:
+    import json
+
+    from hydrolib.experiments import run
+    from hydrolib.summary import summarise
+
+    for item in args.runs:
+        name, _, seed = item.partition(":")
+        result = run(name, args.profile, device=args.device, seed=int(seed or 0), train_fraction=args.train_fraction,
+                     world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet)
+        print(json.dumps(summarise(result)), flush=True)
+    return 0
+
+
 def _key_values(items: list[str], flag: str) -> dict:
     """KEY=VALUE strings to a dict, numbers parsed as numbers."""
     pairs = {}
@@ -113,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="override a profile size or physics weight, e.g. --set epochs=5")
         sub.add_argument("--quiet", action="store_true", help="no progress bars")
         sub.set_defaults(handler=_train)
+    summary = commands.add_parser("summary", help="key numbers of runs as JSON lines (trains what is not cached)")
+    summary.add_argument("runs", nargs="+", metavar="NAME[:SEED]", help="e.g. mtl-diff mtl-diff:1")
+    summary.add_argument("--profile", default="quick", help="smoke, quick or paper")
+    summary.add_argument("--device", default="cpu", help="cpu or cuda")
+    summary.add_argument("--train-fraction", type=float, default=1.0, help="share of training cells kept")
+    summary.add_argument("--world-seed", type=int, default=0, help="the synthetic world's seed")
+    summary.add_argument("--data-root", default="", help="LandBench folder; empty for the synthetic world")
+    summary.add_argument("--quiet", action="store_true", help="no progress bars")
+    summary.set_defaults(handler=_summary)
     return parser
 
 

@@ -49,8 +49,9 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
     coords = {"cell": np.arange(prepared.inputs.shape[0]), "time": prepared.time[start:stop].astype("datetime64[ns]"),
               "target": targets, "lat": ("cell", np.asarray(prepared.lat)), "lon": ("cell", np.asarray(prepared.lon))}
     data = {
-        "predicted": (("cell", "time", "target"), np.concatenate(predicted) * std + mean),
-        "observed": (("cell", "time", "target"), observed),
+        # float32 like the data: halves the cached predictions (≈ 50 MB per multi-task run at 2°)
+        "predicted": (("cell", "time", "target"), (np.concatenate(predicted) * std + mean).astype(np.float32)),
+        "observed": (("cell", "time", "target"), observed.astype(np.float32)),
         "precipitation": (("cell", "time"), np.asarray(prepared.water[:, start:stop, 0])),
         "runoff": (("cell", "time"), np.asarray(prepared.water[:, start:stop, 1])),
     }

@@ -126,3 +126,16 @@ def test_run_all_trains_only_what_the_cache_lacks(monkeypatch):
 
     monkeypatch.setattr(experiments, "run", must_not_train)
     assert experiments.run_all("smoke", progress=False) == []
+
+
+def test_summary_command_prints_the_key_numbers_of_a_run(capsys):
+    import json
+
+    from hydrolib.cli import main
+
+    assert main(["summary", "mtl-diff", "stl-et:0", "--profile", "smoke", "--quiet"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    diff, stl = lines
+    assert diff["name"] == "mtl-diff" and set(diff["median"]["kge"]) == set(TARGETS)
+    assert -1.0 <= diff["corr_epsilon_data_residual"] <= 1.0 and diff["closure_mm_day"] > 0
+    assert set(stl["median"]["kge"]) == {"ET"} and "closure_mm_day" not in stl

@@ -51,7 +51,11 @@ def test_book_renders_every_executed_notebook_with_its_figures(built_book):
         assert images >= 1, f"{name}: no figure in the HTML"
         for img in Path(html / "_images").iterdir():
             assert img.stat().st_size > 5000  # real plots, not empty canvases
+        if name not in ("01_data", "02_water_balance"):  # the chapters that weigh the study's claims
+            assert "Study vs this book" in page and "this book" in page, f"{name}: no study-vs-book table"
     assert "Fig. 1" in (html / "notebooks" / "01_data.html").read_text()
+    assert 'class="admonition exercise' in (html / "notebooks" / "02_water_balance.html").read_text() or \
+        "exercise" in (html / "notebooks" / "02_water_balance.html").read_text()
     assert "Yan" in (html / "book" / "references.html").read_text()
 
 

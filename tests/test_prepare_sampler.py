@@ -79,7 +79,6 @@ def test_sampler_windows_are_the_right_days_of_the_right_cells(prepared):
         c, d = int(batch.cells[i]), int(batch.days[i])
         np.testing.assert_array_equal(batch.inputs[i, :, :len(FORCING)].numpy(), prepared.inputs[c, d - 30:d])
         np.testing.assert_array_equal(batch.targets[i].numpy(), prepared.targets[c, d])
-        np.testing.assert_array_equal(batch.previous_targets[i].numpy(), prepared.targets[c, d - 1])
         np.testing.assert_array_equal(batch.water[i].numpy(), prepared.water[c, d])
     again = WindowSampler(prepared, seq_len=30, batch_size=64, split="train", seed=0).sample()
     assert torch.equal(again.cells, batch.cells) and torch.equal(again.days, batch.days)

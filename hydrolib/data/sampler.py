@@ -22,14 +22,12 @@ class Batch:
     """One batch; every tensor on the sampler's device.
 
     ``inputs``: (batch, seq_len, forcing + statics) on days d−L … d−1; ``targets``: (batch, 4)
-    on the next day d, normalised; ``previous_targets``: (batch, 4) on day d−1, so the water
-    balance can form ΔS; ``water``: (batch, 2) precipitation and runoff on day d in
-    mm day⁻¹; ``cells`` and ``days``: the cell and time indices of the target day d.
+    on the next day d, normalised; ``water``: (batch, 2) precipitation and runoff on day d
+    in mm day⁻¹; ``cells`` and ``days``: the cell and time indices of the target day d.
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
-    previous_targets: torch.Tensor
     water: torch.Tensor
     cells: torch.Tensor
     days: torch.Tensor
@@ -100,8 +98,8 @@ class WindowSampler:
         window = days[:, None] + self.offsets[None, :]  # (batch, seq_len)
         dynamic = self.inputs[cells[:, None], window]
         static = self.statics[cells][:, None, :].expand(-1, self.seq_len, -1)
-        return Batch(torch.cat([dynamic, static], dim=-1), self.targets[cells, days],
-                     self.targets[cells, days - 1], self.water[cells, days], cells, days)
+        return Batch(torch.cat([dynamic, static], dim=-1), self.targets[cells, days], self.water[cells, days],
+                     cells, days)
 
     def __iter__(self) -> Iterator[Batch]:
         while True:
