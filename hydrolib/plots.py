@@ -130,3 +130,9 @@ def grid_field(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, resolution:
                          f"(e.g. lat {lat[off_grid][0]}, lon {lon[off_grid][0]})")
     field[rows, cols] = values
     return lat_axis, lon_axis, field
+
+
+def place(lat: float, lon: float) -> str:
+    """'67.0° N, 127.0° W' for a point given in degrees north and east."""
+    lon = ((lon + 180.0) % 360.0) - 180.0
+    return f"{abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.1f}° {'E' if lon >= 0 else 'W'}"

@@ -116,7 +116,7 @@ budget = pd.DataFrame({
     "R": cell["total_runoff"].to_series(), "ΔS": storage.diff("time").to_series(),
 }).iloc[1:]
 budget["ε"] = budget["P"] - budget["ET"] - budget["R"] - budget["ΔS"]
-display(Markdown(f"The cell at **{cell_lat:.1f}° N, {cell_lon:.1f}° E**; its first week of {year} in mm/day:"))
+display(Markdown(f"The cell at **{plots.place(cell_lat, cell_lon)}**; its first week of {year} in mm/day:"))
 display(budget.head(7).round(2))
 
 # %% [markdown]
@@ -146,7 +146,7 @@ plt.show()
 if source.synthetic:
     gap = float(np.abs(budget["ε"] - parts.sum(axis=1)).max())
     display(Markdown(
-        f"ε from the data and the sum of the three hidden storage changes differ by at most {gap:.3f} mm/day "
+        f"ε from the data and the sum of the three hidden storage changes differ by at most {gap:.1e} mm/day "
         "(float32 rounding of the files): in this world, ε *is* the hidden stores."))
 
 # %% [markdown]
@@ -214,8 +214,10 @@ display(Markdown(
 #
 # :::{solution} ex-annual
 # :class: dropdown
-# It falls back close to zero: the snow that piled up in winter melts in spring, so the
-# hidden stores end the year near where they began and ε sums to their small net change.
+# It ends far closer to zero than its winter peak: the snow that piled up in winter melts in
+# spring and the groundwater it recharged drains away, so the hidden stores end the year
+# near where they began and ε sums to their net change over the year (snow carried over
+# from the previous winter, a slightly fuller or emptier aquifer).
 # Annual totals hide ε almost entirely; daily data expose it. That is why the study's
 # balance, applied day by day, needs a residual term at all.
 # :::

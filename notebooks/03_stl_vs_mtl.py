@@ -126,7 +126,7 @@ plt.show()
 # {numref}`fig-mtl-stl-maps` maps the difference of KGE, MTL minus STL, cell by cell.
 
 # %% mystnb={"figure": {"caption": "KGE of the multi-task model minus KGE of the single-task model for the same target (green: MTL better).", "name": "fig-mtl-stl-maps"}}
-fig = plt.figure(figsize=(10, 5.6))
+fig = plt.figure(figsize=(10, 6.4))
 for i, target in enumerate(TARGET_NAMES):
     difference = (mtl.scores["kge"] - stl_scores["kge"]).sel(target=target).values
     lat, lon, field = plots.grid_field(mtl.scores["lat"].values, mtl.scores["lon"].values, difference, p.resolution)

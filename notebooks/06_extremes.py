@@ -114,7 +114,7 @@ for name, result in runs[seed].items():
     ax.plot(series["time"], result.predictions["predicted"].sel(target="SM2").isel(cell=cell),
             color=plots.model_color(name), lw=1, label=plots.model_label(name))
 lat, lon = float(observed["lat"][cell]), float(observed["lon"][cell])
-ax.set_title(f"SM2 at {lat:.1f}° N, {lon:.1f}° E")
+ax.set_title(f"SM2 at {plots.place(lat, lon)}")
 ax.set_ylabel("SM2 (m³ m⁻³)")
 ax.legend(ncol=3, fontsize=7)
 plt.show()
