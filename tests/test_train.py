@@ -73,3 +73,21 @@ def test_constraint_modes_need_the_multi_task_model(prepared):
         Trainer(SingleTaskLSTM(n_inputs, 8), prepared, [1], CONFIG, PhysicsConfig("fixed"))
     with pytest.raises(ValueError, match="residual network"):
         Trainer(MultiTaskLSTM(n_inputs, 4, 8), prepared, [0, 1, 2, 3], CONFIG, PhysicsConfig("differentiable"))
+
+
+def test_the_balance_takes_storage_change_between_the_models_own_consecutive_days(prepared):
+    from hydrolib.physics import physics_loss
+
+    trainer = _trainer(prepared, mode="fixed")
+    trainer.predictor.eval()  # no dropout, so two forward passes agree
+    batch = trainer.train.sample()
+    _, phys, _ = trainer._losses(batch)
+    with torch.no_grad():
+        sequence = trainer.predictor(batch.inputs, sequence=True)
+        expected, _ = physics_loss(trainer.physics, trainer.denormalise, sequence[:, -1], sequence[:, -2],
+                                   batch.water, None, trainer.precip_scale)
+        observed = torch.as_tensor(prepared.targets[batch.cells.numpy(), batch.days.numpy() - 1])
+        observed_previous, _ = physics_loss(trainer.physics, trainer.denormalise, sequence[:, -1], observed,
+                                            batch.water, None, trainer.precip_scale)  # the old definition
+    assert phys.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert phys.item() != pytest.approx(observed_previous.item(), rel=1e-3)
