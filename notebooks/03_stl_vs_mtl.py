@@ -164,7 +164,7 @@ rows = [
     ("mtl_et", "ET, STL → MTL: " + ", ".join(f"{k} {et_parts['STL'][k]:.3f} → {et_parts['MTL'][k]:.3f}"
                                               for k in et_gain), judge(et_gain, et_noise)),
 ]
-display(study_vs_book(rows))
+display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 better = [t for t in sm if sm_gain[t] > noise[t]]
 display(Markdown(
     "**Here,** the multi-task model's median soil-moisture KGE is "

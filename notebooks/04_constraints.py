@@ -170,7 +170,7 @@ rows = [
     ("diff_sm", "median KGE, diff − best other: " + describe(diff_best, noise), judge(diff_best, noise)),
     ("diff_et", "median KGE, diff − none: " + describe(diff_et, noise), judge(diff_et, noise)),
 ]
-display(study_vs_book(rows))
+display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 display(Markdown(
     "**Here,** averaged over seeds the median KGE (SM1, SM2, SM3, ET) is "
     + "; ".join(f"{names[n]} " + ", ".join(f"{mean[n][t]:.3f}" for t in TARGET_NAMES) for n in SEEDED_RUNS)

@@ -119,7 +119,7 @@ noise = spread.to_dict()
 full = table[table["fraction"] == 1.0].groupby(["experiment", "target"])["kge"].mean()
 rows = [("scarcity_sm3", f"SM3 at {fractions[0]:.0%} of cells: {mean['mtl-none', 'SM3']:.3f} → "
          f"{mean['mtl-diff', 'SM3']:.3f} (±{noise['SM3']:.3f})", judge({"SM3": gain["SM3"]}, noise))]
-display(study_vs_book(rows))
+display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 display(Markdown(
     f"**Here,** with {fractions[0]:.0%} of the training cells the differentiable framework changes the median "
     f"KGE by " + describe(gain, noise) + f" against the unconstrained model (seed means). With all cells, SM3's "

@@ -160,7 +160,7 @@ slope_error = (slopes.drop(index="observed") - slopes.loc["observed"]).abs().sum
 closest = slope_error.idxmin()
 rows = [("arid", "median KGE in arid cells, diff − none: " + describe(gain, noise)
          + f"; ET–SM slope closest to observed: {closest}", judge(gain, noise))]
-display(study_vs_book(rows))
+display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 display(Markdown(
     f"**Here,** the observed ET rises by {slopes.loc['observed'].mean():.1f} mm/day per unit of root-zone soil "
     f"moisture in the arid cells (mean of the regions). The model whose own predictions come closest to that "

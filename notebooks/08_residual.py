@@ -192,7 +192,7 @@ best_group = by_group.drop(index="all")["data's residual"].idxmax()
 best_value = by_group.loc[best_group, "data's residual"]
 rows = [("epsilon", "median corr(ε̂, data's residual), daily / monthly: "
          + ", ".join(f"seed {s} {d:.2f} / {m:.2f}" for s, (d, m) in correlations_by_seed.items()), verdict)]
-display(study_vs_book(rows))
+display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 display(Markdown(
     "**Here,** the learned ε̂ correlates with the data's residual at a median of "
     + ", ".join(f"{d:.2f} day to day and {m:.2f} month to month (seed {s})"
