@@ -13,6 +13,7 @@ from hydrolib import metrics
 from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import sequential
+from hydrolib.physics import balance_mm
 
 SCORES = ("kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias")
 
@@ -93,9 +94,9 @@ def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_ep
                              coords={"target": list(TARGET_NAMES[:3])})
     storage = (values.sel(target=list(TARGET_NAMES[:3])) * thickness).sum("target")
     storage_change = storage - storage.shift(time=1)
-    balance = predictions["precipitation"] - values.sel(target="ET", drop=True) - predictions["runoff"] - storage_change
-    if source == "predicted" and with_epsilon and "epsilon" in predictions:
-        balance = balance - predictions["epsilon"]
+    epsilon = predictions["epsilon"] if source == "predicted" and with_epsilon and "epsilon" in predictions else 0.0
+    balance = balance_mm(predictions["precipitation"], values.sel(target="ET", drop=True), predictions["runoff"],
+                         storage_change, epsilon)
     balance.attrs["units"] = "mm day-1"
     return balance.drop_vars("target", errors="ignore")
 

@@ -268,6 +268,7 @@ def load_weights(run_: Run):
     return predictor, residual
 
 
+STL_RUNS = tuple(f"stl-{t.lower()}" for t in TARGET_NAMES)  # one single-task model per target
 SCARCITY_RUNS = ("mtl-none", "mtl-diff")  # the study's data-scarcity comparison
 SEEDED_RUNS = ("mtl-none", "mtl-fixed", "mtl-diff")  # compared across training seeds
 
@@ -281,12 +282,29 @@ class RunRequest:
     train_fraction: float = 1.0
 
 
+def training_seeds(profile: str, seed: int = 0) -> list[int]:
+    """The training seeds compared across in ``profile``: ``seed`` and the ones after it."""
+    return [seed + i for i in range(get_profile(profile).seeds)]
+
+
+def combine_stl(runs: dict[str, Run]) -> tuple[xr.Dataset, xr.Dataset]:
+    """The four single-task runs (``load_runs(STL_RUNS, ...)``) as one model: (predictions,
+    scores) with all four targets, like a multi-task run's."""
+    missing = set(STL_RUNS) - set(runs)
+    if missing:
+        raise ValueError(f"combining the single-task runs needs all four; missing {sorted(missing)}")
+    ordered = [runs[name] for name in STL_RUNS]
+    predictions = xr.concat([r.predictions for r in ordered], dim="target", data_vars="minimal", coords="minimal",
+                            compat="override")
+    return predictions, xr.concat([r.scores for r in ordered], dim="target")
+
+
 def book_runs(profile: str, seed: int = 0) -> list[RunRequest]:
     """Every run the notebooks of ``profile`` read: the seven runs with ``seed``; the three
     multi-task variants with the profile's further seeds; and the data-scarcity sweep of
     ``SCARCITY_RUNS`` over the profile's training fractions and seeds."""
     p = get_profile(profile)
-    seeds = [seed + i for i in range(p.seeds)]
+    seeds = training_seeds(profile, seed)
     requests = [RunRequest(name, seed) for name in EXPERIMENTS]
     requests += [RunRequest(name, s) for s in seeds[1:] for name in SEEDED_RUNS]
     requests += [RunRequest(name, s, f) for s in seeds for f in p.scarcity_fractions if f < 1.0
@@ -325,7 +343,7 @@ def scarcity_table(profile: str = "quick", *, seed: int = 0, world_seed: int = 0
     p = get_profile(profile)
     rows = []
     for name in names:
-        for s in range(seed, seed + p.seeds):
+        for s in training_seeds(profile, seed):
             for fraction in p.scarcity_fractions:
                 result = run(name, profile, device=device, seed=s, train_fraction=fraction, world_seed=world_seed,
                              data_root=data_root, progress=progress)

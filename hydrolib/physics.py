@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import torch
 
-LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)
+from hydrolib.data.layout import LAYER_THICKNESS_MM
+
 MODES = ("none", "fixed", "differentiable")
 # Bumped whenever the physical term's definition changes, so cached runs that used it retrain.
 PHYSICS_VERSION = 2  # 2: ΔS between consecutive predicted days (1: from the observed last input day)

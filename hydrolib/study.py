@@ -57,6 +57,14 @@ def judge(differences: dict[str, float], noise: dict[str, float]) -> str:
     return f"partly: {', '.join(for_claim)}"
 
 
+def seed_summary(per_seed: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """From medians indexed by (seed, model), one column per target: the mean over seeds
+    per model (models in their first order), and the noise ``judge`` takes — each model's
+    range across seeds, averaged over the models, per target."""
+    by_model = per_seed.groupby(level="model", sort=False)
+    return by_model.mean(), (by_model.max() - by_model.min()).mean().to_dict()
+
+
 def describe(differences: dict[str, float], noise: dict[str, float], digits: int = 3) -> str:
     """'SM1 +0.040 (noise 0.010), ...' for a table cell."""
     return ", ".join(f"{t} {d:+.{digits}f} (±{noise[t]:.{digits}f})" for t, d in differences.items())

@@ -41,25 +41,23 @@ data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table
-from hydrolib.experiments import load_runs
+from hydrolib.experiments import STL_RUNS, combine_stl, load_runs
 from hydrolib.profiles import get_profile
 from hydrolib.study import describe, judge, study_vs_book
 
 plots.use_style()
 p = get_profile(profile)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
-stl = load_runs([f"stl-{t.lower()}" for t in TARGET_NAMES], profile, seed=seed, **common)
+stl = load_runs(STL_RUNS, profile, seed=seed, **common)
 mtl = load_runs(["mtl-none"], profile, seed=seed, **common)["mtl-none"]
 mtl_other_seed = load_runs(["mtl-none"], profile, seed=seed + 1, **common)["mtl-none"]
 
-# STL scores, one target from each single-task run, gathered into one (cell, target) dataset.
-stl_scores = xr.concat([stl[f"stl-{t.lower()}"].scores for t in TARGET_NAMES], dim="target")
+_, stl_scores = combine_stl(stl)  # one target from each single-task run
 display(pd.DataFrame(
     {name: {"epochs": len(r.history.train_loss), "best epoch": r.history.best_epoch + 1,
             "training + test (s)": round(r.seconds)} for name, r in {**stl, "mtl-none": mtl}.items()}).T)

@@ -45,13 +45,11 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table, water_balance
-from hydrolib.experiments import SEEDED_RUNS, load_runs
-from hydrolib.profiles import get_profile
-from hydrolib.study import describe, judge, study_vs_book
+from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
+from hydrolib.study import describe, judge, seed_summary, study_vs_book
 
 plots.use_style()
-p = get_profile(profile)
-seeds = list(range(seed, seed + p.seeds))
+seeds = training_seeds(profile, seed)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
 first = runs[seed]
@@ -66,7 +64,7 @@ display(Markdown(f"Three variants × {len(seeds)} training seeds ({', '.join(map
 # %%
 per_seed = pd.concat({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()})
                       for s in seeds}, names=["seed", "model"])
-mean_over_seeds = per_seed.groupby(level="model", sort=False).mean()
+mean_over_seeds, noise = seed_summary(per_seed)
 display(pd.concat({**{f"seed {s}": per_seed.loc[s] for s in seeds}, "mean": mean_over_seeds})
         .style.format("{:.3f}").set_caption("Median KGE over cells"))
 
@@ -159,7 +157,6 @@ display(Markdown(
 
 # %%
 names = {n: plots.model_label(n) for n in SEEDED_RUNS}
-noise = (per_seed.groupby(level="model").max() - per_seed.groupby(level="model").min()).mean().to_dict()
 mean = {n: mean_over_seeds.loc[label] for n, label in names.items()}
 fixed_loss = {t: float(mean["mtl-none"][t] - mean["mtl-fixed"][t]) for t in TARGET_NAMES}
 sm = [t for t in TARGET_NAMES if t.startswith("SM")]

@@ -40,11 +40,9 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.experiments import SCARCITY_RUNS, load_runs, scarcity_table
-from hydrolib.profiles import get_profile
 from hydrolib.study import describe, judge, study_vs_book
 
 plots.use_style()
-p = get_profile(profile)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
 table = scarcity_table(profile, seed=seed, **common)
 fractions = sorted(table["fraction"].unique())

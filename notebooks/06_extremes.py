@@ -40,24 +40,19 @@ quantile = 0.1  # share of each cell's days in a tail
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table, tail_scores
-from hydrolib.experiments import SEEDED_RUNS, load_runs
-from hydrolib.profiles import get_profile
-from hydrolib.study import describe, judge, study_vs_book
+from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
+from hydrolib.study import describe, judge, seed_summary, study_vs_book
 
 plots.use_style()
-p = get_profile(profile)
-seeds = list(range(seed, seed + p.seeds))
+seeds = training_seeds(profile, seed)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-stl = load_runs([f"stl-{t.lower()}" for t in TARGET_NAMES], profile, seed=seed, **common)
-stl_predictions = xr.concat([stl[f"stl-{t.lower()}"].predictions for t in TARGET_NAMES], dim="target",
-                            data_vars="minimal", coords="minimal", compat="override")
+stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 
 low = {s: {n: tail_scores(r.predictions, quantile, "low") for n, r in runs[s].items()} for s in seeds}
 high = {s: {n: tail_scores(r.predictions, quantile, "high") for n, r in runs[s].items()} for s in seeds}
@@ -136,7 +131,7 @@ plt.show()
 # water, and a water-balance constraint has little to offer ({numref}`fig-high-et`).
 
 # %% mystnb={"figure": {"caption": "KGE over the whole test year against KGE on each cell's highest 10 % of ET days, per model (first training seed).", "name": "fig-high-et"}}
-whole = {"STL": xr.concat([stl[f"stl-{t.lower()}"].scores for t in TARGET_NAMES], dim="target"),
+whole = {"STL": stl_scores,
          **{plots.model_label(n): r.scores for n, r in runs[seed].items()}}
 high_first = {"STL": high_stl, **{plots.model_label(n): v for n, v in high[seed].items()}}
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
@@ -162,15 +157,14 @@ plt.show()
 # range, averaged over the variants.
 
 # %%
-mean_low = per_seed.groupby(level="model", sort=False).mean()
-noise = (per_seed.groupby(level="model").max() - per_seed.groupby(level="model").min()).mean().to_dict()
+mean_low, noise = seed_summary(per_seed)
 none, diff = plots.model_label("mtl-none"), plots.model_label("mtl-diff")
 low_gain = {t: float(mean_low.loc[diff, t] - mean_low.loc[none, t]) for t in TARGET_NAMES}
 high_per_seed = pd.concat({s: median_table({plots.model_label(n): v for n, v in high[s].items()}) for s in seeds},
                           names=["seed", "model"])
 whole_et = {m: float(v["kge"].sel(target="ET").median()) for m, v in whole.items()}
 high_et = {"STL": float(high_stl["kge"].sel(target="ET").median()),
-           **high_per_seed["ET"].groupby(level="model", sort=False).mean().to_dict()}
+           **seed_summary(high_per_seed)[0]["ET"].to_dict()}
 hard = {m: whole_et[m] - high_et[m] for m in whole_et}  # positive: the high tail is harder
 rows = [
     ("low_sm2", f"low SM2: {mean_low.loc[none, 'SM2']:.3f} → {mean_low.loc[diff, 'SM2']:.3f} "

@@ -39,21 +39,20 @@ import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table
-from hydrolib.experiments import SEEDED_RUNS, load_runs
+from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
 from hydrolib.profiles import get_profile
 from hydrolib.regions import REGIONS, in_region
-from hydrolib.study import describe, judge, study_vs_book
+from hydrolib.study import describe, judge, seed_summary, study_vs_book
 
 plots.use_style()
 p = get_profile(profile)
-seeds = list(range(seed, seed + p.seeds))
+seeds = training_seeds(profile, seed)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-stl = load_runs([f"stl-{t.lower()}" for t in TARGET_NAMES], profile, seed=seed, **common)
-stl_predictions = xr.concat([stl[f"stl-{t.lower()}"].predictions for t in TARGET_NAMES], dim="target",
-                            data_vars="minimal", coords="minimal", compat="override")
+stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 first = runs[seed]
 lat, lon = first["mtl-none"].scores["lat"].values, first["mtl-none"].scores["lon"].values
 masks = {region: in_region(lat, lon, region) for region in REGIONS}
@@ -79,7 +78,7 @@ plt.show()
 
 # %%
 def root_zone(values: xr.DataArray) -> xr.DataArray:
-    weights = xr.DataArray([70.0, 210.0, 720.0], dims="target", coords={"target": ["SM1", "SM2", "SM3"]})
+    weights = xr.DataArray(list(LAYER_THICKNESS_MM), dims="target", coords={"target": ["SM1", "SM2", "SM3"]})
     return (values.sel(target=["SM1", "SM2", "SM3"]) * weights).sum("target") / weights.sum()
 
 
@@ -139,7 +138,6 @@ display(slopes.style.format("{:.2f}").set_caption("Slope of daily ET on root-zon
 cells = masks["both"]
 per_seed = pd.concat({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}, cells=cells)
                       for s in seeds}, names=["seed", "model"])
-stl_scores = xr.concat([stl[f"stl-{t.lower()}"].scores for t in TARGET_NAMES], dim="target")
 display(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells=cells),
                    **{f"seed {s}": per_seed.loc[s] for s in seeds}})
         .style.format("{:.3f}").set_caption("Median KGE over the arid cells"))
@@ -152,8 +150,7 @@ display(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells
 # model's ET–soil-moisture slope comes to the observed one.
 
 # %%
-mean = per_seed.groupby(level="model", sort=False).mean()
-noise = (per_seed.groupby(level="model").max() - per_seed.groupby(level="model").min()).mean().to_dict()
+mean, noise = seed_summary(per_seed)
 none, diff = plots.model_label("mtl-none"), plots.model_label("mtl-diff")
 gain = {t: float(mean.loc[diff, t] - mean.loc[none, t]) for t in TARGET_NAMES}
 slope_error = (slopes.drop(index="observed") - slopes.loc["observed"]).abs().sum(axis=1)

@@ -45,14 +45,14 @@ from hydrolib.data import data_source
 from hydrolib.data.landbench import open_landbench
 from hydrolib.data.realism import koppen_on
 from hydrolib.evaluate import water_balance
-from hydrolib.experiments import load_runs
+from hydrolib.experiments import load_runs, training_seeds
 from hydrolib.metrics import pearson_r
 from hydrolib.profiles import get_profile
 from hydrolib.study import study_vs_book
 
 plots.use_style()
 p = get_profile(profile)
-seeds = list(range(seed, seed + p.seeds))
+seeds = training_seeds(profile, seed)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
 runs = {s: load_runs(["mtl-diff"], profile, seed=s, **common)["mtl-diff"] for s in seeds}
 predictions = runs[seed].predictions
