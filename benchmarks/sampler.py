@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hydrolib.data.sampler import WindowSampler  # noqa: E402
-from hydrolib.experiments import load_prepared  # noqa: E402
+from hydrolib.data import data_settings, load_prepared  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:
@@ -74,7 +74,7 @@ def main() -> None:
     device = torch.device(args.device)
 
     started = time.perf_counter()
-    prepared = load_prepared(args.profile)
+    prepared = load_prepared(data_settings(args.profile))
     prep_s = time.perf_counter() - started
     n_cells, n_days = prepared.inputs.shape[:2]
     nbytes = sum(a.nbytes for a in (prepared.inputs, prepared.statics, prepared.targets, prepared.water))

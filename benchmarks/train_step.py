@@ -20,9 +20,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hydrolib.evaluate import predict  # noqa: E402
-from hydrolib.experiments import _build, load_prepared, run_config  # noqa: E402
-from hydrolib.physics import PhysicsConfig  # noqa: E402
-from hydrolib.train import TrainConfig, Trainer  # noqa: E402
+from hydrolib.data import data_settings, load_prepared  # noqa: E402
+from hydrolib.experiments import RunConfig, build_networks  # noqa: E402
+from hydrolib.train import Trainer  # noqa: E402
 
 
 def _sync(device):
@@ -39,20 +39,20 @@ def main() -> None:
     device = torch.device(args.device)
 
     started = time.perf_counter()
-    prepared = load_prepared(args.profile)
+    prepared = load_prepared(data_settings(args.profile))
     print(f"data: {prepared.inputs.shape[0]} cells x {prepared.inputs.shape[1]} days, "
           f"ready in {time.perf_counter() - started:.1f} s", flush=True)
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
     rows = []
     for name in ("mtl-none", "mtl-diff"):
-        config = run_config(name, args.profile)
-        sizes = config["sizes"]
-        train_config = TrainConfig(seq_len=sizes["seq_len"], batch_size=sizes["batch_size"], device=args.device,
-                                   progress=False)
+        config = RunConfig.build(name, args.profile)
+        sizes = {"seq_len": config.training.seq_len, "batch_size": config.training.batch_size,
+                 "hidden": config.network.hidden, "iterations_per_epoch": config.training.iterations_per_epoch}
+        train_config = config.train_config(args.device, progress=False)
         rates = {}
         for autocast in ((False, True) if device.type == "cuda" else (False,)):  # autocast is CUDA-only here
-            predictor, residual = _build(config, n_inputs)
-            trainer = Trainer(predictor, prepared, [0, 1, 2, 3], train_config, PhysicsConfig(**config["physics"]), residual)
+            predictor, residual = build_networks(config, n_inputs)
+            trainer = Trainer(predictor, prepared, config.spec.target_index, train_config, config.physics, residual)
             trainer.autocast = autocast and device.type == "cuda"
             for _ in range(5):
                 trainer.step()

@@ -88,7 +88,7 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     and render the HTML; returns its folder. With ``train``, first train every run the
     notebooks read (``experiments.run_all``) on ``parameters["device"]``; without, the
     notebooks train what they miss themselves."""
-    from hydrolib.data import data_source
+    from hydrolib.data import data_settings
 
     output = Path(output).resolve()
     staging = output / "book_src"
@@ -102,14 +102,15 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
             shutil.copy2(src, dst)
 
     params = {"profile": profile, **(parameters or {})}
-    data_source(profile, params.get("data_root", ""), seed=int(params.get("world_seed", 0)))  # generate once, up front
+    data_settings(profile, data_root=params.get("data_root", ""),
+                  world_seed=int(params.get("world_seed", 0))).root()  # generate the world once, up front
     names = notebooks or toc_notebooks(repo)
     if train:  # train what the notebooks read up front, with progress on the terminal
         from hydrolib.experiments import run_all
 
         started = time.perf_counter()
         trained = run_all(profile, device=str(params.get("device", "cpu")), seed=int(params.get("seed", 0)),
-                          world_seed=int(params.get("world_seed", 0)), data_root=params.get("data_root", ""))
+                          world_seed=int(params.get("world_seed", 0)), data_root=str(params.get("data_root", "")))
         print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
               flush=True)
     for name in names:

@@ -27,44 +27,93 @@ def _book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_settings(args: argparse.Namespace) -> dict:
+    """The run settings given on the command line (flags and ``--set``/``-p KEY=VALUE``)."""
+    settings = _key_values(args.override, "--set")
+    flags = {"seed": args.seed, "world_seed": args.world_seed, "train_fraction": args.train_fraction,
+             "data_root": args.data_root, "resolution": args.resolution,
+             "years": tuple(args.run_years) if args.run_years else None,
+             "validation_years": args.validation_years, "test_years": args.test_years}
+    for key, value in flags.items():
+        if value is not None:
+            if key in settings and settings[key] != value:
+                raise SystemExit(f"setting {key!r} given twice with different values: {settings[key]!r} and {value!r}")
+            settings[key] = value
+    return settings
+
+
+def check_setting_device(device: str) -> None:
+    """``--device`` checked before any work (``hydrolib.train.check_device``)."""
+    from hydrolib.experiments.config import SettingError
+    from hydrolib.train import check_device
+
+    try:
+        check_device(device)
+    except ValueError as error:
+        raise SettingError(str(error)) from None
+
+
+def _report(name: str, seed: int, fraction: float, result) -> None:
+    medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
+    print(f"{name:10s} seed {seed} fraction {fraction:g}  median KGE: {medians}"
+          f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
+
+
 def _train(args: argparse.Namespace) -> int:
     from hydrolib.distributed import init_from_environment
-    from hydrolib.experiments import run, run_all
+    from hydrolib.experiments import RunConfig, run, run_all
 
-    dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
-    overrides = _key_values(args.override, "--set")
-
-    def report(request, result) -> None:
-        medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
-        print(f"{request.name:10s} seed {request.seed} fraction {request.train_fraction:g}  median KGE: {medians}"
-              f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
-
+    settings = _run_settings(args)
     if args.command == "run-all":
-        run_all(args.profile, device=device, seed=args.seed, world_seed=args.world_seed, data_root=args.data_root,
-                progress=not args.quiet, dist_info=dist_info, report=report, **overrides)
+        RunConfig.build("mtl-none", args.profile, **settings)  # refuse bad settings before any work
+        check_setting_device(args.device)
+        dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
+        run_all(args.profile, device=device, progress=not args.quiet, dist_info=dist_info,
+                report=lambda request, result: _report(request.name, request.seed, request.train_fraction, result),
+                **settings)
         return 0
-    result = run(args.name, args.profile, device=device, seed=args.seed, train_fraction=args.train_fraction,
-                 world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet, dist_info=dist_info,
-                 **overrides)
+    config = RunConfig.build(args.name, args.profile, **settings)
+    check_setting_device(args.device)
+    dist_info, device = init_from_environment(args.device)
+    result = run(config, device=device, progress=not args.quiet, dist_info=dist_info)
     if result is not None:  # None on ranks other than 0
-        from hydrolib.experiments import RunRequest
-
-        report(RunRequest(args.name, args.seed, args.train_fraction), result)
+        _report(args.name, config.seed, config.prepare.train_fraction, result)
     return 0
 
 
 def _summary(args: argparse.Namespace) -> int:
     import json
 
-    from hydrolib.experiments import run
+    from hydrolib.experiments import RunConfig, run
     from hydrolib.summary import summarise
 
+    settings = _run_settings(args)
     for item in args.runs:
         name, _, seed = item.partition(":")
-        result = run(name, args.profile, device=args.device, seed=int(seed or 0), train_fraction=args.train_fraction,
-                     world_seed=args.world_seed, data_root=args.data_root, progress=not args.quiet)
+        config = RunConfig.build(name, args.profile, **{**settings, **({"seed": int(seed)} if seed else {})})
+        check_setting_device(args.device)
+        result = run(config, device=args.device, progress=not args.quiet)
         print(json.dumps(summarise(result)), flush=True)
     return 0
+
+
+def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
+    """The settings of a run, under the same names on every command that trains or reads runs."""
+    sub.add_argument("--profile", default="quick", help="smoke, quick or paper: the defaults of every setting")
+    sub.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_argument("--seed", type=int, default=None, help="training seed (weights, batches, scarcity subset)")
+    sub.add_argument("--world-seed", type=int, default=None, help="the synthetic world's seed")
+    sub.add_argument("--train-fraction", type=float, default=None, help="share of training cells (or years) kept")
+    sub.add_argument("--data-root", default=None, help="LandBench folder; empty for the synthetic world")
+    sub.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
+    sub.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None, dest="run_years",
+                     help="inclusive range of years to read (the last years are validation and test)")
+    sub.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
+    sub.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
+    flags = ("--set", "-p") if alias_p else ("--set",)
+    sub.add_argument(*flags, dest="override", action="append", default=[], metavar="KEY=VALUE",
+                     help="any other setting, e.g. --set epochs=5 --set balance_weight=0.5")
+    sub.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _key_values(items: list[str], flag: str) -> dict:
@@ -117,24 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(command, help=helptext)
         if command == "train":
             sub.add_argument("name", help="stl-sm1, stl-sm2, stl-sm3, stl-et, mtl-none, mtl-fixed or mtl-diff")
-        sub.add_argument("--profile", default="quick", help="smoke, quick or paper")
-        sub.add_argument("--device", default="cpu", help="cpu or cuda")
-        sub.add_argument("--seed", type=int, default=0, help="training seed (weights, batches, scarcity subset)")
-        sub.add_argument("--world-seed", type=int, default=0, help="the synthetic world's seed")
-        sub.add_argument("--train-fraction", type=float, default=1.0, help="share of training cells kept")
-        sub.add_argument("--data-root", default="", help="LandBench folder; empty for the synthetic world")
-        sub.add_argument("--set", dest="override", action="append", default=[], metavar="KEY=VALUE",
-                         help="override a profile size or physics weight, e.g. --set epochs=5")
-        sub.add_argument("--quiet", action="store_true", help="no progress bars")
+        _add_run_settings(sub, alias_p=True)
         sub.set_defaults(handler=_train)
     summary = commands.add_parser("summary", help="key numbers of runs as JSON lines (trains what is not cached)")
     summary.add_argument("runs", nargs="+", metavar="NAME[:SEED]", help="e.g. mtl-diff mtl-diff:1")
-    summary.add_argument("--profile", default="quick", help="smoke, quick or paper")
-    summary.add_argument("--device", default="cpu", help="cpu or cuda")
-    summary.add_argument("--train-fraction", type=float, default=1.0, help="share of training cells kept")
-    summary.add_argument("--world-seed", type=int, default=0, help="the synthetic world's seed")
-    summary.add_argument("--data-root", default="", help="LandBench folder; empty for the synthetic world")
-    summary.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_run_settings(summary, alias_p=True)
     summary.set_defaults(handler=_summary)
     return parser
 
@@ -143,4 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "years", None) is not None:
         args.first_year, args.last_year = args.years
-    return args.handler(args)
+    from hydrolib.experiments.config import SettingError
+
+    try:
+        return args.handler(args)
+    except SettingError as error:  # a wrong setting: say which, without a traceback
+        raise SystemExit(f"error: {error}") from None

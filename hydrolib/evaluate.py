@@ -10,10 +10,10 @@ import xarray as xr
 from torch import nn
 
 from hydrolib import metrics
-from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import sequential
-from hydrolib.physics import balance_mm
+from hydrolib.data.scaling import TargetScaler
+from hydrolib.physics import balance_mm, soil_storage_mm
 
 SCORES = ("kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias")
 
@@ -35,8 +35,7 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
     modules = [predictor] + ([residual_net] if residual_net is not None else [])
     for module in modules:
         module.to(device).eval()
-    mean = np.asarray(prepared.stats["targets"]["mean"])[target_index]
-    std = np.asarray(prepared.stats["targets"]["std"])[target_index]
+    to_physical = TargetScaler.from_stats(prepared.stats, target_index)
     predicted, epsilon = [], []
     for inputs, _, days in sequential(prepared, seq_len, split, cells_per_batch, device):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -46,12 +45,12 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
         predicted.append(out.float().cpu().numpy())
     start, stop = prepared.splits[split]
     targets = [TARGET_NAMES[i] for i in target_index]
-    observed = prepared.denormalise_targets(np.asarray(prepared.targets[:, start:stop]))[..., target_index]
+    observed = to_physical(np.asarray(prepared.targets[:, start:stop])[..., target_index])
     coords = {"cell": np.arange(prepared.inputs.shape[0]), "time": prepared.time[start:stop].astype("datetime64[ns]"),
               "target": targets, "lat": ("cell", np.asarray(prepared.lat)), "lon": ("cell", np.asarray(prepared.lon))}
     data = {
         # float32 like the data: halves the cached predictions (≈ 50 MB per multi-task run at 2°)
-        "predicted": (("cell", "time", "target"), (np.concatenate(predicted) * std + mean).astype(np.float32)),
+        "predicted": (("cell", "time", "target"), to_physical(np.concatenate(predicted)).astype(np.float32)),
         "observed": (("cell", "time", "target"), observed.astype(np.float32)),
         "precipitation": (("cell", "time"), np.asarray(prepared.water[:, start:stop, 0])),
         "runoff": (("cell", "time"), np.asarray(prepared.water[:, start:stop, 1])),
@@ -90,9 +89,7 @@ def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_ep
     if targets != list(TARGET_NAMES):
         raise ValueError(f"the water balance needs all four targets {TARGET_NAMES}; this run has {targets}")
     values = predictions[source]
-    thickness = xr.DataArray(np.asarray(LAYER_THICKNESS_MM), dims="target",
-                             coords={"target": list(TARGET_NAMES[:3])})
-    storage = (values.sel(target=list(TARGET_NAMES[:3])) * thickness).sum("target")
+    storage = soil_storage_mm(values)
     storage_change = storage - storage.shift(time=1)
     epsilon = predictions["epsilon"] if source == "predicted" and with_epsilon and "epsilon" in predictions else 0.0
     balance = balance_mm(predictions["precipitation"], values.sel(target="ET", drop=True), predictions["runoff"],

@@ -24,11 +24,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.data.layout import LAYER_THICKNESS_MM, SOIL_LAYERS
+from hydrolib.data.scaling import TargetScaler
 
-MODES = ("none", "fixed", "differentiable")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A way of bringing the water balance into training (a "constraint variant").
+
+    ``balance``: whether the loss holds a penalty on ``P − ET − R − ΔS − ε``;
+    ``learned_residual``: whether ε comes from a residual network trained with the predictor
+    (otherwise ε = 0). A new variant is one entry of ``CONSTRAINTS`` plus, where it needs one,
+    its own source of ε in ``physics_loss``; experiments name it in ``hydrolib.experiments.registry``.
+    """
+
+    name: str
+    balance: bool
+    learned_residual: bool
+    description: str
+
+
+CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
+    Constraint("none", False, False, "no physical term in the loss"),
+    Constraint("fixed", True, False, "a penalty on the balance with ε fixed at 0 (the study's fixed formula)"),
+    Constraint("differentiable", True, True,
+               "a penalty on the balance with ε from a residual network trained end to end (the study's framework)"),
+)}
+MODES = tuple(CONSTRAINTS)
 # Bumped whenever the physical term's definition changes, so cached runs that used it retrain.
 PHYSICS_VERSION = 2  # 2: ΔS between consecutive predicted days (1: from the observed last input day)
 
@@ -54,25 +80,51 @@ class PhysicsConfig:
     epsilon_weight: float = 0.01
 
     def __post_init__(self):
-        if self.mode not in MODES:
+        if self.mode not in CONSTRAINTS:
             raise ValueError(f"unknown physics mode {self.mode!r}; expected one of {MODES}")
+        for name in ("balance_weight", "epsilon_weight"):
+            if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) >= 0):
+                raise ValueError(f"{name} must be a number >= 0; got {getattr(self, name)!r}")
+
+    @property
+    def constraint(self) -> Constraint:
+        return CONSTRAINTS[self.mode]
 
 
-class Denormaliser:
-    """Exact inverse of the target normalisation: value = normalised · std + mean, per target."""
+def soil_storage_mm(theta, dim: str = "target"):
+    """Soil water of the 0–100 cm column (mm): ``S = Σ_i θ_i d_i`` over the three layers.
 
-    def __init__(self, mean, std, device=None):
-        self.mean = torch.as_tensor(mean, dtype=torch.float32, device=device)
-        self.std = torch.as_tensor(std, dtype=torch.float32, device=device)
+    Parameters
+    ----------
+    theta
+        Volumetric soil moisture (m³ m⁻³) of SM1, SM2, SM3: a torch tensor or numpy array
+        with the layers on its last axis, an ``xarray.DataArray`` whose dimension ``dim``
+        holds (at least) the targets ``SM1``, ``SM2``, ``SM3``, or an ``xarray.Dataset`` with
+        LandBench's ``volumetric_soil_water_layer_1`` … ``_3`` (as ``open_data`` gives).
 
-    def __call__(self, normalised: torch.Tensor) -> torch.Tensor:
-        return normalised.float() * self.std + self.mean
+    Returns
+    -------
+    The storage in mm, without the layer axis. The thicknesses d = 70, 210, 720 mm are
+    ERA5-Land's layers (``hydrolib.data.layout.LAYER_THICKNESS_MM``). Applied to a
+    difference of moisture it gives the storage change ΔS.
+    """
+    if isinstance(theta, torch.Tensor):
+        thickness = torch.as_tensor(LAYER_THICKNESS_MM, dtype=theta.dtype, device=theta.device)
+        return (theta * thickness).sum(-1)
+    thickness = np.asarray(LAYER_THICKNESS_MM)
+    if hasattr(theta, "data_vars"):  # an xarray Dataset of LandBench variables
+        return sum(theta[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
+    if hasattr(theta, "dims"):  # an xarray DataArray with the layers along ``dim``
+        import xarray as xr
+
+        layers = list(SOIL_LAYERS)
+        return (theta.sel({dim: layers}) * xr.DataArray(thickness, dims=dim, coords={dim: layers})).sum(dim)
+    return (np.asarray(theta) * thickness).sum(-1)
 
 
 def storage_change_mm(sm_next: torch.Tensor, sm_now: torch.Tensor) -> torch.Tensor:
     """ΔS (mm) from volumetric soil moisture (m³ m⁻³) of the three layers, (..., 3)."""
-    thickness = torch.as_tensor(LAYER_THICKNESS_MM, dtype=sm_next.dtype, device=sm_next.device)
-    return ((sm_next - sm_now) * thickness).sum(-1)
+    return soil_storage_mm(sm_next - sm_now)
 
 
 def balance_mm(precip: torch.Tensor, et: torch.Tensor, runoff: torch.Tensor, storage_change: torch.Tensor,
@@ -81,7 +133,7 @@ def balance_mm(precip: torch.Tensor, et: torch.Tensor, runoff: torch.Tensor, sto
     return precip - et - runoff - storage_change - epsilon
 
 
-def physics_loss(config: PhysicsConfig, denormalise: Denormaliser, predicted: torch.Tensor,
+def physics_loss(config: PhysicsConfig, denormalise: TargetScaler, predicted: torch.Tensor,
                  previous: torch.Tensor, water: torch.Tensor, epsilon: torch.Tensor | None,
                  scale_mm: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss term, balance in mm day⁻¹) for a batch.
@@ -89,17 +141,18 @@ def physics_loss(config: PhysicsConfig, denormalise: Denormaliser, predicted: to
     ``predicted``: normalised next-day (SM1, SM2, SM3, ET); ``previous``: the model's
     normalised prediction for the last input day (None in mode ``none``); ``water``: (P, R) of the next day in mm day⁻¹.
     """
-    if config.mode == "none":
+    constraint = config.constraint
+    if not constraint.balance:
         zero = predicted.new_zeros(())
         return zero, predicted.new_zeros(predicted.shape[0])
     physical_next = denormalise(predicted)
     physical_now = denormalise(previous)
     d_storage = storage_change_mm(physical_next[..., :3], physical_now[..., :3])
-    eps = 0.0 if config.mode == "fixed" else epsilon
-    if config.mode == "differentiable" and epsilon is None:
-        raise ValueError("the differentiable mode needs ε from the residual network")
+    if constraint.learned_residual and epsilon is None:
+        raise ValueError(f"the {config.mode!r} constraint needs ε from the residual network")
+    eps = epsilon if constraint.learned_residual else 0.0
     balance = balance_mm(water[..., 0], physical_next[..., 3], water[..., 1], d_storage, eps)
     loss = config.balance_weight * ((balance / scale_mm) ** 2).mean()
-    if config.mode == "differentiable":
+    if constraint.learned_residual:
         loss = loss + config.epsilon_weight * ((epsilon / scale_mm) ** 2).mean()
     return loss, balance

@@ -14,6 +14,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hydrolib.data.layout import wrap_longitude
+
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 110,
@@ -76,22 +78,19 @@ def map_field(ax: plt.Axes, lat: np.ndarray, lon: np.ndarray, values: np.ndarray
     return mesh
 
 
-# One colour and label per model, in every figure of the book.
-MODELS: dict[str, tuple[str, str]] = {
-    "stl": ("STL", "#7f7f7f"),
-    "mtl-none": ("MTL, no constraint", "#1f77b4"),
-    "mtl-fixed": ("MTL, fixed balance", "#ff7f0e"),
-    "mtl-diff": ("MTL, differentiable", "#2ca02c"),
-}
-
-
 def model_label(name: str) -> str:
-    """Display name of a model (``stl-sm1`` … count as ``stl``)."""
-    return MODELS["stl" if name.startswith("stl") else name][0]
+    """Display name of a run or model, as its experiment declares it (``stl-sm1`` … and
+    ``stl`` are the single-task model)."""
+    from hydrolib.experiments.registry import display
+
+    return display(name)[0]
 
 
 def model_color(name: str) -> str:
-    return MODELS["stl" if name.startswith("stl") else name][1]
+    """The colour of a run or model in every figure of the book, as its experiment declares it."""
+    from hydrolib.experiments.registry import display
+
+    return display(name)[1]
 
 
 def cdf(ax: plt.Axes, values, label: str = "", color: str | None = None, **kwargs):
@@ -122,7 +121,7 @@ def grid_field(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, resolution:
     lon_axis = np.arange(-180 + resolution / 2, 180, resolution)
     field = np.full((lat_axis.size, lon_axis.size), np.nan)
     rows = np.round((lat - lat_axis[0]) / resolution).astype(int)
-    cols = np.round((((lon + 180.0) % 360.0) - 180.0 - lon_axis[0]) / resolution).astype(int)
+    cols = np.round((wrap_longitude(lon) - lon_axis[0]) / resolution).astype(int)
     off_grid = (np.abs(lat_axis[np.clip(rows, 0, lat_axis.size - 1)] - lat) > resolution / 4) | (rows < 0) \
         | (rows >= lat_axis.size) | (cols < 0) | (cols >= lon_axis.size)
     if off_grid.any():
@@ -134,5 +133,5 @@ def grid_field(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, resolution:
 
 def place(lat: float, lon: float) -> str:
     """'67.0° N, 127.0° W' for a point given in degrees north and east."""
-    lon = ((lon + 180.0) % 360.0) - 180.0
+    lon = wrap_longitude(lon)
     return f"{abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.1f}° {'E' if lon >= 0 else 'W'}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hydrolib.data.layout import wrap_longitude
+
 # ISO 3166 alpha-3 codes. North Africa: the UN's "Northern Africa" with Western Sahara.
 # Middle East: the usual 16 states of western Asia from Turkey and Iran to Yemen, with
 # Egypt counted once, in North Africa.
@@ -38,6 +40,6 @@ def in_region(lat: np.ndarray, lon: np.ndarray, region: str) -> np.ndarray:
     import shapely
 
     lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    lon = ((lon + 180.0) % 360.0) - 180.0
+    lon = wrap_longitude(lon)
     union = shapely.union_all(region_geometries(region))
     return shapely.contains_xy(union, lon, lat)

@@ -24,8 +24,8 @@ def summarise(run: Run, quantile: float = 0.1) -> dict:
     for multi-task runs the median per-cell mean |closure| of the predictions and of the
     data (mm day⁻¹); for the differentiable run the size of ε and its median per-cell
     correlation with the data's residual and with the predictions' own residual."""
-    summary = {"name": run.name, "key": run.key, "seed": run.config["seed"],
-               "train_fraction": run.config["prepare"]["train_fraction"], "seconds": round(run.seconds, 1),
+    summary = {"name": run.name, "key": run.key, "seed": run.config.seed,
+               "train_fraction": run.config.prepare.train_fraction, "seconds": round(run.seconds, 1),
                "epochs": len(run.history.train_loss), "best_epoch": run.history.best_epoch + 1,
                "median": {score: _per_target(run.scores[score]) for score in SCORES}}
     for tail in ("low", "high"):

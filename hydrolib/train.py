@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -25,7 +25,8 @@ from tqdm import tqdm  # plain bars: notebooks run with progress off, terminals 
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import WindowSampler
 from hydrolib.distributed import SINGLE, DistInfo, barrier, mean_across_ranks
-from hydrolib.physics import Denormaliser, PhysicsConfig, physics_loss
+from hydrolib.data.scaling import TargetScaler
+from hydrolib.physics import PhysicsConfig, physics_loss
 
 
 def _epoch_seed(seed: int, epoch: int, rank: int, stream: int) -> int:
@@ -33,9 +34,11 @@ def _epoch_seed(seed: int, epoch: int, rank: int, stream: int) -> int:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """How to train. Defaults follow the LandBench toolbox: Adam 1e-3, 300 iterations an
-    epoch, patience 10."""
+class TrainSettings:
+    """How long and on what, as a run's configuration records it: days of input per window,
+    batch (global, across data-parallel ranks), epochs of ``iterations_per_epoch`` steps,
+    validation batches per epoch, early-stopping patience (epochs) and Adam's learning rate.
+    Defaults follow the LandBench toolbox: Adam 1e-3, 300 iterations an epoch, patience 10."""
 
     seq_len: int = 365
     batch_size: int = 256
@@ -44,10 +47,46 @@ class TrainConfig:
     validation_batches: int = 20
     patience: int = 10
     learning_rate: float = 1e-3
+
+    def __post_init__(self):
+        for f in fields(TrainSettings):
+            value = getattr(self, f.name)
+            if f.name == "learning_rate":
+                if not (isinstance(value, (int, float)) and value > 0):
+                    raise ValueError(f"setting 'learning_rate' must be a number > 0; got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"setting {f.name!r} must be a positive whole number; got {value!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig(TrainSettings):
+    """``TrainSettings`` plus what does not change the result's identity: per-task loss
+    weights, the seed, the device and progress bars."""
+
     task_weights: tuple[float, ...] | None = None  # one per predicted target; None: all 1
     seed: int = 0
     device: str = "cpu"
     progress: bool = True
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a ``torch.device``, or a ``ValueError`` saying why it cannot be used here
+    (e.g. ``cuda`` with a CPU-only torch or no visible GPU)."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this torch is built without CUDA" if torch.version.cuda is None
+                   else "no GPU is visible (CUDA_VISIBLE_DEVICES?)")
+            raise ValueError(f"device {str(device)!r} asked for, but {why} (torch {torch.__version__}); "
+                             f"use --device cpu (or -p device=cpu)")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} GPU(s) visible")
+    elif resolved.type != "cpu":
+        raise ValueError(f"unsupported device {str(device)!r}; expected 'cpu' or 'cuda'")
+    return resolved
 
 
 @dataclass
@@ -67,12 +106,12 @@ class Trainer:
     def __init__(self, predictor: nn.Module, prepared: Prepared, target_index: list[int], config: TrainConfig,
                  physics: PhysicsConfig = PhysicsConfig(), residual_net: nn.Module | None = None,
                  checkpoint: Path | str | None = None, dist_info: DistInfo = SINGLE):
-        if physics.mode != "none" and list(target_index) != [0, 1, 2, 3]:
-            raise ValueError("the water-balance modes need the multi-task model (all four targets)")
-        if (physics.mode == "differentiable") != (residual_net is not None):
-            raise ValueError("a residual network goes with, and only with, the differentiable mode")
+        if physics.constraint.balance and list(target_index) != [0, 1, 2, 3]:
+            raise ValueError("the water-balance constraints need the multi-task model (all four targets)")
+        if physics.constraint.learned_residual != (residual_net is not None):
+            raise ValueError("a residual network goes with, and only with, a constraint whose ε is learned")
         self.config, self.physics = config, physics
-        self.device = torch.device(config.device)
+        self.device = check_device(config.device)
         self.predictor = predictor.to(self.device)
         self.residual_net = residual_net.to(self.device) if residual_net is not None else None
         self.target_index = torch.as_tensor(target_index, device=self.device)
@@ -89,8 +128,7 @@ class Trainer:
         self.train = WindowSampler(prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard)
         self.validation = WindowSampler(prepared, config.seq_len, per_rank, self.device, "validation",
                                         config.seed + 1, shard, arrays=self.train.arrays)
-        self.denormalise = Denormaliser(prepared.stats["targets"]["mean"], prepared.stats["targets"]["std"],
-                                        self.device)
+        self.denormalise = TargetScaler.from_stats(prepared.stats)
         self.precip_scale = float(prepared.stats["inputs"]["std"][0])  # FORCING[0] is precipitation (mm/day)
         parameters = list(self.predictor.parameters()) + (list(self.residual_net.parameters()) if self.residual_net else [])
         self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
@@ -111,7 +149,7 @@ class Trainer:
 
     def _losses(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            if self.physics.mode == "none":
+            if not self.physics.constraint.balance:
                 predicted, previous = self._predict(batch.inputs), None
             else:  # the balance needs the model's own previous day too, for ΔS
                 both = self._predict(batch.inputs, sequence=True)[:, -2:]
@@ -200,7 +238,7 @@ class Trainer:
                 if self.progress and step % 10 == 0:
                     means = (sums / (step + 1)).tolist()
                     bar.set_postfix({"loss": f"{means[0]:.3f}", **{n: f"{v:.3f}" for n, v in zip(self.task_names, means[2:])},
-                                     **({"phys": f"{means[1]:.3f}"} if self.physics.mode != "none" else {})})
+                                     **({"phys": f"{means[1]:.3f}"} if self.physics.constraint.balance else {})})
             means = (sums / self.config.iterations_per_epoch).tolist()
             history.train_loss.append(means[0])
             history.physics_loss.append(means[1])

@@ -23,8 +23,9 @@
 # model, we know its *hidden* stores exactly — which lets later chapters check what the
 # residual network of the study really learns.
 #
-# Everything below goes through the same reader, `open_landbench`, that reads real LandBench:
-# set `data_root` to a LandBench folder and this chapter describes that data instead.
+# Everything below reaches the data through `hydrolib.data.open_data`, the route training takes too, and
+# the same reader, `open_landbench`, reads real LandBench: set `data_root` to a LandBench folder and
+# this chapter describes that data instead.
 
 # %% tags=["parameters"]
 profile = "smoke"  # smoke | quick | paper
@@ -43,19 +44,18 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
-from hydrolib.data import data_source
-from hydrolib.data.landbench import open_landbench
-from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.data import data_settings, open_data
 from hydrolib.data.realism import koppen_on, realism_table, seasonal_cycle_by_class
+from hydrolib.physics import soil_storage_mm
 
 plots.use_style()
-source = data_source(profile, data_root, seed=world_seed, resolution=resolution or None,
-                     years=(first_year, last_year) if first_year and last_year else None)
-data = open_landbench(source.root, source.resolution, source.years)
+source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
+                       years=(first_year, last_year) if first_year and last_year else None)
+data = open_data(source)
 display(Markdown(
     f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "
     f"{source.years[0]}–{source.years[1]}, {int(np.isfinite(data['precipitation'].isel(time=0)).sum())} land cells, "
-    f"from `{source.root}`."))
+    f"from {source.source_name}."))
 
 # %% [markdown]
 # ## Climates
@@ -140,8 +140,7 @@ plt.show()
 # {numref}`fig-balance` shows the land-mean monthly terms.
 
 # %% mystnb={"figure": {"caption": "Land-mean monthly water-balance terms (mm/month); ε is what P − ET − R − ΔS leaves over.", "name": "fig-balance"}}
-thickness = np.asarray(LAYER_THICKNESS_MM)
-storage = sum(data[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
+storage = soil_storage_mm(data)
 land = np.isfinite(data["precipitation"].isel(time=0))
 weights = np.cos(np.deg2rad(data["lat"])).broadcast_like(land).where(land)
 
@@ -180,10 +179,9 @@ display(Markdown(
 
 # %% mystnb={"figure": {"caption": "Hidden processes: mean annual snowmelt, interception loss (canopy evaporation) and capillary rise from groundwater (mm/yr).", "name": "fig-hidden"}}
 if source.synthetic:
-    hidden = open_landbench(source.root, source.resolution, source.years,
-                            ["snowmelt", "canopy_evaporation", "capillary_rise", "recharge",
-                             "snow_storage_change", "canopy_storage_change", "groundwater_storage_change",
-                             "water_balance_residual"])
+    hidden = open_data(source, ["snowmelt", "canopy_evaporation", "capillary_rise", "recharge",
+                                "snow_storage_change", "canopy_storage_change", "groundwater_storage_change",
+                                "water_balance_residual"])
     fig = plt.figure(figsize=(11, 3.3))
     for i, name in enumerate(["snowmelt", "canopy_evaporation", "capillary_rise"]):
         ax = plots.map_axes(fig, 1, 3, i + 1)

@@ -42,13 +42,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
-from hydrolib.data import data_source
-from hydrolib.data.landbench import open_landbench
+from hydrolib.data import data_settings, open_data
 from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.physics import soil_storage_mm
 
 plots.use_style()
-source = data_source(profile, data_root, seed=world_seed)
-data = open_landbench(source.root, source.resolution, source.years)
+source = data_settings(profile, data_root=data_root, world_seed=world_seed)
+data = open_data(source)
 display(Markdown(f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "
                  f"{source.years[0]}–{source.years[1]}."))
 
@@ -97,20 +97,18 @@ display(layers)
 # of the data.
 
 # %%
-thickness = np.asarray(LAYER_THICKNESS_MM)
 year = str(source.years[1])
 if source.synthetic:
-    hidden = open_landbench(source.root, source.resolution, source.years,
-                            ["snowmelt", "snow_storage_change", "canopy_storage_change", "groundwater_storage_change"])
+    hidden = open_data(source, ["snowmelt", "snow_storage_change", "canopy_storage_change", "groundwater_storage_change"])
     score = hidden["snowmelt"].mean("time").compute()
 else:
-    storage_all = sum(data[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
+    storage_all = soil_storage_mm(data)
     eps_all = data["precipitation"] - data["evapotranspiration"] - data["total_runoff"] - storage_all.diff("time")
     score = eps_all.resample(time="MS").mean().std("time").compute()
 where = score.where(score == score.max(), drop=True)
 cell_lat, cell_lon = float(where["lat"][0]), float(where["lon"][0])
 cell = data.sel(lat=cell_lat, lon=cell_lon).sel(time=slice(str(source.years[1] - 1) + "-12-31", year)).load()
-storage = sum(cell[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
+storage = soil_storage_mm(cell)
 budget = pd.DataFrame({
     "P": cell["precipitation"].to_series(), "ET": cell["evapotranspiration"].to_series(),
     "R": cell["total_runoff"].to_series(), "ΔS": storage.diff("time").to_series(),

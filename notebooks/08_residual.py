@@ -41,8 +41,7 @@ import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
-from hydrolib.data import data_source
-from hydrolib.data.landbench import open_landbench
+from hydrolib.data import data_settings, open_data
 from hydrolib.data.realism import koppen_on
 from hydrolib.evaluate import water_balance
 from hydrolib.experiments import load_runs, training_seeds
@@ -60,16 +59,16 @@ epsilon = predictions["epsilon"]
 data_residual = water_balance(predictions, "observed")
 model_residual = water_balance(predictions, "predicted", with_epsilon=False)
 
-source = data_source(profile, data_root, seed=world_seed)
+source = data_settings(profile, data_root=data_root, world_seed=world_seed)
 test_year = int(str(predictions["time"].values[0])[:4])
 cells = dict(lat=xr.DataArray(predictions["lat"].values, dims="cell"),
              lon=xr.DataArray(predictions["lon"].values, dims="cell"))
-grid = open_landbench(source.root, source.resolution, (source.years[0], source.years[0]), ["precipitation"])
+grid = open_data(source, ["precipitation"], years=(source.years[0], source.years[0]))
 climate = koppen_on(grid, source.resolution).sel(**cells).values.astype(str)
 group = np.array([c[:1] for c in climate])
 if source.synthetic:
     hidden_names = ["snow_storage_change", "canopy_storage_change", "groundwater_storage_change"]
-    truth = open_landbench(source.root, source.resolution, (test_year, test_year), hidden_names)
+    truth = open_data(source, hidden_names, years=(test_year, test_year))
     truth = truth.sel(**cells).sel(time=predictions["time"]).load()
 display(Markdown(f"The differentiable run of seed {seed}; test year {test_year}, {epsilon.sizes['cell']} cells, "
                  f"{'with' if source.synthetic else 'without'} the hidden truth."))

@@ -20,6 +20,10 @@ def isolated_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def smoke_world(isolated_cache):
     """The smoke profile's synthetic world, generated once per test run."""
-    from hydrolib.data import data_source
+    from types import SimpleNamespace
 
-    return data_source("smoke")
+    from hydrolib.data import data_settings
+
+    settings = data_settings("smoke")
+    return SimpleNamespace(root=settings.root(), resolution=settings.resolution, years=settings.years,
+                           settings=settings)

@@ -124,7 +124,7 @@ def test_run_all_trains_only_what_the_cache_lacks(monkeypatch):
     def must_not_train(*args, **kwargs):
         raise AssertionError("run_all retrained a cached run")
 
-    monkeypatch.setattr(experiments, "run", must_not_train)
+    monkeypatch.setattr(experiments.plan, "run", must_not_train)
     assert experiments.run_all("smoke", progress=False) == []
 
 

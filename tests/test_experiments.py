@@ -24,14 +24,14 @@ def test_every_run_trains_and_scores_every_test_cell(name):
 
 
 def test_a_cached_run_opens_no_data(monkeypatch):
-    import hydrolib.experiments as experiments
+    import hydrolib.experiments.training as training
 
     first = run("mtl-none", "smoke", progress=False)
 
     def must_not_load(*args, **kwargs):
         raise AssertionError("a cached run loaded its data")
 
-    monkeypatch.setattr(experiments, "load_prepared", must_not_load)
+    monkeypatch.setattr(training, "load_prepared", must_not_load)
     assert run("mtl-none", "smoke", progress=False).key == first.key
 
 
@@ -48,10 +48,24 @@ def test_a_cached_run_is_returned_not_retrained_and_other_seeds_train_anew():
 def test_unknown_names_and_overrides_are_refused():
     with pytest.raises(ValueError, match="unknown experiment 'mtl'"):
         run("mtl", "smoke")
-    with pytest.raises(ValueError, match="unknown override 'layers'"):
+    with pytest.raises(ValueError, match="unknown setting 'layers'; known settings: .*hidden"):
         run("mtl-none", "smoke", layers=3)
 
 
 def test_command_line_trains_and_reports(capsys):
     assert main(["train", "stl-et", "--profile", "smoke", "--quiet"]) == 0
     assert "median KGE: ET" in capsys.readouterr().out
+
+
+def test_a_run_folder_explains_itself_with_its_configuration_and_versions():
+    import json
+
+    import torch
+
+    from hydrolib.experiments import RunConfig, code_fingerprint
+
+    result = run("stl-sm1", "smoke", progress=False)
+    record = json.loads((result.folder / "config.json").read_text())
+    assert RunConfig.from_dict(record["config"]) == result.config == RunConfig.build("stl-sm1", "smoke")
+    assert record["versions"]["torch"] == torch.__version__ and record["versions"]["numpy"] == np.__version__
+    assert record["versions"]["code"] == code_fingerprint()

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from hydrolib.physics import Denormaliser, PhysicsConfig, balance_mm, physics_loss, storage_change_mm
+from hydrolib.data.scaling import TargetScaler
+from hydrolib.physics import PhysicsConfig, balance_mm, physics_loss, storage_change_mm
 
 MEAN = [0.20, 0.25, 0.30, 1.5]
 STD = [0.05, 0.04, 0.03, 1.0]
@@ -16,7 +17,7 @@ SCALE = 5.0
 
 
 def test_denormalisation_is_exact():
-    physical = Denormaliser(MEAN, STD)(PREDICTED)
+    physical = TargetScaler(MEAN, STD)(PREDICTED)
     assert physical.tolist()[0] == pytest.approx([0.25, 0.21, 0.30, 3.5], abs=1e-7)
 
 
@@ -27,7 +28,7 @@ def test_storage_change_uses_the_layer_thicknesses():
 
 
 def test_fixed_mode_penalises_the_balance_with_zero_residual():
-    loss, balance = physics_loss(PhysicsConfig("fixed", balance_weight=0.1), Denormaliser(MEAN, STD), PREDICTED,
+    loss, balance = physics_loss(PhysicsConfig("fixed", balance_weight=0.1), TargetScaler(MEAN, STD), PREDICTED,
                                  PREVIOUS, WATER, None, SCALE)
     assert float(balance[0]) == pytest.approx(BALANCE, abs=1e-5)
     assert float(loss) == pytest.approx(0.1 * (BALANCE / SCALE) ** 2, rel=1e-5)
@@ -36,7 +37,7 @@ def test_fixed_mode_penalises_the_balance_with_zero_residual():
 def test_differentiable_mode_subtracts_epsilon_and_penalises_its_size():
     eps = torch.tensor([BALANCE])
     loss, balance = physics_loss(PhysicsConfig("differentiable", balance_weight=0.1, epsilon_weight=0.01),
-                                 Denormaliser(MEAN, STD), PREDICTED, PREVIOUS, WATER, eps, SCALE)
+                                 TargetScaler(MEAN, STD), PREDICTED, PREVIOUS, WATER, eps, SCALE)
     assert float(balance[0]) == pytest.approx(0.0, abs=1e-5)
     assert float(loss) == pytest.approx(0.01 * (BALANCE / SCALE) ** 2, rel=1e-4)
 
@@ -46,7 +47,7 @@ def test_epsilon_learns_what_closes_the_balance():
     optimizer = torch.optim.SGD([eps], lr=10.0)
     config = PhysicsConfig("differentiable", balance_weight=1.0, epsilon_weight=0.0)
     for _ in range(200):
-        loss, _ = physics_loss(config, Denormaliser(MEAN, STD), PREDICTED, PREVIOUS, WATER, eps, SCALE)
+        loss, _ = physics_loss(config, TargetScaler(MEAN, STD), PREDICTED, PREVIOUS, WATER, eps, SCALE)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -54,7 +55,7 @@ def test_epsilon_learns_what_closes_the_balance():
 
 
 def test_none_mode_adds_nothing_and_bad_modes_are_refused():
-    loss, _ = physics_loss(PhysicsConfig("none"), Denormaliser(MEAN, STD), PREDICTED, PREVIOUS, WATER, None, SCALE)
+    loss, _ = physics_loss(PhysicsConfig("none"), TargetScaler(MEAN, STD), PREDICTED, PREVIOUS, WATER, None, SCALE)
     assert float(loss) == 0.0
     with pytest.raises(ValueError, match="unknown physics mode 'soft'"):
         PhysicsConfig("soft")

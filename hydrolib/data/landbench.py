@@ -18,7 +18,7 @@ import xarray as xr
 
 from hydrolib.data.layout import (
     ATMOSPHERE, BY_LONG_NAME, CONSTANTS, HIDDEN_FLUXES, HIDDEN_FLUXES_FILE, TRUTH_RESIDUAL, Variable, constant_path,
-    resolution_folder, yearly_path,
+    resolution_folder, wrap_longitude, yearly_path,
 )
 
 LATENT_HEAT = 2.45e6  # J kg-1, as in the synthetic land-surface model
@@ -59,7 +59,7 @@ def _standard_grid(data: xr.DataArray | xr.Dataset, source: Path) -> xr.DataArra
         if dim not in data.dims:
             raise LandBenchError(f"{source}: no {dim!r} (or {'latitude' if dim == 'lat' else 'longitude'}) dimension; "
                                  f"found {tuple(data.dims)}")
-    lon = ((data["lon"].values + 180.0) % 360.0) - 180.0
+    lon = wrap_longitude(data["lon"].values)
     data = data.assign_coords(lon=lon).sortby("lon").sortby("lat")
     return data
 

@@ -78,6 +78,13 @@ HIDDEN_FLUXES = tuple(
 )
 
 LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)  # ERA5-Land layers 0-7, 7-28, 28-100 cm
+SOIL_LAYERS = ("SM1", "SM2", "SM3")  # the targets those layers' moisture is called by
+
+
+def wrap_longitude(lon):
+    """Longitudes in degrees east, wrapped into hydrolib's convention −180 ≤ lon < 180
+    (LandBench's files and some constants use 0…360)."""
+    return ((lon + 180.0) % 360.0) - 180.0
 
 BY_LONG_NAME: dict[str, Variable] = {
     v.long_name: v for v in (*ATMOSPHERE, *LAND_SURFACE, *CONSTANTS, TRUTH_RESIDUAL, *HIDDEN_FLUXES)

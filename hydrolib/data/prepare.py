@@ -69,8 +69,10 @@ class Prepared:
     meta: dict = field(default_factory=dict)
 
     def denormalise_targets(self, values: np.ndarray) -> np.ndarray:
-        """Targets back in m³ m⁻³ (SM1–3) and mm day⁻¹ (ET)."""
-        return values * np.asarray(self.stats["targets"]["std"]) + np.asarray(self.stats["targets"]["mean"])
+        """Targets (all four, on the last axis) back in m³ m⁻³ (SM1–3) and mm day⁻¹ (ET)."""
+        from hydrolib.data.scaling import TargetScaler
+
+        return TargetScaler.from_stats(self.stats)(values)
 
 
 def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:

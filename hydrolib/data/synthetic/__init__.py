@@ -33,7 +33,8 @@ GENERATOR_VERSION = "1.0"
 SPINUP_YEARS = 3
 MANIFEST = "synthetic_manifest.json"
 
-__all__ = ["generate", "simulate", "SimulatedYear", "read_manifest", "GENERATOR_VERSION", "MANIFEST"]
+__all__ = ["generate", "simulate", "SimulatedYear", "read_manifest", "world_fingerprint", "GENERATOR_VERSION",
+           "MANIFEST"]
 
 
 @dataclass
@@ -160,6 +161,12 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     return res_dir
 
 
+def world_fingerprint(resolution: float, years: tuple[int, int], seed: int = 0) -> str:
+    """The identity of a synthetic world, known without building it: generator version, grid,
+    years and seed (its files and its in-memory build have the same numbers)."""
+    return f"synthetic-{GENERATOR_VERSION}-{float(resolution):g}-{years[0]}-{years[1]}-seed{seed}"
+
+
 def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int = 0):
     """The world's land-cell arrays, as ``prepare.land_arrays`` would read them from the files,
     without writing or reading any file (for machines without a netCDF engine)."""
@@ -185,5 +192,5 @@ def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int =
         inputs=stack(inputs), targets=stack(targets), water=stack(water),
         statics=np.stack([constants[name] for name in STATICS], axis=-1).astype(np.float32)[order],
         lat=statics.grid.cell_lat[order], lon=statics.grid.cell_lon[order], time=np.concatenate(dates),
-        fingerprint=f"synthetic-{GENERATOR_VERSION}-{resolution:g}-{years[0]}-{years[1]}-seed{seed}",
+        fingerprint=world_fingerprint(resolution, years, seed),
     )

@@ -1,0 +1,126 @@
+"""The one route from a run's or a notebook's settings to its data.
+
+``DataSettings`` names the data: the synthetic world (empty ``data_root``; generated into
+the cache on first use) or a LandBench folder, a grid spacing and a range of years. Every
+notebook and every training run reaches the data through ``open_data`` (the gridded
+``xarray.Dataset``, lazily) or ``load_prepared`` (the training arrays over land cells, cached).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from hydrolib.data.layout import RESOLUTIONS
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from hydrolib.data.prepare import PrepareConfig, Prepared
+
+
+def cache_dir() -> Path:
+    """hydrolib's cache: ``$HYDROLIB_CACHE`` or ``~/.cache/hydrolib``."""
+    import os
+
+    return Path(os.environ.get("HYDROLIB_CACHE", Path.home() / ".cache" / "hydrolib")).expanduser()
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Which data: grid spacing (degrees), inclusive years, the synthetic world's seed, and a
+    LandBench folder (``data_root``, holding ``0.5``, ``1``, ``2``, ``4``; empty: the synthetic world)."""
+
+    resolution: float
+    years: tuple[int, int]
+    world_seed: int = 0
+    data_root: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "resolution", float(self.resolution))
+        object.__setattr__(self, "years", tuple(int(y) for y in self.years))
+        object.__setattr__(self, "data_root", str(self.data_root))
+        if self.resolution not in RESOLUTIONS:
+            raise ValueError(f"resolution must be one of {', '.join(f'{r:g}' for r in RESOLUTIONS)} degrees "
+                             f"(setting 'resolution'); got {self.resolution:g}")
+        if len(self.years) != 2 or self.years[0] > self.years[1]:
+            raise ValueError(f"years must be (first, last) with first <= last (setting 'years'); got {self.years}")
+
+    @property
+    def synthetic(self) -> bool:
+        return not self.data_root
+
+    @property
+    def source_name(self) -> str:
+        """A name for the data fit to print: ``synthetic world (seed 0)`` or the LandBench
+        folder's own name (never an absolute path)."""
+        return f"synthetic world (seed {self.world_seed})" if self.synthetic else Path(self.data_root).name
+
+    def fingerprint(self) -> str:
+        """The identity of the data, known without opening it: the synthetic world's
+        parameters, or LandBench's files (``prepare.files_fingerprint``)."""
+        if self.synthetic:
+            from hydrolib.data.synthetic import world_fingerprint
+
+            return world_fingerprint(self.resolution, self.years, self.world_seed)
+        from hydrolib.data.prepare import files_fingerprint
+
+        return files_fingerprint(self.data_root, self.resolution, self.years)
+
+    def root(self) -> Path:
+        """The LandBench folder to read; the synthetic world is generated there on first use."""
+        if not self.synthetic:
+            return Path(self.data_root).expanduser()
+        from hydrolib.data.synthetic import generate
+
+        root = cache_dir() / "synthetic" / f"seed{self.world_seed}_{self.years[0]}-{self.years[1]}"
+        generate(root, self.resolution, self.years, self.world_seed)
+        return root
+
+
+def data_settings(profile: str = "quick", *, data_root: str | Path = "", world_seed: int = 0,
+                  resolution: float | None = None, years: tuple[int, int] | None = None) -> DataSettings:
+    """A profile's data, with ``resolution`` and ``years`` overriding the profile's (None or 0: keep)."""
+    from hydrolib.profiles import get_profile
+
+    p = get_profile(profile)
+    return DataSettings(resolution or p.resolution, tuple(years) if years and any(years) else p.years,
+                        world_seed, str(data_root))
+
+
+def open_data(settings: DataSettings, variables: Iterable[str] | None = None,
+              years: tuple[int, int] | None = None) -> xr.Dataset:
+    """The gridded data of ``settings`` in hydrolib's units (``open_landbench``), for
+    ``variables`` (long names; default the reader's) and ``years`` (default all of them)."""
+    from hydrolib.data.landbench import open_landbench
+
+    return open_landbench(settings.root(), settings.resolution, years or settings.years, variables)
+
+
+def netcdf_available() -> bool:
+    """Whether a netCDF engine is installed (the GPU machines have none)."""
+    try:
+        import netCDF4  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_prepared(settings: DataSettings, config: PrepareConfig | None = None) -> Prepared:
+    """Training arrays of ``settings`` (``prepare``), cached under ``<cache>/prepared``.
+
+    Without a netCDF engine the synthetic world is built in memory instead of from its
+    files; the numbers are the same.
+    """
+    from hydrolib.data.prepare import PrepareConfig, prepare, prepare_cached
+
+    config = config or PrepareConfig()
+    cache = cache_dir() / "prepared"
+    fingerprint = settings.fingerprint()
+    if settings.synthetic and not netcdf_available():
+        from hydrolib.data.synthetic import land_arrays_in_memory
+
+        return prepare_cached(lambda: land_arrays_in_memory(settings.resolution, settings.years, settings.world_seed),
+                              fingerprint, config, cache)
+    return prepare(open_data(settings), config, cache, fingerprint)

@@ -1,0 +1,203 @@
+"""One typed, validated configuration per run, and the cache key derived from it.
+
+``RunConfig.build(name, profile, **settings)`` starts from the profile's sizes and the
+experiment's declaration and applies ``settings`` by name (``epochs=5``,
+``balance_weight=0.5``, ``resolution=1``, ``data_root=...``); an unknown name is refused with
+the list of known ones, and every value is checked (type, sign, range) before any data are
+opened. The configuration is frozen; ``RunConfig.key`` hashes it together with the data's
+fingerprint and a fingerprint of the library code that decides a run, so a change to any of
+them trains anew and nothing stale is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+from hydrolib.data.prepare import PrepareConfig
+from hydrolib.data.source import DataSettings
+from hydrolib.experiments.registry import Experiment, get_experiment
+from hydrolib.physics import PhysicsConfig
+from hydrolib.profiles import get_profile
+from hydrolib.train import TrainConfig, TrainSettings
+
+# The library code whose change can change a trained run (paths inside the package).
+CODE_THAT_DECIDES_A_RUN = (
+    "models.py", "physics.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py", "data/prepare.py",
+    "data/scaling.py", "experiments/config.py", "experiments/registry.py", "experiments/training.py",
+)
+
+
+class SettingError(ValueError):
+    """A run setting that is unknown, of the wrong type or out of range; the message names it."""
+
+
+def _positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingError(f"setting {name!r} must be a positive whole number; got {value!r}")
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """Network sizes: LSTM hidden units (the residual network gets half, at least 8) and the
+    dropout rate on the LSTM's outputs."""
+
+    hidden: int
+    dropout: float
+
+    def __post_init__(self):
+        _positive_int("hidden", self.hidden)
+        if not 0.0 <= self.dropout < 1.0:
+            raise SettingError(f"setting 'dropout' must lie in [0, 1); got {self.dropout!r}")
+
+
+SECTIONS = {"data": DataSettings, "prepare": PrepareConfig, "network": NetworkSettings,
+            "training": TrainSettings, "physics": PhysicsConfig}
+# Settings that the configuration decides itself, not the user.
+DERIVED = {("prepare", "seed"), ("physics", "mode")}
+
+
+def known_settings() -> dict[str, str]:
+    """Every setting a run takes by name, with the section that holds it."""
+    known = {"seed": "run"}
+    for section, cls in SECTIONS.items():
+        known |= {f.name: section for f in fields(cls) if (section, f.name) not in DERIVED}
+    return known
+
+
+def _check_type(name: str, value, annotation) -> object:
+    """``value`` as the setting's declared type (an int is a float; a list is a tuple), or an
+    error naming the setting."""
+    kind = typing.get_origin(annotation) or annotation
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is tuple and isinstance(value, list):
+        value = tuple(value)
+    if kind is str and isinstance(value, Path):
+        value = str(value)
+    if isinstance(kind, type) and not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+        raise SettingError(f"setting {name!r} must be of type {getattr(kind, '__name__', kind)}; "
+                         f"got {value!r} ({type(value).__name__})")
+    return value
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run: experiment, seed and one frozen section per concern."""
+
+    experiment: str
+    profile: str
+    seed: int
+    data: DataSettings
+    prepare: PrepareConfig
+    network: NetworkSettings
+    training: TrainSettings
+    physics: PhysicsConfig
+
+    @classmethod
+    def build(cls, name: str, profile: str = "quick", **settings) -> "RunConfig":
+        """The configuration of run ``name`` in ``profile`` with ``settings`` applied by name
+        (see ``known_settings``); raises ``ValueError`` naming an unknown or invalid setting."""
+        try:
+            experiment, p = get_experiment(name), get_profile(profile)
+        except ValueError as error:
+            raise SettingError(str(error)) from None
+        known = known_settings()
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise SettingError(f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                             f"known settings: {', '.join(sorted(known))}")
+        seed = settings.pop("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SettingError(f"setting 'seed' must be a whole number >= 0; got {seed!r}")
+        values = {
+            "data": {"resolution": p.resolution, "years": p.years},
+            "prepare": {"seed": seed},
+            "network": {"hidden": p.hidden, "dropout": p.dropout},
+            "training": {k: getattr(p, k) for k in ("seq_len", "batch_size", "epochs", "iterations_per_epoch",
+                                                    "validation_batches", "patience")},
+            "physics": {"mode": experiment.constraint},
+        }
+        for key, value in settings.items():
+            section = known[key]
+            hints = typing.get_type_hints(SECTIONS[section])
+            values[section][key] = _check_type(key, value, hints[key])
+        try:
+            sections = {section: SECTIONS[section](**kwargs) for section, kwargs in values.items()}
+        except ValueError as error:  # a section's own check: it names the setting
+            raise SettingError(str(error)) from None
+        return cls(experiment=name, profile=profile, seed=seed, **sections)
+
+    @property
+    def spec(self) -> Experiment:
+        """The experiment's declaration."""
+        return get_experiment(self.experiment)
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-ready), section by section."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunConfig":
+        """The inverse of ``to_dict`` (e.g. from a run folder's ``config.json``)."""
+        sections = {name: SECTIONS[name](**{k: tuple(v) if isinstance(v, list) else v for k, v in data[name].items()})
+                    for name in SECTIONS}
+        return cls(experiment=data["experiment"], profile=data["profile"], seed=data["seed"], **sections)
+
+    def identity(self) -> dict:
+        """What the cache key hashes: the configuration without where the data lie (the data's
+        fingerprint stands for them) and without the profile's name (its sizes are in it)."""
+        identity = self.to_dict()
+        identity.pop("profile")
+        identity["data"].pop("data_root")
+        return identity
+
+    def key(self, data_fingerprint: str | None = None) -> str:
+        """16 hex digits: a hash of ``identity()``, the data's fingerprint and the code's."""
+        payload = json.dumps({"config": self.identity(), "data": data_fingerprint or self.data.fingerprint(),
+                              "code": code_fingerprint()}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def train_config(self, device: str = "cpu", progress: bool = True) -> TrainConfig:
+        """The Trainer's configuration for this run on ``device``."""
+        return TrainConfig(**asdict(self.training), seed=self.seed, device=str(device), progress=progress)
+
+    def settings(self) -> dict:
+        """Every setting by name (``known_settings``), as ``build`` takes them."""
+        flat = {"seed": self.seed}
+        for section in SECTIONS:
+            flat |= {k: v for k, v in asdict(getattr(self, section)).items() if (section, k) not in DERIVED}
+        return flat
+
+    def with_settings(self, **settings) -> "RunConfig":
+        """A copy with ``settings`` changed, validated as in ``build``."""
+        return RunConfig.build(self.experiment, self.profile, **{**self.settings(), **settings})
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """16 hex digits: a hash of the source files that decide a trained run
+    (``CODE_THAT_DECIDES_A_RUN``)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for relative in CODE_THAT_DECIDES_A_RUN:
+        digest.update(relative.encode())
+        digest.update((package / relative).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def versions() -> dict[str, str]:
+    """Versions of hydrolib, Python, torch and numpy, for a run folder's record."""
+    import platform
+
+    import numpy
+    import torch
+
+    import hydrolib
+
+    return {"hydrolib": hydrolib.__version__, "code": code_fingerprint(), "python": platform.python_version(),
+            "torch": torch.__version__, "numpy": numpy.__version__}

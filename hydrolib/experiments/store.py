@@ -1,0 +1,92 @@
+"""The run store: one folder per finished run in ``<cache>/runs``, named by its configuration.
+
+A folder ``<name>-<profile>-<key>`` holds ``config.json`` (the ``RunConfig``, the versions of
+hydrolib, its code fingerprint, Python, torch and numpy), ``run.json`` (history, timing, the
+data's fingerprint, median scores), ``weights.pt``, ``predictions.npz`` and ``scores.npz``.
+It appears complete or not at all (``hydrolib.io.atomic_directory``); a run in progress
+lives beside it in ``<folder>.training`` with its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+from hydrolib.data.source import cache_dir
+from hydrolib.experiments.config import RunConfig, versions
+from hydrolib.io import atomic_directory, write_json
+from hydrolib.train import History
+
+
+@dataclass
+class Run:
+    """A trained run: its configuration, training history, test predictions and scores."""
+
+    name: str
+    key: str
+    config: RunConfig
+    n_inputs: int
+    history: History
+    predictions: xr.Dataset
+    scores: xr.Dataset
+    seconds: float
+    folder: Path
+
+    def median_scores(self, score: str = "kge") -> dict[str, float]:
+        """Median over cells of ``score`` per target."""
+        return {t: float(self.scores[score].sel(target=t).median()) for t in self.scores["target"].values}
+
+
+def run_folder(config: RunConfig, data_fingerprint: str | None = None) -> Path:
+    """Where the finished run of ``config`` lives (whether or not it exists yet)."""
+    return cache_dir() / "runs" / f"{config.experiment}-{config.profile}-{config.key(data_fingerprint)}"
+
+
+def is_finished(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished run."""
+    return (folder / "run.json").exists()
+
+
+def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History, predictions: xr.Dataset,
+             scores: xr.Dataset, weights: dict, seconds: float, device: str, fingerprint: str) -> None:
+    """Write a finished run to ``folder`` at once (atomically)."""
+    with atomic_directory(folder) as tmp:
+        torch.save(weights, tmp / "weights.pt")
+        save_arrays(tmp / "predictions.npz", predictions)
+        save_arrays(tmp / "scores.npz", scores)
+        write_json(tmp / "config.json", {"config": config.to_dict(), "versions": versions()})
+        write_json(tmp / "run.json", {
+            "name": config.experiment, "key": folder.name.rsplit("-", 1)[1], "n_inputs": n_inputs,
+            "history": asdict(history), "seconds": seconds, "device": str(device), "fingerprint": fingerprint,
+            "median_kge": {t: float(scores["kge"].sel(target=t).median()) for t in scores["target"].values}})
+
+
+def save_arrays(path: Path, dataset: xr.Dataset) -> None:
+    """A Dataset of plain arrays as ``.npz`` (no pickle), with each variable's dimensions."""
+    arrays = {f"var:{k}": v.values for k, v in dataset.data_vars.items()}
+    arrays |= {f"coord:{k}": v.values for k, v in dataset.coords.items()}
+    dims = {k: list(v.dims) for k, v in (*dataset.data_vars.items(), *dataset.coords.items())}
+    np.savez(path, __dims__=np.array(json.dumps(dims)), **arrays)
+
+
+def load_arrays(path: Path) -> xr.Dataset:
+    """The inverse of ``save_arrays``."""
+    with np.load(path, allow_pickle=False) as data:
+        dims = json.loads(str(data["__dims__"]))
+        coords = {k[6:]: (dims[k[6:]], data[k]) for k in data.files if k.startswith("coord:")}
+        variables = {k[4:]: (dims[k[4:]], data[k]) for k in data.files if k.startswith("var:")}
+    return xr.Dataset(variables, coords=coords)
+
+
+def load_run(folder: Path | str) -> Run:
+    """A finished run from its folder."""
+    folder = Path(folder)
+    meta = json.loads((folder / "run.json").read_text())
+    config = RunConfig.from_dict(json.loads((folder / "config.json").read_text())["config"])
+    return Run(meta["name"], meta["key"], config, meta["n_inputs"], History(**meta["history"]),
+               load_arrays(folder / "predictions.npz"), load_arrays(folder / "scores.npz"), meta["seconds"], folder)

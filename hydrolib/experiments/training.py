@@ -1,0 +1,128 @@
+"""Training a run: from its configuration to a finished folder in the run store.
+
+``run("mtl-diff", profile="quick")`` trains (or loads from the store) one run and returns
+its test-period predictions as xarray with per-cell scores. The networks follow from the
+experiment's declaration (``build_networks``); the data from ``hydrolib.data.load_prepared``.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+
+import torch
+
+from hydrolib.data.source import load_prepared
+from hydrolib.distributed import SINGLE, DistInfo, barrier
+from hydrolib.evaluate import cell_scores, predict
+from hydrolib.experiments.config import RunConfig
+from hydrolib.experiments.store import Run, is_finished, load_run, run_folder, save_run
+from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
+from hydrolib.train import Trainer, check_device
+
+
+def build_networks(config: RunConfig, n_inputs: int) -> tuple[torch.nn.Module, torch.nn.Module | None]:
+    """(predictor, residual network or None) of a run, initialised from its seed.
+
+    The predictor is a single-task or multi-task LSTM as the experiment declares; a residual
+    network (half the hidden size, at least 8) goes with constraints whose ε is learned.
+    """
+    spec, network = config.spec, config.network
+    torch.manual_seed(config.seed)
+    if spec.network == "stl":
+        predictor = SingleTaskLSTM(n_inputs, network.hidden, network.dropout)
+    else:
+        predictor = MultiTaskLSTM(n_inputs, len(spec.targets), network.hidden, network.dropout)
+    residual = (ResidualNet(n_inputs, max(8, network.hidden // 2), network.dropout)
+                if config.physics.constraint.learned_residual else None)
+    return predictor, residual
+
+
+def as_config(name: str | RunConfig, profile: str = "quick", **settings) -> RunConfig:
+    """``name`` itself if it is a ``RunConfig`` (then no settings), else ``RunConfig.build``."""
+    if isinstance(name, RunConfig):
+        if settings:
+            raise ValueError("pass settings either in the RunConfig or as keywords, not both")
+        return name
+    return RunConfig.build(name, profile, **settings)
+
+
+def is_cached(name: str | RunConfig, profile: str = "quick", **settings) -> bool:
+    """Whether ``run(name, profile, **settings)`` would load a finished run (no data opened)."""
+    for runtime in ("device", "progress", "retrain", "dist_info"):
+        settings.pop(runtime, None)
+    return is_finished(run_folder(as_config(name, profile, **settings)))
+
+
+def run(name: str | RunConfig, profile: str = "quick", *, device: str = "cpu", progress: bool = True,
+        retrain: bool = False, dist_info: DistInfo = SINGLE, **settings) -> Run | None:
+    """Train run ``name`` (see ``EXPERIMENTS``) in ``profile``, or return it from the store.
+
+    ``settings`` are the run's settings by name (``hydrolib.experiments.config.known_settings``):
+    e.g. ``seed`` (weights, batches and the data-scarcity subset), ``train_fraction`` with
+    ``scarcity`` (``"cells"`` or ``"years"``), ``world_seed``, ``data_root``, ``resolution``,
+    ``years``, sizes such as ``epochs=5`` or physics weights such as ``balance_weight=0.5``.
+    They are checked before any data are opened. An interrupted run resumes from its last
+    epoch, also on another number of ranks. Under torchrun (``dist_info`` from
+    ``hydrolib.distributed``) every rank trains and rank 0 alone evaluates and writes; the
+    other ranks return None.
+    """
+    config = as_config(name, profile, **settings)
+    check_device(device)
+    folder = run_folder(config)
+    if is_finished(folder) and not retrain:  # no data is opened for a cached run
+        return load_run(folder) if dist_info.is_main else None
+    if retrain and folder.exists() and dist_info.is_main:
+        shutil.rmtree(folder)
+    if not dist_info.is_main:
+        barrier(dist_info)  # rank 0 builds and caches the prepared data first
+    prepared = load_prepared(config.data, config.prepare)
+    if dist_info.is_main:
+        barrier(dist_info)
+
+    started = time.perf_counter()
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    predictor, residual = build_networks(config, n_inputs)
+    targets = config.spec.target_index
+    work = folder.with_name(folder.name + ".training")
+    trainer = Trainer(predictor, prepared, targets, config.train_config(device, progress), config.physics, residual,
+                      checkpoint=work / "checkpoint.pt", dist_info=dist_info)
+    history = trainer.fit()
+    losses = history.train_loss + history.validation_loss
+    if not all(math.isfinite(x) for x in losses):
+        shutil.rmtree(work, ignore_errors=True)
+        epoch = next(i for i, (t, v) in enumerate(zip(history.train_loss, history.validation_loss))
+                     if not (math.isfinite(t) and math.isfinite(v)))
+        raise FloatingPointError(f"run {config.experiment!r} ({folder.name}): the loss is not finite from epoch "
+                                 f"{epoch + 1} on; nothing was cached. Lower 'learning_rate' or check the data.")
+    if not dist_info.is_main:
+        barrier(dist_info)
+        return None
+    predictions = predict(trainer.predictor, prepared, targets, config.training.seq_len,
+                          residual_net=trainer.residual_net, device=device)
+    scores = cell_scores(predictions)
+    weights = {"predictor": trainer.predictor.state_dict(),
+               "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {}}
+    save_run(folder, config, n_inputs=n_inputs, history=history, predictions=predictions, scores=scores,
+             weights=weights, seconds=time.perf_counter() - started, device=str(device),
+             fingerprint=prepared.fingerprint)
+    shutil.rmtree(work, ignore_errors=True)
+    barrier(dist_info)
+    return load_run(folder)
+
+
+def load_weights(run_: Run) -> tuple[torch.nn.Module, torch.nn.Module | None]:
+    """The trained networks of a run (weights load with ``weights_only=True``)."""
+    predictor, residual = build_networks(run_.config, run_.n_inputs)
+    state = torch.load(run_.folder / "weights.pt", map_location="cpu", weights_only=True)
+    predictor.load_state_dict(state["predictor"])
+    if residual is not None:
+        residual.load_state_dict(state["residual_net"])
+    return predictor, residual
+
+
+def load_runs(names, profile: str = "quick", **kwargs) -> dict[str, Run]:
+    """``run`` for several experiments with the same arguments, quietly: {name: Run}."""
+    kwargs.setdefault("progress", False)
+    return {name: run(name, profile, **kwargs) for name in names}
