@@ -44,18 +44,19 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.analysis import kge_part_errors
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table
-from hydrolib.experiments import STL_RUNS, combine_stl, load_runs
+from hydrolib.experiments import STL_RUNS, combine_stl, load_runs, training_seeds
 from hydrolib.profiles import get_profile
-from hydrolib.study import describe, judge, study_vs_book
+from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
 p = get_profile(profile)
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
 stl = load_runs(STL_RUNS, profile, seed=seed, **common)
-mtl = load_runs(["mtl-none"], profile, seed=seed, **common)["mtl-none"]
-mtl_other_seed = load_runs(["mtl-none"], profile, seed=seed + 1, **common)["mtl-none"]
+mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in training_seeds(profile, seed)}
+mtl = mtl_by_seed[seed]
 
 _, stl_scores = combine_stl(stl)  # one target from each single-task run
 display(pd.DataFrame(
@@ -126,8 +127,8 @@ plt.show()
 # %% mystnb={"figure": {"caption": "KGE of the multi-task model minus KGE of the single-task model for the same target (green: MTL better).", "name": "fig-mtl-stl-maps"}}
 fig = plt.figure(figsize=(10, 6.4))
 for i, target in enumerate(TARGET_NAMES):
-    difference = (mtl.scores["kge"] - stl_scores["kge"]).sel(target=target).values
-    lat, lon, field = plots.grid_field(mtl.scores["lat"].values, mtl.scores["lon"].values, difference, p.resolution)
+    kge_change = (mtl.scores["kge"] - stl_scores["kge"]).sel(target=target).values
+    lat, lon, field = plots.grid_field(mtl.scores["lat"].values, mtl.scores["lon"].values, kge_change, p.resolution)
     ax = plots.map_axes(fig, 2, 2, i + 1)
     plots.map_field(ax, lat, lon, field, title=f"{target}: KGE MTL − STL", units="ΔKGE", cmap="PRGn",
                     vmin=-0.3, vmax=0.3)
@@ -137,25 +138,22 @@ plt.show()
 # ## Study vs this book
 #
 # One training run is one draw: a different seed gives different weights and batches. As
-# a yardstick for noise we train the multi-task model once more with the next seed; a
-# difference counts only where it exceeds the gap between those two seeds (the ± below).
+# a yardstick for noise we train the multi-task model with the profile's further seeds; a
+# difference counts only where it exceeds the range between those seeds (the ± below;
+# `hydrolib.study.seed_summary`, with two seeds the gap between them).
 
 # %%
-kge_stl = median_table({"STL": stl_scores}, "kge").loc["STL"]
-kge_mtl = median_table({"MTL": mtl.scores}, "kge").loc["MTL"]
-kge_mtl_2 = median_table({"MTL": mtl_other_seed.scores}, "kge").loc["MTL"]
-noise = (kge_mtl - kge_mtl_2).abs().to_dict()
+kge = median_table(scores, "kge")  # first seed of each
+kge_stl, kge_mtl = kge.loc["STL"], kge.loc["MTL"]
+_, noise = seed_summary(seed_table({s: median_table({"MTL": r.scores}, "kge") for s, r in mtl_by_seed.items()}))
 sm = [t for t in TARGET_NAMES if t.startswith("SM")]
-sm_gain = {t: float(kge_mtl[t] - kge_stl[t]) for t in sm}
+sm_gain = difference(kge, "MTL", "STL", sm)
 
-et_parts = {}
-for model, data in scores.items():
-    et = data.sel(target="ET")
-    et_parts[model] = {"|α − 1|": float(np.abs(et["alpha"] - 1).median()),
-                       "|β − 1|": float(np.abs(et["beta"] - 1).median())}
-et_noise = {part: abs(float(np.abs(mtl_other_seed.scores.sel(target="ET")[k] - 1).median()) - et_parts["MTL"][part])
-            for part, k in (("|α − 1|", "alpha"), ("|β − 1|", "beta"))}
-et_gain = {part: et_parts["STL"][part] - et_parts["MTL"][part] for part in et_parts["MTL"]}
+et_parts = pd.DataFrame({model: kge_part_errors(data, "ET") for model, data in scores.items()}).T
+_, et_noise = seed_summary(seed_table({s: pd.DataFrame({"MTL": kge_part_errors(r.scores, "ET")}).T
+                                       for s, r in mtl_by_seed.items()}))
+et_gain = difference(et_parts, "STL", "MTL")  # errors: MTL gains by how much STL's exceed its own
+et_parts = et_parts.T.to_dict()
 
 rows = [
     ("mtl_sm", "median KGE, MTL − STL: " + describe(sm_gain, noise), judge(sm_gain, noise)),

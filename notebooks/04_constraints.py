@@ -38,15 +38,15 @@ data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.analysis import closure_error, median_by_bin, quantile_bins
 from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.evaluate import median_table, water_balance
+from hydrolib.evaluate import median_table
 from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
-from hydrolib.study import describe, judge, seed_summary, study_vs_book
+from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
 seeds = training_seeds(profile, seed)
@@ -62,8 +62,7 @@ display(Markdown(f"Three variants × {len(seeds)} training seeds ({', '.join(map
 # the seeds. {numref}`fig-constraint-kge` shows the whole distributions for the first seed.
 
 # %%
-per_seed = pd.concat({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()})
-                      for s in seeds}, names=["seed", "model"])
+per_seed = seed_table({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}) for s in seeds})
 mean_over_seeds, noise = seed_summary(per_seed)
 display(pd.concat({**{f"seed {s}": per_seed.loc[s] for s in seeds}, "mean": mean_over_seeds})
         .style.format("{:.3f}").set_caption("Median KGE over cells"))
@@ -92,10 +91,9 @@ plt.show()
 # ({numref}`fig-closure`).
 
 # %%
-closure = {plots.model_label(n): np.abs(water_balance(r.predictions)).mean("time") for n, r in first.items()}
-closure["MTL, differentiable, without ε"] = np.abs(
-    water_balance(first["mtl-diff"].predictions, with_epsilon=False)).mean("time")
-closure["data: |P − ET − R − ΔS|"] = np.abs(water_balance(first["mtl-none"].predictions, "observed")).mean("time")
+closure = {plots.model_label(n): closure_error(r.predictions) for n, r in first.items()}
+closure["MTL, differentiable, without ε"] = closure_error(first["mtl-diff"].predictions, with_epsilon=False)
+closure["data: |P − ET − R − ΔS|"] = closure_error(first["mtl-none"].predictions, "observed")
 closure_table = pd.DataFrame({k: {"median over cells (mm/day)": float(v.median()), "mean (mm/day)": float(v.mean())}
                               for k, v in closure.items()}).T
 display(closure_table.style.format("{:.3f}").set_caption("Mean absolute daily closure error per cell"))
@@ -121,15 +119,13 @@ plt.show()
 # one.
 
 # %% mystnb={"figure": {"caption": "Median change of KGE against the unconstrained model, by quintile of the cell's mean |ε| in the data (left: small hidden stores; right: large). First training seed.", "name": "fig-fixed-hurts"}}
-residual_size = closure["data: |P − ET − R − ΔS|"].values
-bins = np.quantile(residual_size, np.linspace(0, 1, 6))
-which = np.clip(np.digitize(residual_size, bins[1:-1]), 0, 4)
+which = quantile_bins(closure["data: |P − ET − R − ΔS|"].values, 5)
 fig, axes = plt.subplots(1, len(TARGET_NAMES), figsize=(10, 3.0), sharey=True)
 for ax, target in zip(axes, TARGET_NAMES):
     base = first["mtl-none"].scores["kge"].sel(target=target).values
     for name in ("mtl-fixed", "mtl-diff"):
         change = first[name].scores["kge"].sel(target=target).values - base
-        medians = [np.nanmedian(change[which == q]) for q in range(5)]
+        medians = median_by_bin(change, which, 5)
         ax.plot(range(1, 6), medians, marker="o", color=plots.model_color(name), label=plots.model_label(name))
     ax.axhline(0, color="0.3", lw=0.6)
     ax.set_title(target)
@@ -143,7 +139,8 @@ plt.show()
 hurt = {}
 for target in TARGET_NAMES:
     change = (first["mtl-fixed"].scores["kge"] - first["mtl-none"].scores["kge"]).sel(target=target).values
-    hurt[target] = (np.nanmedian(change[which == 0]), np.nanmedian(change[which == 4]))
+    medians = median_by_bin(change, which, 5)
+    hurt[target] = (medians[0], medians[-1])
 display(Markdown(
     "Median KGE change of the fixed penalty in the cells with the smallest vs the largest hidden stores: "
     + "; ".join(f"{t} {a:+.3f} vs {b:+.3f}" for t, (a, b) in hurt.items()) + "."))
@@ -157,11 +154,11 @@ display(Markdown(
 
 # %%
 names = {n: plots.model_label(n) for n in SEEDED_RUNS}
-mean = {n: mean_over_seeds.loc[label] for n, label in names.items()}
-fixed_loss = {t: float(mean["mtl-none"][t] - mean["mtl-fixed"][t]) for t in TARGET_NAMES}
+mean = mean_over_seeds.rename(index={label: n for n, label in names.items()})
+fixed_loss = difference(mean, "mtl-none", "mtl-fixed", TARGET_NAMES)
 sm = [t for t in TARGET_NAMES if t.startswith("SM")]
-diff_best = {t: float(mean["mtl-diff"][t] - max(mean["mtl-none"][t], mean["mtl-fixed"][t])) for t in sm}
-diff_et = {"ET": float(mean["mtl-diff"]["ET"] - mean["mtl-none"]["ET"])}
+diff_best = difference(mean, "mtl-diff", ["mtl-none", "mtl-fixed"], sm)
+diff_et = difference(mean, "mtl-diff", "mtl-none", ["ET"])
 rows = [
     ("fixed_hurts", "median KGE, none − fixed: " + describe(fixed_loss, noise), judge(fixed_loss, noise)),
     ("diff_sm", "median KGE, diff − best other: " + describe(diff_best, noise), judge(diff_best, noise)),
@@ -170,7 +167,7 @@ rows = [
 display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 display(Markdown(
     "**Here,** averaged over seeds the median KGE (SM1, SM2, SM3, ET) is "
-    + "; ".join(f"{names[n]} " + ", ".join(f"{mean[n][t]:.3f}" for t in TARGET_NAMES) for n in SEEDED_RUNS)
+    + "; ".join(f"{names[n]} " + ", ".join(f"{mean.loc[n, t]:.3f}" for t in TARGET_NAMES) for n in SEEDED_RUNS)
     + f". That the fixed penalty hurts: **{judge(fixed_loss, noise)}**; that the differentiable framework "
     f"gives the best soil moisture: **{judge(diff_best, noise)}**; that it gains on ET: "
     f"**{judge(diff_et, noise)}**. Its predictions close the balance to "

@@ -38,9 +38,10 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.analysis import scarcity_cost, scarcity_per_seed
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.experiments import SCARCITY_RUNS, load_runs, scarcity_table
-from hydrolib.study import describe, judge, study_vs_book
+from hydrolib.study import describe, difference, judge, seed_summary, study_vs_book
 
 plots.use_style()
 common = dict(device=device, world_seed=world_seed, data_root=data_root)
@@ -109,23 +110,18 @@ plt.show()
 # models at that fraction.
 
 # %%
-at = table[table["fraction"] == fractions[0]]
-by_model = at.groupby(["experiment", "target"])["kge"]
-mean, spread = by_model.mean(), (by_model.max() - by_model.min()).groupby("target").mean()
-gain = {t: float(mean["mtl-diff", t] - mean["mtl-none", t]) for t in TARGET_NAMES}
-noise = spread.to_dict()
-full = table[table["fraction"] == 1.0].groupby(["experiment", "target"])["kge"].mean()
-rows = [("scarcity_sm3", f"SM3 at {fractions[0]:.0%} of cells: {mean['mtl-none', 'SM3']:.3f} → "
-         f"{mean['mtl-diff', 'SM3']:.3f} (±{noise['SM3']:.3f})", judge({"SM3": gain["SM3"]}, noise))]
+mean, noise = seed_summary(scarcity_per_seed(table, fractions[0]))
+gain = difference(mean, "mtl-diff", "mtl-none", TARGET_NAMES)
+full, _ = seed_summary(scarcity_per_seed(table, 1.0))
+rows = [("scarcity_sm3", f"SM3 at {fractions[0]:.0%} of cells: {mean.loc['mtl-none', 'SM3']:.3f} → "
+         f"{mean.loc['mtl-diff', 'SM3']:.3f} (±{noise['SM3']:.3f})", judge({"SM3": gain["SM3"]}, noise))]
 display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
 display(Markdown(
     f"**Here,** with {fractions[0]:.0%} of the training cells the differentiable framework changes the median "
     f"KGE by " + describe(gain, noise) + f" against the unconstrained model (seed means). With all cells, SM3's "
-    f"median KGE is {full['mtl-none', 'SM3']:.3f} without and {full['mtl-diff', 'SM3']:.3f} with the framework. "
+    f"median KGE is {full.loc['mtl-none', 'SM3']:.3f} without and {full.loc['mtl-diff', 'SM3']:.3f} with the framework. "
     f"The study's SM3 claim (0.675 → 0.730): **{judge({'SM3': gain['SM3']}, noise)}**."))
-means = table.groupby(["experiment", "fraction", "target"])["kge"].mean()
-loss = {name: max(abs(means[name, 1.0, t] - means[name, fractions[0], t]) for t in TARGET_NAMES)
-        for name in SCARCITY_RUNS}
+loss = scarcity_cost(table, fractions[0])
 display(Markdown(
     f"Note how little scarcity costs here: from all cells to {fractions[0]:.0%} of them the median KGE moves by at "
     "most " + ", ".join(f"{v:.3f} ({plots.model_label(n)})" for n, v in loss.items())

@@ -35,17 +35,16 @@ data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
-from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.analysis import closest_to_observed, et_by_moisture, et_moisture_slopes, moisture_bin_edges
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table
 from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
 from hydrolib.profiles import get_profile
 from hydrolib.regions import REGIONS, in_region
-from hydrolib.study import describe, judge, seed_summary, study_vs_book
+from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
 p = get_profile(profile)
@@ -74,29 +73,10 @@ plt.show()
 # {numref}`fig-et-sm` bins every region cell's test days by top-metre soil moisture (the
 # thickness-weighted mean of SM1–SM3) and shows the median ET per bin: the observed
 # relationship, and the one each model implies with its *own* predicted soil moisture and
-# ET. In the moisture-limited regime the observed curve climbs with soil moisture.
+# ET (`hydrolib.analysis.et_by_moisture`). In the moisture-limited regime the observed curve
+# climbs with soil moisture.
 
 # %%
-def root_zone(values: xr.DataArray) -> xr.DataArray:
-    weights = xr.DataArray(list(LAYER_THICKNESS_MM), dims="target", coords={"target": ["SM1", "SM2", "SM3"]})
-    return (values.sel(target=["SM1", "SM2", "SM3"]) * weights).sum("target") / weights.sum()
-
-
-def et_curve(predictions: xr.Dataset, source: str, cells: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    sm = root_zone(predictions[source]).isel(cell=cells).values.ravel()
-    et = predictions[source].sel(target="ET").isel(cell=cells).values.ravel()
-    which = np.digitize(sm, edges) - 1
-    return np.array([np.median(et[which == b]) if (which == b).sum() >= 20 else np.nan for b in range(len(edges) - 1)])
-
-
-def et_sm_slope(predictions: xr.Dataset, source: str, cells: np.ndarray) -> float:
-    """Least-squares slope of daily ET (mm/day) on root-zone soil moisture (m³ m⁻³)."""
-    sm = root_zone(predictions[source]).isel(cell=cells).values.ravel()
-    et = predictions[source].sel(target="ET").isel(cell=cells).values.ravel()
-    keep = np.isfinite(sm) & np.isfinite(et)
-    return float(np.polyfit(sm[keep], et[keep], 1)[0])
-
-
 models = {"STL": stl_predictions, **{plots.model_label(n): r.predictions for n, r in first.items()}}
 colors = {"STL": plots.model_color("stl"), **{plots.model_label(n): plots.model_color(n) for n in first}}
 
@@ -105,13 +85,12 @@ regions = [r for r in REGIONS if masks[r].sum() > 0]
 fig, axes = plt.subplots(1, len(regions), figsize=(10, 3.4), squeeze=False)
 for ax, region in zip(axes[0], regions):
     cells = np.flatnonzero(masks[region])
-    observed_sm = root_zone(first["mtl-none"].predictions["observed"]).isel(cell=cells).values
-    edges = np.quantile(observed_sm, np.linspace(0, 1, 13))
+    edges = moisture_bin_edges(first["mtl-none"].predictions, cells, 12)
     centres = 0.5 * (edges[1:] + edges[:-1])
-    ax.plot(centres, et_curve(first["mtl-none"].predictions, "observed", cells, edges), color="k", lw=2,
+    ax.plot(centres, et_by_moisture(first["mtl-none"].predictions, "observed", cells, edges), color="k", lw=2,
             marker="o", label="observed")
     for label, predictions in models.items():
-        ax.plot(centres, et_curve(predictions, "predicted", cells, edges), color=colors[label], marker=".",
+        ax.plot(centres, et_by_moisture(predictions, "predicted", cells, edges), color=colors[label], marker=".",
                 label=label)
     ax.set_title(f"{region} ({cells.size} cells)")
     ax.set_xlabel("root-zone soil moisture (m³ m⁻³)")
@@ -121,11 +100,7 @@ plt.tight_layout()
 plt.show()
 
 # %%
-slopes = pd.DataFrame({region: {"observed": et_sm_slope(first["mtl-none"].predictions, "observed",
-                                                         np.flatnonzero(masks[region])),
-                                **{label: et_sm_slope(pr, "predicted", np.flatnonzero(masks[region]))
-                                   for label, pr in models.items()}}
-                       for region in regions})
+slopes = et_moisture_slopes(first["mtl-none"].predictions, models, {region: masks[region] for region in regions})
 display(slopes.style.format("{:.2f}").set_caption("Slope of daily ET on root-zone soil moisture "
                                                    "(mm/day per m³ m⁻³), first seed"))
 
@@ -136,8 +111,8 @@ display(slopes.style.format("{:.2f}").set_caption("Slope of daily ET on root-zon
 
 # %%
 cells = masks["both"]
-per_seed = pd.concat({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}, cells=cells)
-                      for s in seeds}, names=["seed", "model"])
+per_seed = seed_table({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}, cells=cells)
+                       for s in seeds})
 display(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells=cells),
                    **{f"seed {s}": per_seed.loc[s] for s in seeds}})
         .style.format("{:.3f}").set_caption("Median KGE over the arid cells"))
@@ -152,9 +127,8 @@ display(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells
 # %%
 mean, noise = seed_summary(per_seed)
 none, diff = plots.model_label("mtl-none"), plots.model_label("mtl-diff")
-gain = {t: float(mean.loc[diff, t] - mean.loc[none, t]) for t in TARGET_NAMES}
-slope_error = (slopes.drop(index="observed") - slopes.loc["observed"]).abs().sum(axis=1)
-closest = slope_error.idxmin()
+gain = difference(mean, diff, none, TARGET_NAMES)
+closest = closest_to_observed(slopes)
 rows = [("arid", "median KGE in arid cells, diff − none: " + describe(gain, noise)
          + f"; ET–SM slope closest to observed: {closest}", judge(gain, noise))]
 display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters

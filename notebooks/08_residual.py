@@ -36,18 +36,18 @@ data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.analysis import epsilon_correlations, magnitudes, median_by_group, monthly_cycle
 from hydrolib.data import data_settings, open_data
 from hydrolib.data.realism import koppen_on
 from hydrolib.evaluate import water_balance
 from hydrolib.experiments import load_runs, training_seeds
 from hydrolib.metrics import pearson_r
 from hydrolib.profiles import get_profile
-from hydrolib.study import study_vs_book
+from hydrolib.study import judge_correlations, study_vs_book
 
 plots.use_style()
 p = get_profile(profile)
@@ -80,14 +80,12 @@ display(Markdown(f"The differentiable run of seed {seed}; test year {test_year},
 # residual, and the residual of the predictions before ε is subtracted.
 
 # %%
-size = pd.DataFrame({
+size = magnitudes({
     "learned ε̂": epsilon, "data's residual P − ET − R − ΔS": data_residual,
     "predictions' residual (before ε̂)": model_residual,
     **({f"true Δ{name.split('_')[0]}": truth[name] for name in hidden_names} if source.synthetic else {}),
-}.items(), columns=["term", "values"]).set_index("term")["values"]
-display(pd.DataFrame({"mean": size.map(lambda v: float(v.mean())), "mean |·|": size.map(lambda v: float(np.abs(v).mean())),
-                      "std": size.map(lambda v: float(v.std()))}).style.format("{:.3f}")
-        .set_caption("mm/day, all cells and test days"))
+})
+display(size.style.format("{:.3f}").set_caption("mm/day, all cells and test days"))
 
 # %% [markdown]
 # ## Day by day, cell by cell
@@ -125,9 +123,7 @@ if source.synthetic:
     correlations = {name: pearson_r(values, epsilon, dim="time").values for name, values in columns.items()}
 else:
     correlations = {"data's residual": corr_data.values, "predictions' residual": corr_model.values}
-by_group = pd.DataFrame({name: pd.Series(values).groupby(group).median() for name, values in correlations.items()})
-by_group.loc["all"] = {name: np.nanmedian(values) for name, values in correlations.items()}
-by_group["cells"] = pd.Series(group).value_counts().reindex(by_group.index).fillna(len(group)).astype(int)
+by_group = median_by_group(correlations, group)
 display(by_group.style.format({c: "{:.2f}" for c in correlations}).set_caption(
     "Median per-cell correlation of ε̂ with …, by Köppen–Geiger group"))
 
@@ -144,7 +140,7 @@ fig, axes = plt.subplots(1, len(groups), figsize=(11, 2.9), sharey=True, squeeze
 for ax, g in zip(axes[0], groups):
     chosen = np.flatnonzero((group == g) & north)
     for values, style, label in ((epsilon, "-", "learned ε̂"), (data_residual, "--", "data's residual")):
-        monthly = values.isel(cell=chosen).mean("cell").groupby("time.month").mean()
+        monthly = monthly_cycle(values, chosen)
         ax.plot(monthly["month"], monthly, ls=style, color=plots.model_color("mtl-diff") if style == "-" else "k",
                 label=label)
     ax.axhline(0, color="0.3", lw=0.6)
@@ -163,30 +159,12 @@ plt.show()
 # month by month (the correlation over the test year's twelve monthly means, per cell). A
 # scale counts when the median per-cell correlation of ε̂ with the data's residual exceeds
 # 0.5 for every training seed. The claim *holds* when both scales count, *partly* when one
-# does or the correlations are at least positive, and *does not hold* otherwise.
+# does or the daily correlations are at least positive, and *does not hold* otherwise
+# (`hydrolib.study.judge_correlations`).
 
 # %%
-def median_correlations(result) -> tuple[float, float]:
-    residual, learned = water_balance(result.predictions, "observed"), result.predictions["epsilon"]
-    daily = float(np.nanmedian(pearson_r(residual, learned, dim="time")))
-    monthly = float(np.nanmedian(pearson_r(residual.resample(time="MS").mean(), learned.resample(time="MS").mean(),
-                                           dim="time")))
-    return daily, monthly
-
-
-correlations_by_seed = {s: median_correlations(r) for s, r in runs.items()}
-daily_ok = all(d > 0.5 for d, _ in correlations_by_seed.values())
-monthly_ok = all(m > 0.5 for _, m in correlations_by_seed.values())
-if daily_ok and monthly_ok:
-    verdict = "holds"
-elif monthly_ok:
-    verdict = "partly: the seasonal cycle, not day to day"
-elif daily_ok:
-    verdict = "partly: day to day, not the seasonal cycle"
-elif all(d > 0 for d, _ in correlations_by_seed.values()):
-    verdict = "partly (weak, positive correlation)"
-else:
-    verdict = "does not hold"
+correlations_by_seed = {s: epsilon_correlations(r.predictions) for s, r in runs.items()}
+verdict = judge_correlations(correlations_by_seed, threshold=0.5)
 best_group = by_group.drop(index="all")["data's residual"].idxmax()
 best_value = by_group.loc[best_group, "data's residual"]
 rows = [("epsilon", "median corr(ε̂, data's residual), daily / monthly: "

@@ -6,10 +6,16 @@ import pytest
 import xarray as xr
 
 from hydrolib import experiments
+from hydrolib.analysis import (closest_to_observed, closure_error, deepest_drought_cell, epsilon_correlations,
+                               et_by_moisture, et_moisture_slope, et_moisture_slopes, furthest_from_one,
+                               kge_part_errors, magnitudes, median_by_bin, median_by_group, median_kge_parts,
+                               moisture_bin_edges, monthly_cycle, quantile_bins, root_zone_moisture, scarcity_cost,
+                               scarcity_per_seed)
 from hydrolib.evaluate import median_table, tail_scores, water_balance
 from hydrolib.plots import grid_field
 from hydrolib.regions import in_region
-from hydrolib.study import CLAIMS, judge, study_vs_book
+from hydrolib.study import (CLAIMS, difference, judge, judge_correlations, seed_summary, seed_table,
+                            study_vs_book)
 
 TARGETS = ["SM1", "SM2", "SM3", "ET"]
 
@@ -139,3 +145,136 @@ def test_summary_command_prints_the_key_numbers_of_a_run(capsys):
     assert diff["name"] == "mtl-diff" and set(diff["median"]["kge"]) == set(TARGETS)
     assert -1.0 <= diff["corr_epsilon_data_residual"] <= 1.0 and diff["closure_mm_day"] > 0
     assert set(stl["median"]["kge"]) == {"ET"} and "closure_mm_day" not in stl
+
+
+# --- the chapters' analyses (hydrolib.analysis) and the one seed spread (hydrolib.study) ---------------------
+
+def _soil(theta, et):
+    """Predictions of one cell whose three layers all hold ``theta`` (m³ m⁻³) and whose ET is ``et``, both
+    observed and predicted; P and R are zero."""
+    theta, et = np.asarray(theta, float), np.asarray(et, float)
+    values = np.stack([theta, theta, theta, et], axis=-1)[None]
+    zeros = np.zeros((1, theta.size))
+    return _predictions(values, values.copy(), zeros, zeros)
+
+
+def test_root_zone_moisture_weights_layers_by_thickness():
+    values = xr.DataArray([[0.1, 0.2, 0.3, 5.0]], dims=("cell", "target"), coords={"target": TARGETS})
+    # (0.1·70 + 0.2·210 + 0.3·720) / 1000 = (7 + 42 + 216) / 1000
+    assert root_zone_moisture(values).values[0] == pytest.approx(0.265)
+
+
+def test_et_against_soil_moisture_curve_slope_and_closest_model():
+    data = _soil([0.1, 0.2, 0.3, 0.4], [1.0, 3.0, 5.0, 9.0])
+    np.testing.assert_allclose(moisture_bin_edges(data, np.array([0]), 2), [0.1, 0.25, 0.4])
+    edges = np.array([0.0, 0.25, 0.5])
+    np.testing.assert_allclose(et_by_moisture(data, "observed", np.array([0]), edges, min_days=1), [2.0, 7.0])
+    assert np.isnan(et_by_moisture(data, "observed", np.array([0]), edges, min_days=3)).all()
+    linear = _soil([0.1, 0.2, 0.3, 0.4], [3.0, 4.0, 5.0, 6.0])  # ET = 2 + 10 θ
+    assert et_moisture_slope(linear, "predicted", np.array([0])) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="source must be"):
+        et_moisture_slope(linear, "truth", np.array([0]))
+    slopes = et_moisture_slopes(linear, {"flat": _soil([0.1, 0.2, 0.3, 0.4], [2.0, 2.0, 2.0, 2.0])},
+                                {"somewhere": np.array([True])})
+    assert slopes.loc["observed", "somewhere"] == pytest.approx(10.0)
+    assert slopes.loc["flat", "somewhere"] == pytest.approx(0.0, abs=1e-9)
+    # summed |slope − observed| over the regions: m1 2 + 5 = 7, m2 5 + 1 = 6
+    table = pd.DataFrame({"A": {"observed": 10.0, "m1": 12.0, "m2": 5.0},
+                          "B": {"observed": 20.0, "m1": 25.0, "m2": 19.0}})
+    assert closest_to_observed(table) == "m2"
+    with pytest.raises(ValueError, match="'observed' row"):
+        closest_to_observed(table.drop(index="observed"))
+
+
+def test_quintiles_and_their_medians():
+    values = np.arange(1.0, 11.0)  # quintile edges 2.8, 4.6, 6.4, 8.2
+    assert quantile_bins(values, 5).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert median_by_bin(np.array([1.0, np.nan, 3.0, 10.0]), np.array([0, 0, 0, 1]), 3)[:2] == [2.0, 10.0]
+    assert np.isnan(median_by_bin(np.array([1.0]), np.array([0]), 2)[1])
+
+
+def test_scarcity_per_seed_and_cost():
+    rows = [("none", 0, 1.0, 0.60), ("none", 1, 1.0, 0.64), ("none", 0, 0.2, 0.50), ("none", 1, 0.2, 0.56),
+            ("diff", 0, 1.0, 0.70), ("diff", 1, 1.0, 0.70), ("diff", 0, 0.2, 0.66), ("diff", 1, 0.2, 0.70)]
+    table = pd.DataFrame([{"experiment": e, "seed": s, "fraction": f, "target": "SM3", "kge": k}
+                          for e, s, f, k in rows])
+    per_seed = scarcity_per_seed(table, 0.2)
+    assert per_seed.loc[(1, "diff"), "SM3"] == pytest.approx(0.70)
+    mean, noise = seed_summary(per_seed)
+    assert list(mean.index) == ["none", "diff"]  # first order, as the table lists them
+    assert mean.loc["none", "SM3"] == pytest.approx(0.53) and noise["SM3"] == pytest.approx((0.06 + 0.04) / 2)
+    # seed means 0.62 → 0.53 for none, 0.70 → 0.68 for diff
+    assert scarcity_cost(table, 0.2) == pytest.approx({"none": 0.09, "diff": 0.02})
+    with pytest.raises(ValueError, match="no runs at fraction 0.05"):
+        scarcity_per_seed(table, 0.05)
+
+
+def test_extremes_deepest_drought_and_costliest_kge_part():
+    observed = xr.DataArray([[1.0, 1.0, 1.0, 1.0], [2.0, 0.5, 2.0, 1.5], [10.0, 4.0, 10.0, 8.0]],
+                            dims=("cell", "time"))
+    assert deepest_drought_cell(observed) == 1  # min/mean 1, 1/3, 1/2: cell 2 drops most, but not relatively
+    scores = xr.Dataset({"r": (("cell", "target"), [[0.9], [0.8], [1.0]]),
+                         "alpha": (("cell", "target"), [[0.5], [1.2], [1.1]]),
+                         "beta": (("cell", "target"), [[1.0], [0.7], [1.05]])}, coords={"target": ["ET"]})
+    parts = median_kge_parts(scores, "ET")
+    assert parts == pytest.approx({"r": 0.9, "alpha": 1.1, "beta": 1.0})
+    assert furthest_from_one({"r": 0.9, "alpha": 1.3, "beta": 0.95}) == "alpha"
+    assert kge_part_errors(scores, "ET") == pytest.approx({"|α − 1|": 0.2, "|β − 1|": 0.05})
+
+
+def test_closure_error_is_the_mean_absolute_balance_without_the_first_day():
+    sm = np.array([[[0.20, 0.25, 0.30, 0.0], [0.21, 0.25, 0.301, 0.0], [0.21, 0.25, 0.301, 0.0]]])
+    predicted = sm.copy()
+    predicted[..., 3] = [1.0, 2.0, 1.0]
+    data = _predictions(sm, predicted, np.array([[5.0, 6.0, 0.0]]), np.array([[0.5, 1.0, 0.0]]))
+    # day 2: 6 − 2 − 1 − 1.42 = 1.58; day 3: 0 − 1 − 0 − 0 = −1
+    assert closure_error(data).values[0] == pytest.approx((1.58 + 1.0) / 2)
+
+
+def test_magnitudes_group_medians_and_monthly_cycle():
+    table = magnitudes({"ε": xr.DataArray([[1.0, -3.0]], dims=("cell", "time"))})
+    assert table.loc["ε"].tolist() == pytest.approx([-1.0, 2.0, 2.0])
+    groups = median_by_group({"c": np.array([0.1, 0.5, 0.3, np.nan])}, np.array(["A", "B", "A", "B"]))
+    assert groups["c"].tolist() == pytest.approx([0.2, 0.5, 0.3]) and list(groups.index) == ["A", "B", "all"]
+    assert groups["cells"].tolist() == [2, 2, 4]
+    field = xr.DataArray([[1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0], [100.0] * 4], dims=("cell", "time"),
+                         coords={"time": pd.date_range("2020-01-30", periods=4)})
+    cycle = monthly_cycle(field, np.array([0, 1]))  # Jan 30, 31 | Feb 1, 2; cell 2 left out
+    assert cycle["month"].values.tolist() == [1, 2] and cycle.values.tolist() == pytest.approx([2.5, 4.5])
+
+
+def test_epsilon_correlations_daily_and_monthly():
+    rng = np.random.default_rng(1)
+    days = 90
+    observed = np.full((1, days, 4), 0.2)
+    observed[..., 3] = 1.0  # ET; constant soil moisture: ΔS = 0, so the data's residual is P − 1
+    precipitation = rng.gamma(1.0, 3.0, (1, days))
+    residual = precipitation - 1.0
+    residual[:, 0] = np.nan  # the first day has no ΔS
+    data = _predictions(observed, observed.copy(), precipitation, np.zeros((1, days)), residual)
+    assert epsilon_correlations(data) == pytest.approx((1.0, 1.0))
+    data["epsilon"] = -data["epsilon"]
+    assert epsilon_correlations(data) == pytest.approx((-1.0, -1.0))
+    with pytest.raises(ValueError, match="no 'epsilon'"):
+        epsilon_correlations(data.drop_vars("epsilon"))
+
+
+def test_seed_spread_is_the_range_across_seeds_averaged_over_models():
+    per_seed = seed_table({0: pd.DataFrame({"SM1": {"a": 0.50, "b": 0.70}}),
+                           1: pd.DataFrame({"SM1": {"a": 0.56, "b": 0.68}})})
+    mean, noise = seed_summary(per_seed)
+    assert mean["SM1"].tolist() == pytest.approx([0.53, 0.69]) and noise == pytest.approx({"SM1": 0.04})
+    assert difference(mean, "b", "a") == pytest.approx({"SM1": 0.16})
+    three = pd.DataFrame({"SM1": {"a": 0.2, "b": 0.5, "c": 0.4}})
+    assert difference(three, "c", ["a", "b"]) == pytest.approx({"SM1": -0.1})  # against the best of the others
+    with pytest.raises(ValueError, match="no model 'd'"):
+        difference(three, "d", "a")
+
+
+def test_epsilon_verdict_needs_every_seed_above_the_threshold():
+    assert judge_correlations({0: (0.6, 0.7), 1: (0.55, 0.9)}) == "holds"
+    assert judge_correlations({0: (0.6, 0.7), 1: (0.4, 0.9)}) == "partly: the seasonal cycle, not day to day"
+    assert judge_correlations({0: (0.6, 0.2), 1: (0.7, 0.1)}) == "partly: day to day, not the seasonal cycle"
+    assert judge_correlations({0: (0.2, 0.3), 1: (0.1, -0.2)}) == "partly (weak, positive correlation)"
+    assert judge_correlations({0: (0.2, 0.3), 1: (-0.1, 0.6)}) == "does not hold"
+    assert judge_correlations({0: (0.7, 0.7)}, threshold=0.8) == "partly (weak, positive correlation)"

@@ -1,0 +1,376 @@
+"""The analyses the book's chapters draw from runs' predictions and scores.
+
+Each function computes one quantity a chapter narrates or plots: how ET follows soil
+moisture (chapter 7), how a change of score depends on a cell's hidden stores (chapter 4),
+what data scarcity costs (chapter 5), which cell and which part of KGE tell the story of
+the extremes (chapter 6), and how the learned residual ε̂ follows the data's residual
+(chapter 8). Verdicts on the study's claims, and the seed spread they are judged against,
+live in ``hydrolib.study``.
+
+Units follow ``hydrolib.evaluate.predict``: soil moisture in m³ m⁻³, ET and every water
+balance term in mm day⁻¹.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.evaluate import water_balance
+from hydrolib.metrics import pearson_r
+from hydrolib.physics import soil_storage_mm
+KGE_PARTS = ("r", "alpha", "beta")
+
+
+# --- chapter 7: ET against soil moisture ---------------------------------------------------
+
+def root_zone_moisture(values: xr.DataArray) -> xr.DataArray:
+    """Volumetric soil moisture of the top metre: the thickness-weighted mean of SM1–SM3.
+
+    .. math:: \\theta_{rz} = \\sum_i \\theta_i d_i / \\sum_i d_i
+
+    with layer thicknesses d = 70, 210, 720 mm (``data.layout.LAYER_THICKNESS_MM``).
+
+    Parameters
+    ----------
+    values : xr.DataArray
+        With a ``target`` dimension holding at least SM1, SM2 and SM3, in m³ m⁻³.
+
+    Returns
+    -------
+    xr.DataArray
+        Root-zone soil moisture in m³ m⁻³, without the ``target`` dimension.
+    """
+    return soil_storage_mm(values) / sum(LAYER_THICKNESS_MM)
+
+
+def _moisture_and_et(predictions: xr.Dataset, source: str, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Root-zone soil moisture (m³ m⁻³) and ET (mm day⁻¹) of ``cells``, every day, flattened."""
+    if source not in ("predicted", "observed"):
+        raise ValueError(f"source must be 'predicted' or 'observed'; got {source!r}")
+    sm = root_zone_moisture(predictions[source]).isel(cell=cells).values.ravel()
+    et = predictions[source].sel(target="ET").isel(cell=cells).values.ravel()
+    return sm, et
+
+
+def moisture_bin_edges(predictions: xr.Dataset, cells: np.ndarray, n_bins: int = 12) -> np.ndarray:
+    """Edges of ``n_bins`` bins of equal count of the *observed* root-zone soil moisture.
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        A run's test-period predictions (``evaluate.predict``).
+    cells : np.ndarray
+        Indices of the cells pooled (all their days).
+    n_bins : int
+        Number of bins.
+
+    Returns
+    -------
+    np.ndarray
+        ``n_bins + 1`` increasing edges in m³ m⁻³: the 0, 1/n, …, 1 quantiles.
+    """
+    observed = root_zone_moisture(predictions["observed"]).isel(cell=cells).values
+    return np.quantile(observed, np.linspace(0, 1, n_bins + 1))
+
+
+def et_by_moisture(predictions: xr.Dataset, source: str, cells: np.ndarray, edges: np.ndarray,
+                   min_days: int = 20) -> np.ndarray:
+    """Median daily ET per bin of root-zone soil moisture, pooling the days of ``cells``.
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        A run's test-period predictions (``evaluate.predict``).
+    source : {"predicted", "observed"}
+        Whose soil moisture and ET: the model's own predictions of both, or the data.
+    cells : np.ndarray
+        Indices of the cells pooled.
+    edges : np.ndarray
+        Bin edges in m³ m⁻³ (``moisture_bin_edges``); a bin holds ``edges[b] <= θ < edges[b + 1]``.
+    min_days : int
+        Bins with fewer (cell, day) pairs give NaN rather than a noisy median.
+
+    Returns
+    -------
+    np.ndarray
+        ``len(edges) - 1`` medians of ET in mm day⁻¹.
+    """
+    sm, et = _moisture_and_et(predictions, source, cells)
+    which = np.digitize(sm, edges) - 1
+    return np.array([np.median(et[which == b]) if (which == b).sum() >= min_days else np.nan
+                     for b in range(len(edges) - 1)])
+
+
+def et_moisture_slope(predictions: xr.Dataset, source: str, cells: np.ndarray) -> float:
+    """Least-squares slope of daily ET on root-zone soil moisture over the days of ``cells``.
+
+    In a moisture-limited regime ET rises with soil water, so the slope is positive; the
+    slope a model implies with its own predictions says whether it learned that regime.
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        A run's test-period predictions (``evaluate.predict``).
+    source : {"predicted", "observed"}
+        Whose soil moisture and ET.
+    cells : np.ndarray
+        Indices of the cells pooled; (cell, day) pairs with a missing value are dropped.
+
+    Returns
+    -------
+    float
+        Slope in mm day⁻¹ per m³ m⁻³.
+    """
+    sm, et = _moisture_and_et(predictions, source, cells)
+    keep = np.isfinite(sm) & np.isfinite(et)
+    return float(np.polyfit(sm[keep], et[keep], 1)[0])
+
+
+def et_moisture_slopes(observed: xr.Dataset, models: dict[str, xr.Dataset],
+                       regions: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``et_moisture_slope`` of the data and of every model, in every region.
+
+    Parameters
+    ----------
+    observed : xr.Dataset
+        Predictions of any run, whose ``observed`` variable gives the data's slope.
+    models : dict[str, xr.Dataset]
+        Label → predictions; each model's slope uses its own predicted soil moisture and ET.
+    regions : dict[str, np.ndarray]
+        Region name → boolean mask over cells.
+
+    Returns
+    -------
+    pd.DataFrame
+        Slopes in mm day⁻¹ per m³ m⁻³: rows "observed" and the model labels, one column per region.
+    """
+    return pd.DataFrame({region: {"observed": et_moisture_slope(observed, "observed", np.flatnonzero(mask)),
+                                  **{label: et_moisture_slope(predictions, "predicted", np.flatnonzero(mask))
+                                     for label, predictions in models.items()}}
+                         for region, mask in regions.items()})
+
+
+def closest_to_observed(slopes: pd.DataFrame) -> str:
+    """The model whose slopes come closest to the observed ones: least sum over regions of
+    |slope − observed slope| (rows and units as ``et_moisture_slopes`` returns them)."""
+    if "observed" not in slopes.index:
+        raise ValueError(f"the slope table needs an 'observed' row; it has {list(slopes.index)}")
+    return str((slopes.drop(index="observed") - slopes.loc["observed"]).abs().sum(axis=1).idxmin())
+
+
+# --- chapter 4: where a constraint helps or hurts --------------------------------------------
+
+def quantile_bins(values: np.ndarray, n_bins: int = 5) -> np.ndarray:
+    """Which of ``n_bins`` equal-count bins of ``values`` each value falls in (0 = smallest).
+
+    Parameters
+    ----------
+    values : np.ndarray
+        One value per cell (any unit), e.g. the mean |residual| of the data in mm day⁻¹.
+    n_bins : int
+        Number of bins (5: quintiles).
+
+    Returns
+    -------
+    np.ndarray
+        Integer bin index per value, from 0 to ``n_bins - 1``; a value on an inner edge goes
+        to the upper bin, the largest value to the last bin.
+    """
+    edges = np.quantile(values, np.linspace(0, 1, n_bins + 1))
+    return np.clip(np.digitize(values, edges[1:-1]), 0, n_bins - 1)
+
+
+def median_by_bin(values: np.ndarray, bins: np.ndarray, n_bins: int | None = None) -> list[float]:
+    """Median of ``values`` within each bin, ignoring NaN (NaN for an empty bin).
+
+    Parameters
+    ----------
+    values : np.ndarray
+        One value per cell, e.g. a change of KGE.
+    bins : np.ndarray
+        The bin of each value (``quantile_bins``).
+    n_bins : int, optional
+        Number of bins; by default one more than the largest bin index.
+
+    Returns
+    -------
+    list[float]
+        One median per bin, in the unit of ``values``.
+    """
+    n_bins = int(bins.max()) + 1 if n_bins is None else n_bins
+    return [float(np.nanmedian(values[bins == b])) if (bins == b).any() else np.nan for b in range(n_bins)]
+
+
+# --- chapter 5: what data scarcity costs ------------------------------------------------------
+
+def scarcity_per_seed(table: pd.DataFrame, fraction: float, score: str = "kge") -> pd.DataFrame:
+    """One training fraction of the scarcity sweep as per-seed medians, for ``study.seed_summary``.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        ``experiments.scarcity_table``: one row per (experiment, seed, fraction, target).
+    fraction : float
+        The share of training cells kept.
+    score : str
+        The column of ``table`` to take (median over cells of a score).
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by (seed, model) with the experiments as models, one column per target.
+    """
+    chosen = table[np.isclose(table["fraction"], fraction)]
+    if chosen.empty:
+        raise ValueError(f"the scarcity table has no runs at fraction {fraction}; "
+                         f"it has {sorted(table['fraction'].unique())}")
+    per_seed = chosen.pivot_table(index=["seed", "experiment"], columns="target", values=score, sort=False)
+    per_seed.index.names = ["seed", "model"]
+    per_seed.columns.name = None
+    return per_seed
+
+
+def scarcity_cost(table: pd.DataFrame, fraction: float, score: str = "kge") -> dict[str, float]:
+    """How far each experiment's seed-mean median score moves between all training cells and
+    ``fraction`` of them: the largest |change| over targets, in the unit of ``score``."""
+    means = table.groupby(["experiment", "fraction", "target"])[score].mean()
+    experiments = list(dict.fromkeys(table["experiment"]))
+    targets = list(dict.fromkeys(table["target"]))
+    return {name: float(max(abs(means[name, 1.0, t] - means[name, fraction, t]) for t in targets))
+            for name in experiments}
+
+
+# --- chapter 6: the extremes ------------------------------------------------------------------
+
+def deepest_drought_cell(observed: xr.DataArray) -> int:
+    """The cell whose minimum falls furthest below its mean, relative to that mean.
+
+    Parameters
+    ----------
+    observed : xr.DataArray
+        (cell, time) series of one target, e.g. observed SM2 in m³ m⁻³ (positive values).
+
+    Returns
+    -------
+    int
+        Index of the cell with the smallest ratio min / mean over time (NaN cells skipped).
+    """
+    depth = (observed.min("time") / observed.mean("time")).values
+    return int(np.nanargmin(depth))
+
+
+def median_kge_parts(scores: xr.Dataset, target: str) -> dict[str, float]:
+    """Median over cells of KGE's parts r, α and β (all dimensionless, ideal 1) for one target."""
+    chosen = scores.sel(target=target)
+    return {part: float(chosen[part].median()) for part in KGE_PARTS}
+
+
+def furthest_from_one(parts: dict[str, float]) -> str:
+    """The key of ``parts`` (e.g. ``median_kge_parts``) whose value lies furthest from 1:
+    the part of KGE that costs it most."""
+    return max(parts, key=lambda name: abs(parts[name] - 1))
+
+
+def kge_part_errors(scores: xr.Dataset, target: str = "ET") -> dict[str, float]:
+    """Median over cells of |α − 1| and |β − 1| for one target: how far the variability and
+    the mean of the predictions stray from the observations' (dimensionless, ideal 0)."""
+    chosen = scores.sel(target=target)
+    return {"|α − 1|": float(np.abs(chosen["alpha"] - 1).median()),
+            "|β − 1|": float(np.abs(chosen["beta"] - 1).median())}
+
+
+# --- chapter 4 and 8: the water balance and the learned residual -------------------------------
+
+def closure_error(predictions: xr.Dataset, source: str = "predicted", *, with_epsilon: bool = True) -> xr.DataArray:
+    """Mean absolute daily water-balance residual of each cell over the test period.
+
+    .. math:: \\overline{|P - ET - R - \\Delta S - \\varepsilon|}
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        A multi-task run's test-period predictions (``evaluate.predict``).
+    source, with_epsilon
+        As in ``evaluate.water_balance``: the model's own balance (with its ε̂ where it has
+        one and ``with_epsilon``), or the data's (``"observed"``).
+
+    Returns
+    -------
+    xr.DataArray
+        Per cell, in mm day⁻¹ (the first day, which has no ΔS, is skipped).
+    """
+    return np.abs(water_balance(predictions, source, with_epsilon=with_epsilon)).mean("time")
+
+
+def magnitudes(terms: dict[str, xr.DataArray]) -> pd.DataFrame:
+    """Mean, mean absolute value and standard deviation of each term over all cells and days.
+
+    Parameters
+    ----------
+    terms : dict[str, xr.DataArray]
+        Name → (cell, time) values, e.g. ε̂ and the balance residuals in mm day⁻¹.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per term (index "term"), columns "mean", "mean |·|" and "std" (population
+        standard deviation), in the unit of the terms; NaN values are skipped.
+    """
+    table = pd.DataFrame({name: {"mean": float(v.mean()), "mean |·|": float(np.abs(v).mean()), "std": float(v.std())}
+                          for name, v in terms.items()}).T
+    table.index.name = "term"
+    return table
+
+
+def median_by_group(values: dict[str, np.ndarray], group: np.ndarray) -> pd.DataFrame:
+    """Median of per-cell values within each group of cells, and over all cells.
+
+    Parameters
+    ----------
+    values : dict[str, np.ndarray]
+        Name → one value per cell (e.g. a correlation).
+    group : np.ndarray
+        The group of each cell (e.g. the Köppen–Geiger main group, "A" … "E").
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per group (sorted) and a last row "all"; one column per name, NaN skipped,
+        and a column "cells" with the number of cells in the row.
+    """
+    table = pd.DataFrame({name: pd.Series(v).groupby(group).median() for name, v in values.items()})
+    table.loc["all"] = {name: np.nanmedian(v) for name, v in values.items()}
+    table["cells"] = pd.Series(group).value_counts().reindex(table.index).fillna(len(group)).astype(int)
+    return table
+
+
+def monthly_cycle(values: xr.DataArray, cells: np.ndarray) -> xr.DataArray:
+    """Mean over ``cells`` (indices), then over the days of each calendar month: the seasonal
+    cycle of a (cell, time) field, indexed by ``month`` (1–12), in the field's unit."""
+    return values.isel(cell=cells).mean("cell").groupby("time.month").mean()
+
+
+def epsilon_correlations(predictions: xr.Dataset) -> tuple[float, float]:
+    """How closely the learned ε̂ follows the data's residual P − ET − R − ΔS, at two scales.
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        The test-period predictions of a run with a residual network (``epsilon``, mm day⁻¹).
+
+    Returns
+    -------
+    tuple[float, float]
+        Median over cells of the Pearson correlation over the test period between ε̂ and the
+        data's residual: of the daily values, and of the monthly means (calendar months).
+    """
+    if "epsilon" not in predictions:
+        raise ValueError("these predictions have no 'epsilon': the run has no residual network (use mtl-diff)")
+    residual, learned = water_balance(predictions, "observed"), predictions["epsilon"]
+    daily = float(np.nanmedian(pearson_r(residual, learned, dim="time")))
+    monthly = float(np.nanmedian(pearson_r(residual.resample(time="MS").mean(), learned.resample(time="MS").mean(),
+                                           dim="time")))
+    return daily, monthly
