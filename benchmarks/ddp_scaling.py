@@ -24,9 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hydrolib.data.prepare import Prepared  # noqa: E402
 from hydrolib.distributed import SINGLE, init_from_environment, mean_across_ranks  # noqa: E402
-from hydrolib.models import MultiTaskLSTM, ResidualNet  # noqa: E402
-from hydrolib.physics import PhysicsConfig  # noqa: E402
-from hydrolib.train import TrainConfig, Trainer  # noqa: E402
+from hydrolib.experiments import RunConfig, build_networks  # noqa: E402
+from hydrolib.train import Trainer  # noqa: E402
 
 CELLS_HALF_DEGREE = 62_771  # land cells of the 0.5° grid (hydrolib.data.synthetic.grid.make_grid(0.5))
 
@@ -73,10 +72,10 @@ def main() -> None:
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
 
     def trainer(dist_info, batch):
-        torch.manual_seed(0)
-        config = TrainConfig(seq_len=365, batch_size=batch, device=device, progress=False)
-        return Trainer(MultiTaskLSTM(n_inputs, 4, 128, 0.15), prepared, [0, 1, 2, 3], config,
-                       PhysicsConfig("differentiable"), ResidualNet(n_inputs, 64, 0.15), dist_info=dist_info)
+        config = RunConfig.build("mtl-diff", "paper", batch_size=batch)  # the paper's sizes, this batch
+        predictor, residual = build_networks(config, n_inputs)
+        return Trainer(predictor, prepared, config.spec.target_index, config.train_config(device, progress=False),
+                       config.physics, residual, dist_info=dist_info)
 
     baseline = steps_per_second(trainer(SINGLE, args.per_gpu_batch), args.iterations) * args.per_gpu_batch \
         if info.is_main else 0.0

@@ -15,7 +15,11 @@ from hydrolib.data.sampler import sequential
 from hydrolib.data.scaling import TargetScaler
 from hydrolib.physics import balance_mm, soil_storage_mm
 
-SCORES = ("kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias")
+# Every per-cell score of a run, in the order tables show them: KGE and its parts, then the rest.
+# ``cell_scores`` computes each; summaries and multi-run tables list them from here.
+KGE_PARTS = ("kge", "r", "alpha", "beta")
+OTHER_SCORES = {"r2": metrics.r2, "rmse": metrics.rmse, "ubrmse": metrics.ubrmse, "bias": metrics.bias}
+SCORES = (*KGE_PARTS, *OTHER_SCORES)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,12 +70,8 @@ def cell_scores(predictions: xr.Dataset) -> xr.Dataset:
     """Scores over the test period for every cell and target: (cell, target) per score."""
     obs, sim = predictions["observed"], predictions["predicted"]
     parts = metrics.kge_components(obs, sim, dim="time")
-    return xr.Dataset({
-        "kge": parts.sel(component="kge", drop=True), "r": parts.sel(component="r", drop=True),
-        "alpha": parts.sel(component="alpha", drop=True), "beta": parts.sel(component="beta", drop=True),
-        "r2": metrics.r2(obs, sim), "rmse": metrics.rmse(obs, sim), "ubrmse": metrics.ubrmse(obs, sim),
-        "bias": metrics.bias(obs, sim),
-    })
+    return xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_PARTS}
+                      | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
 
 
 def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_epsilon: bool = True) -> xr.DataArray:

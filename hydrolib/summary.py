@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hydrolib.evaluate import tail_scores, water_balance
+from hydrolib.evaluate import SCORES, tail_scores, water_balance
 from hydrolib.experiments import Run
 from hydrolib.metrics import pearson_r
 
-SCORES = ("kge", "r", "alpha", "beta", "r2", "rmse", "bias")
 
 
 def _per_target(data) -> dict[str, float]:

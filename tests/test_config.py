@@ -93,3 +93,13 @@ def test_a_declaration_that_cannot_work_is_refused():
         Experiment("stl-fixed", ("SM1",), "stl", "fixed", "x", "#000000", "balance on one layer")
     with pytest.raises(ValueError, match="unknown constraint 'magic'"):
         Experiment("mtl-magic", ("SM1", "SM2", "SM3", "ET"), "mtl", "magic", "x", "#000000", "")
+
+
+def test_the_code_fingerprint_ignores_comments_and_docstrings_but_not_code():
+    from hydrolib.experiments.config import _code_text
+
+    source = 'def f(x):\n    """Twice x (mm)."""\n    # why: see the study\n    return 2 * x  # mm\n'
+    reworded = 'def f(x):\n    """Twice x, in mm\n    day-1."""\n\n    return 2 * x\n'
+    changed = 'def f(x):\n    """Twice x (mm)."""\n    return 3 * x\n'
+    assert _code_text(source) == _code_text(reworded) == "def f(x):\n    return 2 * x"
+    assert _code_text(changed) != _code_text(source)

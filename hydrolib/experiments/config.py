@@ -178,15 +178,36 @@ class RunConfig:
         return RunConfig.build(self.experiment, self.profile, **{**self.settings(), **settings})
 
 
+def _code_text(source: str) -> str:
+    """``source`` without comments, docstrings and blank lines: what the interpreter runs, so
+    that a reworded docstring or comment does not retrain every run."""
+    import ast
+    import io
+    import tokenize
+
+    lines = source.splitlines()
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                docstrings.update(range(first.lineno - 1, first.end_lineno))
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            row, col = token.start
+            lines[row - 1] = lines[row - 1][:col]
+    return "\n".join(line.rstrip() for i, line in enumerate(lines) if i not in docstrings and line.strip())
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """16 hex digits: a hash of the source files that decide a trained run
-    (``CODE_THAT_DECIDES_A_RUN``)."""
+    """16 hex digits: a hash of the code that decides a trained run (``CODE_THAT_DECIDES_A_RUN``),
+    comments and docstrings left out."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for relative in CODE_THAT_DECIDES_A_RUN:
         digest.update(relative.encode())
-        digest.update((package / relative).read_bytes())
+        digest.update(_code_text((package / relative).read_text(encoding="utf-8")).encode())
     return digest.hexdigest()[:16]
 
 

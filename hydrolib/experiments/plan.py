@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import xarray as xr
 
 from hydrolib.distributed import SINGLE, DistInfo
+from hydrolib.evaluate import SCORES
 from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS
 from hydrolib.experiments.store import Run
 from hydrolib.experiments.training import is_cached, run
@@ -91,5 +92,5 @@ def scarcity_table(profile: str = "quick", *, seed: int = 0, device: str = "cpu"
                 for target in result.scores["target"].values:
                     scores = result.scores.sel(target=target)
                     rows.append({"experiment": name, "seed": s, "fraction": fraction, "target": str(target),
-                                 **{k: float(scores[k].median()) for k in ("kge", "r", "alpha", "beta", "r2", "rmse")}})
+                                 **{k: float(scores[k].median()) for k in SCORES}})
     return pd.DataFrame(rows)
