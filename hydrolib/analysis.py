@@ -24,6 +24,38 @@ from hydrolib.physics import soil_storage_mm
 KGE_PARTS = ("r", "alpha", "beta")
 
 
+# --- chapters 1 and 2: the data's own water balance --------------------------------------------
+
+def balance_terms(data: xr.Dataset) -> xr.Dataset:
+    """The daily water-balance terms of gridded data (as ``hydrolib.data.open_data`` gives it).
+
+    .. math:: \\varepsilon(d) = P(d) - ET(d) - R(d) - [S(d) - S(d-1)], \\quad S = \\sum_i \\theta_i d_i
+
+    Parameters
+    ----------
+    data : xr.Dataset
+        With ``precipitation``, ``evapotranspiration``, ``total_runoff`` (mm day⁻¹) and
+        ``volumetric_soil_water_layer_1`` … ``_3`` (m³ m⁻³, end-of-day states).
+
+    Returns
+    -------
+    xr.Dataset
+        ``P``, ``ET``, ``R``, ``ΔS`` and ``ε`` in mm day⁻¹; the first day has no ΔS and is dropped.
+    """
+    storage_change = soil_storage_mm(data).diff("time")
+    terms = xr.Dataset({"P": data["precipitation"], "ET": data["evapotranspiration"], "R": data["total_runoff"],
+                        "ΔS": storage_change}).isel(time=slice(1, None))
+    terms["ε"] = terms["P"] - terms["ET"] - terms["R"] - terms["ΔS"]
+    return terms
+
+
+def land_mean(field: xr.DataArray | xr.Dataset, land: xr.DataArray) -> xr.DataArray | xr.Dataset:
+    """Area-weighted mean over the land cells of a (lat, lon) grid: weights cos(latitude) where
+    ``land`` is true. Keeps every other dimension (e.g. time)."""
+    weights = np.cos(np.deg2rad(land["lat"])).broadcast_like(land).where(land)
+    return (field * weights).sum(("lat", "lon")) / weights.sum()
+
+
 # --- chapter 7: ET against soil moisture ---------------------------------------------------
 
 def root_zone_moisture(values: xr.DataArray) -> xr.DataArray:

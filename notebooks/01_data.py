@@ -46,7 +46,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.data import data_settings, open_data
 from hydrolib.data.realism import koppen_on, realism_table, seasonal_cycle_by_class
-from hydrolib.physics import soil_storage_mm
+from hydrolib.analysis import balance_terms, land_mean
 
 plots.use_style()
 source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
@@ -140,23 +140,9 @@ plt.show()
 # {numref}`fig-balance` shows the land-mean monthly terms.
 
 # %% mystnb={"figure": {"caption": "Land-mean monthly water-balance terms (mm/month); ε is what P − ET − R − ΔS leaves over.", "name": "fig-balance"}}
-storage = soil_storage_mm(data)
 land = np.isfinite(data["precipitation"].isel(time=0))
-weights = np.cos(np.deg2rad(data["lat"])).broadcast_like(land).where(land)
-
-
-def land_mean(field):
-    return (field * weights).sum(("lat", "lon")) / weights.sum()
-
-
-terms = pd.DataFrame({
-    "P": land_mean(data["precipitation"]).compute().to_series(),
-    "ET": land_mean(data["evapotranspiration"]).compute().to_series(),
-    "R": land_mean(data["total_runoff"]).compute().to_series(),
-    "ΔS": land_mean(storage.diff("time")).compute().to_series(),
-})
-terms["ε"] = terms["P"] - terms["ET"] - terms["R"] - terms["ΔS"]
-monthly = terms.resample("MS").sum().iloc[1:]  # the first day has no ΔS
+terms = land_mean(balance_terms(data), land).compute().to_dataframe()
+monthly = terms.resample("MS").sum().iloc[1:]  # the first month lacks its first day's ΔS
 ax = monthly.plot(figsize=(9, 3.2))
 ax.set_ylabel("mm per month")
 ax.axhline(0, color="0.3", lw=0.6)
@@ -191,9 +177,9 @@ if source.synthetic:
 
 # %%
 if source.synthetic:
-    truth = land_mean(hidden["water_balance_residual"]).compute().to_series()
-    from_data = terms["ε"].iloc[1:]
-    parts = {k: land_mean(hidden[f"{k}_storage_change"]).compute().to_series().iloc[1:]
+    truth = land_mean(hidden["water_balance_residual"], land).compute().to_series()
+    from_data = terms["ε"]  # from the second day: the first has no ΔS
+    parts = {k: land_mean(hidden[f"{k}_storage_change"], land).compute().to_series().iloc[1:]
              for k in ("snow", "canopy", "groundwater")}
     check = pd.DataFrame({
         "mean (mm/day)": [from_data.mean(), truth.iloc[1:].mean()] + [v.mean() for v in parts.values()],

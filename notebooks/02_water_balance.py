@@ -44,6 +44,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.data import data_settings, open_data
 from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.analysis import balance_terms
 from hydrolib.physics import soil_storage_mm
 
 plots.use_style()
@@ -102,18 +103,12 @@ if source.synthetic:
     hidden = open_data(source, ["snowmelt", "snow_storage_change", "canopy_storage_change", "groundwater_storage_change"])
     score = hidden["snowmelt"].mean("time").compute()
 else:
-    storage_all = soil_storage_mm(data)
-    eps_all = data["precipitation"] - data["evapotranspiration"] - data["total_runoff"] - storage_all.diff("time")
-    score = eps_all.resample(time="MS").mean().std("time").compute()
+    score = balance_terms(data)["ε"].resample(time="MS").mean().std("time").compute()
 where = score.where(score == score.max(), drop=True)
 cell_lat, cell_lon = float(where["lat"][0]), float(where["lon"][0])
 cell = data.sel(lat=cell_lat, lon=cell_lon).sel(time=slice(str(source.years[1] - 1) + "-12-31", year)).load()
 storage = soil_storage_mm(cell)
-budget = pd.DataFrame({
-    "P": cell["precipitation"].to_series(), "ET": cell["evapotranspiration"].to_series(),
-    "R": cell["total_runoff"].to_series(), "ΔS": storage.diff("time").to_series(),
-}).iloc[1:]
-budget["ε"] = budget["P"] - budget["ET"] - budget["R"] - budget["ΔS"]
+budget = balance_terms(cell).to_dataframe()[["P", "ET", "R", "ΔS", "ε"]]
 display(Markdown(f"The cell at **{plots.place(cell_lat, cell_lon)}**; its first week of {year} in mm/day:"))
 display(budget.head(7).round(2))
 

@@ -278,3 +278,31 @@ def test_epsilon_verdict_needs_every_seed_above_the_threshold():
     assert judge_correlations({0: (0.2, 0.3), 1: (0.1, -0.2)}) == "partly (weak, positive correlation)"
     assert judge_correlations({0: (0.2, 0.3), 1: (-0.1, 0.6)}) == "does not hold"
     assert judge_correlations({0: (0.7, 0.7)}, threshold=0.8) == "partly (weak, positive correlation)"
+
+
+def test_balance_terms_of_gridded_data_by_hand():
+    import xarray as xr
+
+    from hydrolib.analysis import balance_terms, land_mean
+
+    time = np.array(["2020-01-01", "2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
+
+    def field(values):
+        return xr.DataArray(np.asarray(values, float).reshape(3, 1, 1), dims=("time", "lat", "lon"),
+                            coords={"time": time, "lat": [0.0], "lon": [10.0]})
+
+    data = xr.Dataset({"precipitation": field([0, 10, 0]), "evapotranspiration": field([1, 2, 3]),
+                       "total_runoff": field([0, 1, 0.5]), "volumetric_soil_water_layer_1": field([0.2, 0.3, 0.3]),
+                       "volumetric_soil_water_layer_2": field([0.2, 0.2, 0.19]),
+                       "volumetric_soil_water_layer_3": field([0.3, 0.3, 0.3])})
+    terms = balance_terms(data).isel(lat=0, lon=0)
+    # day 2: ΔS = 0.1·70 = 7 mm, ε = 10 − 2 − 1 − 7 = 0; day 3: ΔS = −0.01·210 = −2.1, ε = 0 − 3 − 0.5 + 2.1 = −1.4
+    np.testing.assert_allclose(terms["ΔS"], [7.0, -2.1], atol=1e-9)
+    np.testing.assert_allclose(terms["ε"], [0.0, -1.4], atol=1e-9)
+    assert terms.sizes["time"] == 2  # the first day has no ΔS
+
+    grid = xr.DataArray(np.array([[1.0, 3.0], [5.0, np.nan]]), dims=("lat", "lon"),
+                        coords={"lat": [0.0, 60.0], "lon": [0.0, 1.0]})
+    land = xr.DataArray(np.array([[True, True], [True, False]]), dims=("lat", "lon"), coords=grid.coords)
+    # weights cos 0° = 1, 1 and cos 60° = 0.5: (1 + 3 + 2.5) / 2.5
+    assert float(land_mean(grid, land)) == pytest.approx(6.5 / 2.5)
