@@ -16,6 +16,11 @@ that in three ways:
   in the variable's own units for ET, whose near-zero values make relative and log measures
   blow up.
 
+One trap remains: KGE's β = μ_sim/μ_obs on *low-ET* episodes, whose observed mean lies near
+0 mm day⁻¹ (on the smoke world: episode mean 0.06 mm day⁻¹, a barely trained model's median
+β = 17 and KGE = −15). Score ET's low tail with :func:`low_segment_bias` and CSI; episode KGE
+suits soil moisture's lows and ET's highs.
+
 Everything reduces over ``dim`` (default ``"time"``) and is vectorised over every other
 dimension (cells, targets); NaN on either side drops that day. Argument order is always
 (observed, simulated), as in :mod:`hydrolib.metrics`. Units: soil moisture in m³ m⁻³, ET in
