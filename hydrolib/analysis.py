@@ -385,6 +385,48 @@ def monthly_cycle(values: xr.DataArray, cells: np.ndarray) -> xr.DataArray:
     return values.isel(cell=cells).mean("cell").groupby("time.month").mean()
 
 
+SNOW_CLIMATES = ("D", "E")  # Köppen groups where snow matters: cold (D) and polar (E)
+
+
+def epsilon_recovery(predictions: xr.Dataset, groups: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """How well the learned ε̂ recovers the data's residual, cell by cell, and how closely the
+    predictions close the balance with it.
+
+    For the synthetic world the data's residual ``P − ET − R − ΔS`` (observed) *is* the hidden
+    truth: the change of snow, canopy and groundwater storage (mm day⁻¹).
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        Test-period predictions of a multi-task run (``epsilon`` where the run learns one).
+    groups : dict of str to bool array over cells, optional
+        Cell sets to summarise (default: all cells).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per group: ``cells``; ``r daily`` and ``r monthly``, the median over cells of the
+        Pearson correlation between ε̂ and the residual (daily values; calendar-month means),
+        NaN without ε̂; ``closure`` (mm day⁻¹), the median over cells of the mean
+        |P − ÊT − R − ΔŜ − ε̂| of the predictions.
+    """
+    groups = groups or {"all cells": np.ones(predictions.sizes["cell"], bool)}
+    residual = water_balance(predictions, "observed")
+    closure = np.abs(water_balance(predictions, "predicted")).mean("time")
+    rows = {}
+    for name, cells in groups.items():
+        cells = np.asarray(cells, bool)
+        row = {"cells": int(cells.sum()), "r daily": np.nan, "r monthly": np.nan,
+               "closure": float(np.nanmedian(closure.values[cells])) if cells.any() else np.nan}
+        if "epsilon" in predictions and cells.any():
+            truth, learned = residual.isel(cell=cells), predictions["epsilon"].isel(cell=cells)
+            row["r daily"] = float(np.nanmedian(pearson_r(truth, learned, dim="time")))
+            row["r monthly"] = float(np.nanmedian(pearson_r(truth.resample(time="MS").mean(),
+                                                            learned.resample(time="MS").mean(), dim="time")))
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
 def epsilon_correlations(predictions: xr.Dataset) -> tuple[float, float]:
     """How closely the learned ε̂ follows the data's residual P − ET − R − ΔS, at two scales.
 

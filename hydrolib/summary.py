@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hydrolib.analysis import SNOW_CLIMATES, epsilon_recovery
+from hydrolib.data.realism import koppen_of_cells
 from hydrolib.evaluate import SCORES, tail_scores, water_balance
 from hydrolib.experiments import Run
 from hydrolib.metrics import pearson_r
@@ -16,6 +18,14 @@ from hydrolib.metrics import pearson_r
 
 def _per_target(data) -> dict[str, float]:
     return {str(t): float(data.sel(target=t).median()) for t in data["target"].values}
+
+
+def climate_groups(run: Run) -> dict[str, np.ndarray]:
+    """Boolean cell masks: all cells, and the snow climates (Köppen D and E)."""
+    classes = koppen_of_cells(run.predictions["lat"].values, run.predictions["lon"].values,
+                              run.config.data.resolution)
+    return {"all cells": np.ones(classes.size, bool),
+            "snow climates (D, E)": np.array([c[:1] in SNOW_CLIMATES for c in classes], bool)}
 
 
 def summarise(run: Run, quantile: float = 0.1) -> dict:
@@ -30,6 +40,7 @@ def summarise(run: Run, quantile: float = 0.1) -> dict:
     for tail in ("low", "high"):
         summary[f"{tail}_tail_kge"] = _per_target(tail_scores(run.predictions, quantile, tail)["kge"])
     if run.predictions.sizes["target"] == 4:
+        summary["epsilon_recovery"] = epsilon_recovery(run.predictions, climate_groups(run)).to_dict(orient="index")
         data_residual = water_balance(run.predictions, "observed")
         summary["closure_mm_day"] = float(np.abs(water_balance(run.predictions)).mean("time").median())
         summary["data_residual_mm_day"] = float(np.abs(data_residual).mean("time").median())

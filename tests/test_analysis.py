@@ -306,3 +306,36 @@ def test_balance_terms_of_gridded_data_by_hand():
     land = xr.DataArray(np.array([[True, True], [True, False]]), dims=("lat", "lon"), coords=grid.coords)
     # weights cos 0° = 1, 1 and cos 60° = 0.5: (1 + 3 + 2.5) / 2.5
     assert float(land_mean(grid, land)) == pytest.approx(6.5 / 2.5)
+
+
+def test_epsilon_recovery_is_perfect_for_the_true_residual_and_absent_without_epsilon():
+    import xarray as xr
+
+    from hydrolib.analysis import epsilon_recovery
+    from hydrolib.evaluate import water_balance
+
+    rng = np.random.default_rng(0)
+    n_cell, n_time = 3, 70
+    observed = np.stack([0.2 + 0.01 * rng.standard_normal((n_cell, n_time)) for _ in range(3)]
+                        + [2 + rng.standard_normal((n_cell, n_time))], axis=-1)
+    predictions = xr.Dataset(
+        {"observed": (("cell", "time", "target"), observed), "predicted": (("cell", "time", "target"), observed),
+         "precipitation": (("cell", "time"), 5 * rng.random((n_cell, n_time))),
+         "runoff": (("cell", "time"), rng.random((n_cell, n_time)))},
+        coords={"cell": np.arange(n_cell), "target": list(TARGETS),
+                "time": np.arange("2020-01-01", n_time, dtype="datetime64[D]").astype("datetime64[ns]")})
+    without = epsilon_recovery(predictions)
+    assert np.isnan(without.loc["all cells", "r daily"]) and without.loc["all cells", "closure"] > 0
+    predictions["epsilon"] = water_balance(predictions, "observed")  # NaN on the first day, like the truth
+    snowy = np.array([True, False, True])
+    table = epsilon_recovery(predictions, {"all": np.ones(3, bool), "snowy": snowy})
+    assert table.loc["all", "r daily"] == pytest.approx(1.0) and table.loc["all", "r monthly"] == pytest.approx(1.0)
+    assert table.loc["snowy", "cells"] == 2 and table.loc["all", "closure"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_koppen_of_cells_names_known_places_in_either_longitude_convention():
+    from hydrolib.data.realism import koppen_of_cells
+
+    sahara, amazon = (23.0, 9.0), (-3.0, -61.0)
+    classes = koppen_of_cells([sahara[0], amazon[0], amazon[0]], [sahara[1], amazon[1], amazon[1] + 360.0], 2.0)
+    assert classes[0].startswith("BW") and classes[1].startswith("A") and classes[2] == classes[1]

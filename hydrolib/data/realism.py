@@ -58,6 +58,21 @@ def koppen_on(dataset: xr.Dataset, resolution: float) -> xr.DataArray:
     return xr.DataArray(names, coords=nearest.coords, dims=("lat", "lon"))
 
 
+def koppen_of_cells(lat, lon, resolution: float) -> np.ndarray:
+    """Köppen–Geiger class names (e.g. ``Dfb``; ``""`` off land) of cells given by their centres
+    (degrees north, degrees east in either −180…180 or 0…360) on a grid of ``resolution``."""
+    from hydrolib.data.layout import wrap_longitude
+
+    grid = make_grid(resolution)
+    lat, lon = np.asarray(lat, float), wrap_longitude(np.asarray(lon, float))
+    rows = np.rint((grid.lat[0] - lat) / resolution).astype(int)
+    cols = np.rint((lon - grid.lon[0]) / resolution).astype(int) % grid.lon.size
+    if (rows < 0).any() or (rows >= grid.lat.size).any():
+        raise ValueError(f"latitudes outside the {resolution:g}° grid: {lat[(rows < 0) | (rows >= grid.lat.size)][:5]}")
+    codes = grid.koppen[rows, cols]
+    return np.where(codes >= 0, np.asarray(KOPPEN_CLASSES, dtype=object)[codes.clip(0)], "").astype(str)
+
+
 def realism_table(dataset: xr.Dataset, resolution: float) -> pd.DataFrame:
     """One row per figure in ``PUBLISHED``: this world's value, the published one, the band."""
     annual = {name: dataset[name].mean("time") * 365.25
