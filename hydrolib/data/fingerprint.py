@@ -184,5 +184,15 @@ def check_world(res_dir: Path | str) -> None:
                                             f"expected {first.was}{more}")
 
 
-__all__ = ["content_fingerprint", "files_read", "verify", "check_against_manifest", "check_world", "ChangedFile",
+__all__ = ["content_fingerprint", "files_read", "verify", "verify_report", "check_against_manifest", "check_world", "ChangedFile",
            "FileHashes", "HASHES_FILE"]
+
+
+def verify_report(root: Path | str, say=print) -> int:
+    """``hydrolib verify ROOT``: hash the files under ``root`` again, say which changed;
+    returns the number of changed files (0: all as remembered)."""
+    changed = verify(root)
+    for item in changed:
+        say(f"changed: {item}")
+    say(f"{len(changed)} changed file(s) under {root}" if changed else f"every file under {root} is as remembered")
+    return len(changed)
