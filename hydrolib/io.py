@@ -122,8 +122,12 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+def atomic_path(path: Path | str, record: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    With ``record``, the file's size and checksum are then entered in its folder's
+    ``FILES_MANIFEST`` (see ``record_file``), e.g. for a checkpoint rewritten inside a run folder.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(target), dir=target.parent)
@@ -133,9 +137,29 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         yield tmp_path
         if tmp_path.exists():
             _apply_umask(tmp_path)
+        entry = {"size": tmp_path.stat().st_size, "crc32": file_checksum(tmp_path)} if record else None
         os.replace(tmp_path, target)
+        if entry is not None:
+            record_file(target, entry)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def record_file(path: Path | str, entry: dict | None = None) -> None:
+    """Enter (or update) ``path``'s size and checksum in its folder's ``FILES_MANIFEST``.
+
+    For a file added to a folder after ``atomic_directory`` wrote it. One writer per folder
+    at a time (hold a ``hydrolib.locking.file_lock``); a crash between writing the file and
+    this call makes ``verify_file`` report the file as altered, which callers treat as damage.
+    """
+    path = Path(path)
+    entry = entry or {"size": path.stat().st_size, "crc32": file_checksum(path)}
+    try:
+        manifest = read_manifest(path.parent)
+    except CorruptCacheError:
+        manifest = {"version": 1, "files": {}}
+    manifest["files"][path.name] = entry
+    write_json(path.parent / FILES_MANIFEST, manifest)
 
 
 def file_checksum(path: Path | str) -> str:

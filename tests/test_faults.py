@@ -404,8 +404,9 @@ def test_a_second_training_waits_for_the_first_and_finds_its_result(tmp_path):
 def test_a_lock_held_too_long_names_its_holder_and_a_killed_holder_frees_it(tmp_path):
     lock = tmp_path / "run.lock"
     holder = _hold_lock(lock, 60)
-    with pytest.raises(LockTimeout, match=rf"{lock} is still locked after 0 s by process {holder.pid} on .* "
-                                          r"\(training mtl-none\) since .*; wait for it to finish, or end that process"):
+    expected = (rf"{lock} is still locked after 0 s by process {holder.pid} on .* \(training mtl-none\) "
+                r"since .*; wait for it to finish, or end that process")
+    with pytest.raises(LockTimeout, match=expected):
         with file_lock(lock, timeout=0.3, say=lambda _: None):
             pass
     os.kill(holder.pid, signal.SIGKILL)
@@ -452,7 +453,8 @@ def _book_repo(root: Path, second_fails: bool) -> Path:
     (root / "notebooks").mkdir(parents=True, exist_ok=True)
     (root / "book").mkdir(exist_ok=True)
     (root / "book" / "intro.md").write_text("# Intro\n")
-    (root / "_config.yml").write_text("title: faults\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n")
+    (root / "_config.yml").write_text(
+        "title: faults\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n")
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
                                    "  - file: notebooks/good\n  - file: notebooks/second\n")
     (root / "notebooks" / "good.py").write_text(
@@ -501,3 +503,29 @@ def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monke
     build_book("smoke", output, notebooks=["second"], repo=repo, train=False)
     assert "SECOND-OUTPUT" in (html / "notebooks" / "second.html").read_text()
     assert "GOOD-OUTPUT" in (html / "notebooks" / "good.html").read_text()
+
+
+def test_a_prepared_folder_from_before_manifests_is_rebuilt_with_a_note(tmp_path):
+    raw = _Counting()
+    prepare_cached(raw, "hand-made", PrepareConfig(), tmp_path)
+    (tmp_path / _key() / FILES_MANIFEST).unlink()
+    with pytest.warns(CorruptCacheWarning, match=rf"^prepared data in {tmp_path / _key()} has no \.files\.json "
+                                                 r"\(written by an older hydrolib\); deleting it and preparing"):
+        prepare_cached(raw, "hand-made", PrepareConfig(), tmp_path)
+    assert raw.calls == 2
+    verify_folder(tmp_path / _key())
+
+
+def test_a_file_rewritten_in_a_verified_folder_is_recorded(tmp_path):
+    with atomic_directory(tmp_path / "run") as tmp:
+        (tmp / "config.json").write_text("{}")
+    with atomic_path(tmp_path / "run" / "checkpoint.pt", record=True) as tmp:
+        tmp.write_bytes(b"epoch 1")
+    verify_folder(tmp_path / "run")
+    with atomic_path(tmp_path / "run" / "checkpoint.pt", record=True) as tmp:
+        tmp.write_bytes(b"epoch 2, longer")
+    verify_folder(tmp_path / "run")
+    with open(tmp_path / "run" / "checkpoint.pt", "r+b") as handle:
+        handle.truncate(3)
+    with pytest.raises(CorruptCacheError, match=r"checkpoint\.pt: size 3 bytes, expected 15"):
+        io.read_verified(tmp_path / "run" / "checkpoint.pt")

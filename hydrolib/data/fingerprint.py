@@ -25,6 +25,9 @@ from typing import Iterable
 from hydrolib.data.layout import BY_LONG_NAME, constant_path, resolution_folder, yearly_path
 from hydrolib.io import FILES_MANIFEST, CorruptCacheError, file_checksum, read_manifest, write_json
 
+__all__ = ["content_fingerprint", "files_read", "verify", "verify_report", "check_against_manifest",
+           "check_world", "ChangedFile", "FileHashes", "HASHES_FILE"]
+
 HASHES_FILE = "file_hashes.json"
 EVAPOTRANSPIRATION = "evapotranspiration"
 
@@ -184,8 +187,7 @@ def check_world(res_dir: Path | str) -> None:
                                             f"expected {first.was}{more}")
 
 
-__all__ = ["content_fingerprint", "files_read", "verify", "verify_report", "check_against_manifest", "check_world", "ChangedFile",
-           "FileHashes", "HASHES_FILE"]
+
 
 
 def verify_report(root: Path | str, say=print) -> int:

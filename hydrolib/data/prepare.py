@@ -23,7 +23,7 @@ import xarray as xr
 import hydrolib
 from hydrolib.data.landbench import check_values
 from hydrolib.data.layout import ATMOSPHERE, CONSTANTS
-from hydrolib.io import CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder
+from hydrolib.io import FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder
 
 FORCING = tuple(v.long_name for v in ATMOSPHERE)
 STATICS = tuple(v.long_name for v in CONSTANTS)
@@ -267,9 +267,10 @@ def _load(folder: Path) -> Prepared | None:
         return Prepared(**arrays, splits={k: tuple(v) for k, v in meta["splits"].items()}, stats=meta["stats"],
                         fingerprint=meta["fingerprint"], meta=meta["meta"])
     except (CorruptCacheError, ValueError, KeyError) as error:
-        reason = error.reason if isinstance(error, CorruptCacheError) else f"{type(error).__name__}: {error}"
-        where = error.path if isinstance(error, CorruptCacheError) else folder
-        warnings.warn(f"prepared data in {folder} is damaged ({where}: {reason}); deleting it and preparing "
-                      "the data again", CorruptCacheWarning, stacklevel=3)
+        if not (folder / FILES_MANIFEST).exists():  # written before caches were verified: nothing to trust
+            problem = f"prepared data in {folder} has no {FILES_MANIFEST} (written by an older hydrolib)"
+        else:
+            problem = f"prepared data in {folder} is damaged ({error})"
+        warnings.warn(f"{problem}; deleting it and preparing the data again", CorruptCacheWarning, stacklevel=3)
         shutil.rmtree(folder, ignore_errors=True)
         return None
