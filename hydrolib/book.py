@@ -93,14 +93,16 @@ def verified_good(name: str, notebooks_dir: Path, parameters: dict) -> str | Non
     return None
 
 
-def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT) -> float:
+def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
+                     work_dir: Path | None = None) -> float:
     """Convert ``notebooks/<name>.py`` and execute it into ``out_dir/<name>.ipynb``; seconds taken.
 
     The executed notebook reaches ``out_dir`` only if every cell ran; it is then recorded in
     ``out_dir/.executed.json`` (its CRC-32 and parameters) so later partial builds can trust
     it. A failed execution removes any earlier ``<name>.ipynb`` and its record (the book must
     not show a chapter whose current source fails) and is kept, with its error, in
-    ``out_dir/../failed/<name>.ipynb``, outside what Jupyter Book renders.
+    ``<work_dir>/failed/<name>.ipynb`` (default ``work_dir``: ``out_dir/../notebook_runs``;
+    ``build_book`` puts it outside the folder Jupyter Book renders).
     """
     import jupytext
     import nbformat
@@ -115,7 +117,8 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
         raise BookBuildError(f"notebook {name}: no cell tagged 'parameters' in {source}")
     notebook.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = out_dir.parent / "executing"  # outside the rendered folder: a killed build leaves nothing there
+    work_dir = work_dir or out_dir.parent / "notebook_runs"
+    work = work_dir / "executing"  # a killed build leaves its half-executed notebook here, never in out_dir
     work.mkdir(parents=True, exist_ok=True)
     unexecuted = work / f"{name}.input.ipynb"
     running = work / f"{name}.ipynb"
@@ -130,7 +133,7 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
                                    cwd=str(repo / "notebooks"), progress_bar=False, log_output=False)
     except BaseException as error:
         output.unlink(missing_ok=True)
-        failed = out_dir.parent / "failed" / f"{name}.ipynb"
+        failed = work_dir / "failed" / f"{name}.ipynb"
         if running.exists():
             failed.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(running), failed)
@@ -150,7 +153,7 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     nbformat.write(executed, running)
     seconds = time.perf_counter() - started
     os.replace(running, output)
-    (out_dir.parent / "failed" / f"{name}.ipynb").unlink(missing_ok=True)
+    (work_dir / "failed" / f"{name}.ipynb").unlink(missing_ok=True)
     record = _read_record(out_dir)
     record[name] = {"crc32": _crc32(output), "source_crc32": _crc32(source), "parameters": parameters,
                     "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -190,7 +193,7 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
         print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
               flush=True)
     for name in names:
-        seconds = execute_notebook(name, staging / "notebooks", params, repo)
+        seconds = execute_notebook(name, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
         print(f"executed {name} in {seconds:.1f} s", flush=True)
     # Publish only what executed in this build or was recorded good by an earlier one.
     refused = {n: verified_good(n, staging / "notebooks", params) for n in toc_notebooks(repo) if n not in names}

@@ -479,7 +479,8 @@ def test_a_failed_notebook_leaves_no_executed_copy_to_publish(tmp_path):
         execute_notebook("second", out, {"profile": "smoke"}, repo)
     assert not (out / "second.ipynb").exists()
     assert verified_good("second", out, {"profile": "smoke"}) == "no successful execution is recorded"
-    assert "SECOND-FAILED" in (tmp_path / "build" / "book_src" / "failed" / "second.ipynb").read_text()
+    kept = tmp_path / "build" / "book_src" / "notebook_runs" / "failed" / "second.ipynb"
+    assert "SECOND-FAILED" in kept.read_text()
 
 
 @pytest.mark.slow
@@ -498,6 +499,7 @@ def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monke
                                              r"hydrolib book --profile smoke --only second"):
         build_book("smoke", output, notebooks=["good"], repo=repo, train=False)
     assert not (html / "notebooks" / "second.html").exists()
+    assert "SECOND-FAILED" in (output / "notebook_runs" / "failed" / "second.ipynb").read_text()  # kept to read
 
     _book_repo(repo, second_fails=False)  # fixed: a partial build of it publishes both
     build_book("smoke", output, notebooks=["second"], repo=repo, train=False)
