@@ -22,6 +22,11 @@ class ParameterError(TypeError):
     """A notebook parameter is missing or of the wrong type."""
 
 
+def _article(kind: type) -> str:
+    name = kind.__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
 def _matches(value: object, expected: type) -> bool:
     if expected is bool:
         return isinstance(value, bool)
@@ -47,12 +52,12 @@ def check_parameters(values: Mapping[str, object], declared: Mapping[str, type])
         if expected not in ALLOWED_TYPES:
             raise ValueError(f"parameter {name!r} is declared as {expected!r}; declare one of int, float, str, bool")
         if name not in values:
-            problems.append(f"parameter {name!r} is missing; expected a {expected.__name__}")
+            problems.append(f"parameter {name!r} is missing; expected {_article(expected)}")
             continue
         value = values[name]
         if not _matches(value, expected):
-            problems.append(f"parameter {name!r} = {value!r} is a {type(value).__name__}; "
-                            f"expected a {expected.__name__}")
+            problems.append(f"parameter {name!r} = {value!r} is {_article(type(value))}; "
+                            f"expected {_article(expected)}")
             continue
         checked[name] = float(value) if expected is float else value
     if problems:

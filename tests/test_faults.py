@@ -428,12 +428,12 @@ def test_parameters_of_their_declared_types_pass_and_an_int_is_a_float():
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("seed", "1", "parameter 'seed' = '1' is a str; expected a int"),
-    ("seed", 1.5, "parameter 'seed' = 1.5 is a float; expected a int"),
-    ("seed", True, "parameter 'seed' = True is a bool; expected a int"),
+    ("seed", "1", "parameter 'seed' = '1' is a str; expected an int"),
+    ("seed", 1.5, "parameter 'seed' = 1.5 is a float; expected an int"),
+    ("seed", True, "parameter 'seed' = True is a bool; expected an int"),
     ("learning_rate", "0.1", "parameter 'learning_rate' = '0.1' is a str; expected a float"),
-    ("progress", 1, "parameter 'progress' = 1 is a int; expected a bool"),
-    ("profile", 4, "parameter 'profile' = 4 is a int; expected a str"),
+    ("progress", 1, "parameter 'progress' = 1 is an int; expected a bool"),
+    ("profile", 4, "parameter 'profile' = 4 is an int; expected a str"),
 ])
 def test_a_parameter_of_another_type_is_named_with_its_value(name, value, message):
     values = {"profile": "smoke", "seed": 3, "learning_rate": 0.1, "progress": False, name: value}
@@ -443,7 +443,7 @@ def test_a_parameter_of_another_type_is_named_with_its_value(name, value, messag
 
 
 def test_a_missing_parameter_is_named():
-    with pytest.raises(ParameterError, match="parameter 'seed' is missing; expected a int"):
+    with pytest.raises(ParameterError, match="parameter 'seed' is missing; expected an int"):
         check_parameters({"profile": "smoke", "learning_rate": 0.1, "progress": True}, DECLARED)
 
 
