@@ -30,6 +30,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import zlib
 from pathlib import Path
 from typing import Iterator
@@ -38,6 +39,10 @@ FILES_MANIFEST = ".files.json"
 _CHUNK = 1 << 20  # bytes read at a time when hashing
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
 _TMP_PATTERN = re.compile(r"^\..+\.tmp-(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-[^/]*$")
+# Temporaries of hydrolib before pid-named ones (tempfile's ".<name>.<8 random>.tmp"): no pid to ask,
+# so they count as dead once nothing has touched them for a day.
+_LEGACY_TMP_PATTERN = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+LEGACY_TMP_AGE_S = 86400.0
 _umask_lock = threading.Lock()
 _verified: set[tuple[str, int, int]] = set()  # (path, size, mtime_ns) hashed good in this process
 
@@ -100,7 +105,8 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
     """Remove temporaries in ``folder`` left by dead processes of this host; return what was removed.
 
     Only names written by this module (``.<name>.tmp-<host>-<pid>-...``) are considered, and
-    only those whose host is this one and whose process is not alive.
+    only those whose host is this one and whose process is not alive; and those of older
+    hydrolib versions (``.<name>.<8 characters>.tmp``, no pid) untouched for ``LEGACY_TMP_AGE_S``.
     """
     folder = Path(folder)
     removed: list[Path] = []
@@ -108,9 +114,14 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
         return removed
+    now = time.time()
     for entry in entries:
         match = _TMP_PATTERN.match(entry.name)
-        if match is None or match["host"] != _HOST or pid_alive(int(match["pid"])):
+        if match is None:
+            legacy = _LEGACY_TMP_PATTERN.match(entry.name)
+            if legacy is None or now - entry.stat(follow_symlinks=False).st_mtime < LEGACY_TMP_AGE_S:
+                continue
+        elif match["host"] != _HOST or pid_alive(int(match["pid"])):
             continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):

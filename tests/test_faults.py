@@ -132,10 +132,15 @@ def test_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     for folder in (dead, live, foreign):
         (folder / "part").mkdir(parents=True)
     dead_file.write_text("{")
+    legacy_old, legacy_new = tmp_path / ".4.k3j_x9qa.tmp", tmp_path / ".4.abcd1234.tmp"  # hydrolib <= this one
+    for folder in (legacy_old, legacy_new):
+        folder.mkdir()
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(legacy_old, (two_days_ago, two_days_ago))
     with atomic_directory(tmp_path / "new") as tmp:
         (tmp / "a").write_text("a")
-    assert not dead.exists() and not dead_file.exists()
-    assert live.exists() and foreign.exists()
+    assert not dead.exists() and not dead_file.exists() and not legacy_old.exists()
+    assert live.exists() and foreign.exists() and legacy_new.exists()  # legacy_new may still be written
     assert (tmp_path / "new" / "a").read_text() == "a"
 
 
