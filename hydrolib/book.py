@@ -4,11 +4,14 @@ Notebooks are jupytext percent scripts in ``notebooks/`` (the source of truth). 
 converted to ``.ipynb``, executed with papermill and the chosen parameters into a staging
 folder beside copies of ``_config.yml``, ``_toc.yml`` and ``book/``; then
 ``jupyter-book build`` renders the staging folder with execution off, so what the reader
-sees is exactly what papermill ran.
+sees is exactly what papermill ran. Only notebooks that executed without error reach the
+staging folder, and a partial build (``notebooks=[...]``) reuses the others only if
+``<staging>/notebooks/.executed.json`` records them as good (``verified_good``).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,8 +47,63 @@ def toc_notebooks(repo: Path = REPO_ROOT) -> list[str]:
     return [Path(f).name for f in files if f.startswith("notebooks/")]
 
 
-def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT) -> float:
-    """Convert ``notebooks/<name>.py`` and execute it into ``out_dir/<name>.ipynb``; seconds taken."""
+EXECUTED_RECORD = ".executed.json"  # in <staging>/notebooks: what executed well, and from what
+
+
+def _crc32(path: Path) -> str:
+    from hydrolib.io import file_checksum
+
+    return file_checksum(path)
+
+
+def _read_record(notebooks_dir: Path) -> dict:
+    import json
+
+    try:
+        return json.loads((notebooks_dir / EXECUTED_RECORD).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_record(notebooks_dir: Path, record: dict) -> None:
+    from hydrolib.io import write_json
+
+    write_json(notebooks_dir / EXECUTED_RECORD, record)
+
+
+def _comparable(parameters: dict) -> dict:
+    """Parameters that change a notebook's content (the device does not)."""
+    return {k: v for k, v in parameters.items() if k != "device"}
+
+
+def verified_good(name: str, notebooks_dir: Path, parameters: dict) -> str | None:
+    """Why ``notebooks_dir/<name>.ipynb`` may not be published, or None if it may: it must be
+    recorded as executed without error, with the same parameters (the device aside), and be
+    the very file that was recorded (same CRC-32)."""
+    path = notebooks_dir / f"{name}.ipynb"
+    entry = _read_record(notebooks_dir).get(name)
+    if entry is None:
+        return "no successful execution is recorded"
+    if not path.exists():
+        return f"{path} is missing"
+    if _crc32(path) != entry["crc32"]:
+        return f"{path} changed since it executed"
+    if _comparable(entry["parameters"]) != _comparable(parameters):
+        return f"it executed with parameters {entry['parameters']}, this build uses {parameters}"
+    return None
+
+
+def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
+                     work_dir: Path | None = None) -> float:
+    """Convert ``notebooks/<name>.py`` and execute it into ``out_dir/<name>.ipynb``; seconds taken.
+
+    The executed notebook reaches ``out_dir`` only if every cell ran; it is then recorded in
+    ``out_dir/.executed.json`` (its CRC-32 and parameters) so later partial builds can trust
+    it. A failed execution removes any earlier ``<name>.ipynb`` and its record (the book must
+    not show a chapter whose current source fails) and is kept, with its error, in
+    ``<work_dir>/failed/<name>.ipynb`` (default ``work_dir``: ``out_dir/../notebook_runs``;
+    ``build_book`` puts it outside the folder Jupyter Book renders).
+    """
     import jupytext
     import nbformat
     import papermill
@@ -59,26 +117,48 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
         raise BookBuildError(f"notebook {name}: no cell tagged 'parameters' in {source}")
     notebook.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     out_dir.mkdir(parents=True, exist_ok=True)
-    unexecuted = out_dir / f".{name}.input.ipynb"
+    work_dir = work_dir or out_dir.parent / "notebook_runs"
+    work = work_dir / "executing"  # a killed build leaves its half-executed notebook here, never in out_dir
+    work.mkdir(parents=True, exist_ok=True)
+    unexecuted = work / f"{name}.input.ipynb"
+    running = work / f"{name}.ipynb"
     nbformat.write(notebook, unexecuted)
     output = out_dir / f"{name}.ipynb"
+    record = _read_record(out_dir)
+    if record.pop(name, None) is not None:  # from here on, the earlier output is not trusted
+        _write_record(out_dir, record)
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(str(unexecuted), str(output), parameters=parameters, kernel_name="python3",
+        papermill.execute_notebook(str(unexecuted), str(running), parameters=parameters, kernel_name="python3",
                                    cwd=str(repo / "notebooks"), progress_bar=False, log_output=False)
-    except PapermillExecutionError as error:
-        raise BookBuildError(
-            f"notebook {name} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
-        ) from None
+    except BaseException as error:
+        output.unlink(missing_ok=True)
+        failed = work_dir / "failed" / f"{name}.ipynb"
+        if running.exists():
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(running), failed)
+        if isinstance(error, PapermillExecutionError):
+            raise BookBuildError(
+                f"notebook {name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} "
+                f"(the executed notebook is in {failed}; it will not be published)"
+            ) from None
+        raise
     finally:
         unexecuted.unlink(missing_ok=True)
-    executed = nbformat.read(output, as_version=4)
+    executed = nbformat.read(running, as_version=4)
     for cell in executed.cells:  # papermill does not copy the parameters cell's tags to its own cell
         tags = cell.metadata.setdefault("tags", [])
         if ("parameters" in tags or "injected-parameters" in tags) and HIDDEN_TAG not in tags:
             tags.append(HIDDEN_TAG)
-    nbformat.write(executed, output)
-    return time.perf_counter() - started
+    nbformat.write(executed, running)
+    seconds = time.perf_counter() - started
+    os.replace(running, output)
+    (work_dir / "failed" / f"{name}.ipynb").unlink(missing_ok=True)
+    record = _read_record(out_dir)
+    record[name] = {"crc32": _crc32(output), "source_crc32": _crc32(source), "parameters": parameters,
+                    "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    _write_record(out_dir, record)
+    return seconds
 
 
 def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
@@ -114,11 +194,16 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
         print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
               flush=True)
     for name in names:
-        seconds = execute_notebook(name, staging / "notebooks", params, repo)
+        seconds = execute_notebook(name, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
         print(f"executed {name} in {seconds:.1f} s", flush=True)
-    missing = [n for n in toc_notebooks(repo) if not (staging / "notebooks" / f"{n}.ipynb").exists()]
-    if missing:
-        raise BookBuildError(f"the table of contents lists notebooks that were not executed: {missing}")
+    # Publish only what executed in this build or was recorded good by an earlier one.
+    refused = {n: verified_good(n, staging / "notebooks", params) for n in toc_notebooks(repo) if n not in names}
+    refused = {n: why for n, why in refused.items() if why is not None}
+    if refused:
+        details = "; ".join(f"{n}: {why}" for n, why in refused.items())
+        raise BookBuildError(f"not publishing: notebooks without a good execution in {staging / 'notebooks'} "
+                             f"({details}). Execute them: python -m hydrolib book --profile {profile} "
+                             f"--only {' '.join(refused)}")
 
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     command = [str(jupyter_book), "build", str(staging), "--path-output", str(output), "--builder", "html"]

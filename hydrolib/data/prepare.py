@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import xarray as xr
 import hydrolib
 from hydrolib.data.landbench import check_values
 from hydrolib.data.layout import ATMOSPHERE, CONSTANTS
-from hydrolib.io import atomic_directory
+from hydrolib.io import FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder
 
 FORCING = tuple(v.long_name for v in ATMOSPHERE)
 STATICS = tuple(v.long_name for v in CONSTANTS)
@@ -76,15 +78,13 @@ class Prepared:
 
 
 def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:
-    """Identity of LandBench data on disk, without opening it: the names, sizes and
-    modification times of the resolution folder's files, and the years asked for."""
-    digest = hashlib.sha256()
-    root = Path(root)
-    for path in sorted((root / f"{float(resolution):g}").rglob("*.nc")):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    digest.update(f"{int(years[0])}-{int(years[1])}".encode())
-    return digest.hexdigest()[:16]
+    """Identity of the LandBench files that ``prepare`` reads, by content: the sizes and
+    checksums of the given years' files of the variables it uses, and the years asked for
+    (see ``hydrolib.data.fingerprint.content_fingerprint``; checksums are remembered by
+    path, size and modification time, and ``hydrolib.data.fingerprint.verify`` renews them)."""
+    from hydrolib.data.fingerprint import content_fingerprint
+
+    return content_fingerprint(root, resolution, years, (*FORCING, *STATICS, *TARGETS, *WATER))
 
 
 def _fingerprint(dataset: xr.Dataset) -> str:
@@ -244,6 +244,7 @@ _ARRAYS = ("inputs", "statics", "targets", "water", "lat", "lon", "time", "train
 
 
 def _save(prepared: Prepared, folder: Path) -> None:
+    # atomic_directory records each file's size and checksum, which _load verifies.
     with atomic_directory(folder) as tmp:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(prepared, name))
@@ -253,9 +254,25 @@ def _save(prepared: Prepared, folder: Path) -> None:
 
 
 def _load(folder: Path) -> Prepared | None:
-    if not (folder / "meta.json").exists():
+    """The prepared arrays cached in ``folder``, or None if there are none.
+
+    A folder that fails verification (a file missing, truncated or altered since it was
+    written; see ``hydrolib.io.verify_folder``) is deleted with a ``CorruptCacheWarning``
+    naming it, and None is returned so the caller prepares the data again.
+    """
+    if not folder.exists():
         return None
-    meta = json.loads((folder / "meta.json").read_text())
-    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
-    return Prepared(**arrays, splits={k: tuple(v) for k, v in meta["splits"].items()}, stats=meta["stats"],
-                    fingerprint=meta["fingerprint"], meta=meta["meta"])
+    try:
+        verify_folder(folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        return Prepared(**arrays, splits={k: tuple(v) for k, v in meta["splits"].items()}, stats=meta["stats"],
+                        fingerprint=meta["fingerprint"], meta=meta["meta"])
+    except (CorruptCacheError, ValueError, KeyError) as error:
+        if not (folder / FILES_MANIFEST).exists():  # written before caches were verified: nothing to trust
+            problem = f"prepared data in {folder} has no {FILES_MANIFEST} (written by an older hydrolib)"
+        else:
+            problem = f"prepared data in {folder} is damaged ({error})"
+        warnings.warn(f"{problem}; deleting it and preparing the data again", CorruptCacheWarning, stacklevel=3)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import platform
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -27,7 +28,10 @@ from hydrolib.data.synthetic.statics import Statics, make_statics
 from hydrolib.data.synthetic.writer import (
     COMPRESSIONS, MM_TO_M, constant_fields, default_compression, write_constants, write_year,
 )
-from hydrolib.io import atomic_directory, write_json
+from hydrolib.io import (
+    FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, write_json, write_manifest,
+)
+from hydrolib.processes import die_with_parent
 
 GENERATOR_VERSION = "1.0"
 SPINUP_YEARS = 3
@@ -100,6 +104,24 @@ def read_manifest(res_dir: Path | str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _files_intact(res_dir: Path) -> bool:
+    """Whether a generated world's files match the sizes and checksums recorded when it was
+    written (checksums as remembered by ``hydrolib.data.fingerprint``; ``hydrolib verify``
+    hashes them again). A world from before file manifests gets one now, from its files."""
+    from hydrolib.data.fingerprint import check_world
+
+    if not (res_dir / FILES_MANIFEST).exists():
+        write_manifest(res_dir)
+        return True
+    try:
+        check_world(res_dir)
+    except CorruptCacheError as error:
+        warnings.warn(f"the synthetic world in {res_dir} has changed since it was written ({error}); "
+                      "writing it again", CorruptCacheWarning, stacklevel=3)
+        return False
+    return True
+
+
 def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: int = 0, *,
              workers: int | None = None, overwrite: bool = False, progress: bool = False,
              compression: str | None = None) -> Path:
@@ -121,13 +143,14 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
                   "spinup_years": SPINUP_YEARS, "generator_version": GENERATOR_VERSION}
     existing = read_manifest(res_dir)
     if existing is not None and not overwrite:
-        if {k: existing.get(k) for k in parameters} == parameters:
+        if {k: existing.get(k) for k in parameters} != parameters:
+            raise FileExistsError(
+                f"{res_dir} already holds a synthetic world with "
+                f"{ {k: existing.get(k) for k in parameters} }; asked for {parameters}. "
+                "Pass overwrite=True (or --overwrite) to replace it, or choose another root."
+            )
+        if _files_intact(res_dir):
             return res_dir
-        raise FileExistsError(
-            f"{res_dir} already holds a synthetic world with "
-            f"{ {k: existing.get(k) for k in parameters} }; asked for {parameters}. "
-            "Pass overwrite=True (or --overwrite) to replace it, or choose another root."
-        )
     if res_dir.exists() and existing is None and any(res_dir.iterdir()) and not overwrite:
         raise FileExistsError(f"{res_dir} exists and is not a synthetic world (no {MANIFEST}); "
                               "refusing to overwrite it")
@@ -136,8 +159,11 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     workers = max(1, (os.cpu_count() or 2) - 1) if workers is None else workers
     statics, sim_years = simulate(resolution, (first, last), seed)
     worst_closure = 0.0
+    # Workers end with this process (die_with_parent): a kill -9 here leaves no writer behind,
+    # and its temporary folder is removed by the next generate (atomic_directory).
     with atomic_directory(res_dir) as tmp_dir, concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+            initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         write_constants(tmp_dir, statics.grid, constant_fields(statics), compression)
         pending: list[concurrent.futures.Future] = []
         for sim in sim_years:

@@ -1,0 +1,65 @@
+"""Check a notebook's papermill parameters against their declared types.
+
+papermill injects ``-p seed=1`` as written: a quoted number arrives as a string, and a typo
+reaches the reader many cells later. A notebook calls ``check_parameters`` right after its
+parameters cell::
+
+    check_parameters({"profile": profile, "seed": seed, "device": device, "data_root": data_root},
+                     {"profile": str, "seed": int, "device": str, "data_root": str})
+
+or, equivalently, ``check_parameters(globals(), {...})``: only the declared names are read.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Mapping
+
+ALLOWED_TYPES = (int, float, str, bool)
+
+
+class ParameterError(TypeError):
+    """A notebook parameter is missing or of the wrong type."""
+
+
+def _article(kind: type) -> str:
+    name = kind.__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _matches(value: object, expected: type) -> bool:
+    if expected is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):  # True is an int to Python, but not a count or a size
+        return False
+    if expected is int:
+        return isinstance(value, Integral)
+    if expected is float:  # a float parameter accepts an int (-p lr=1)
+        return isinstance(value, Real)
+    return isinstance(value, expected)
+
+
+def check_parameters(values: Mapping[str, object], declared: Mapping[str, type]) -> dict[str, object]:
+    """Check every declared parameter in ``values``; return them, ints given for floats as floats.
+
+    ``declared`` maps names to ``int``, ``float``, ``str`` or ``bool``. Raises
+    ``ParameterError`` listing each parameter that is missing or whose value has another
+    type, with its value and the expected type.
+    """
+    problems = []
+    checked: dict[str, object] = {}
+    for name, expected in declared.items():
+        if expected not in ALLOWED_TYPES:
+            raise ValueError(f"parameter {name!r} is declared as {expected!r}; declare one of int, float, str, bool")
+        if name not in values:
+            problems.append(f"parameter {name!r} is missing; expected {_article(expected)}")
+            continue
+        value = values[name]
+        if not _matches(value, expected):
+            problems.append(f"parameter {name!r} = {value!r} is {_article(type(value))}; "
+                            f"expected {_article(expected)}")
+            continue
+        checked[name] = float(value) if expected is float else value
+    if problems:
+        raise ParameterError("; ".join(problems) + " (set it with -p NAME=VALUE in python -m hydrolib book)")
+    return checked
