@@ -116,6 +116,22 @@ def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
     sub.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from hydrolib.cache import cache_entries, prune, report
+
+    entries = cache_entries()
+    report(entries)
+    if args.prune:
+        print(f"pruned {prune(entries) / 2**20:.1f} MiB")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from hydrolib.data.fingerprint import verify_report
+
+    return 1 if verify_report(args.root) else 0
+
+
 def _key_values(items: list[str], flag: str) -> dict:
     """KEY=VALUE strings to a dict, numbers parsed as numbers."""
     pairs = {}
@@ -172,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("runs", nargs="+", metavar="NAME[:SEED]", help="e.g. mtl-diff mtl-diff:1")
     _add_run_settings(summary, alias_p=True)
     summary.set_defaults(handler=_summary)
+    cache = commands.add_parser("cache", help="list the cached runs, prepared data and worlds; --prune the stale ones")
+    cache.add_argument("--prune", action="store_true", help="delete what the current code and data no longer reach")
+    cache.set_defaults(handler=_cache)
+    verify = commands.add_parser("verify", help="re-hash a LandBench folder's files and report those that changed")
+    verify.add_argument("root", help="the folder holding LandBench's resolution folders")
+    verify.set_defaults(handler=_verify)
     return parser
 
 

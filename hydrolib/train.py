@@ -14,7 +14,10 @@ autocast. Under ``torchrun`` the networks are wrapped in DistributedDataParallel
 from __future__ import annotations
 
 import os
+import pickle
 import time
+import warnings
+import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from tqdm import tqdm  # plain bars: notebooks run with progress off, terminals 
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import WindowSampler
 from hydrolib.distributed import SINGLE, DistInfo, barrier, mean_across_ranks
+from hydrolib.io import CorruptCacheWarning
 from hydrolib.data.scaling import TargetScaler
 from hydrolib.physics import PhysicsConfig, physics_loss
 
@@ -220,7 +224,13 @@ class Trainer:
         exists. ``stop_after_epochs`` ends this call early (as an interruption would)."""
         start, history, best, bad_epochs = 0, History(), {}, 0
         if self.checkpoint is not None and self.checkpoint.exists():
-            start, history, best, bad_epochs = self._restore()
+            try:
+                start, history, best, bad_epochs = self._restore()
+            except (RuntimeError, EOFError, OSError, KeyError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+                # a checkpoint cut short (disk full, a kill mid-write on a filesystem without atomic rename)
+                warnings.warn(f"checkpoint {self.checkpoint} is unreadable ({error}); training this run from its "
+                              f"first epoch", CorruptCacheWarning, stacklevel=2)
+                self.checkpoint.unlink()
         started = time.perf_counter() - history.seconds
         for module in self._modules():
             module.train()

@@ -10,6 +10,9 @@ lives beside it in ``<folder>.training`` with its checkpoint.
 from __future__ import annotations
 
 import json
+import shutil
+import warnings
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import xarray as xr
 
 from hydrolib.data.source import cache_dir
 from hydrolib.experiments.config import RunConfig, versions
-from hydrolib.io import atomic_directory, write_json
+from hydrolib.io import CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder, write_json
 from hydrolib.train import History
 
 
@@ -48,12 +51,29 @@ def run_folder(config: RunConfig, data_fingerprint: str | None = None) -> Path:
 
 
 def is_finished(folder: Path) -> bool:
-    """Whether ``folder`` holds a finished run."""
+    """Whether ``folder`` holds a finished run (not yet verified: see ``load_verified``)."""
     return (folder / "run.json").exists()
 
 
+def load_verified(folder: Path) -> Run | None:
+    """The finished run in ``folder`` after checking every file against the folder's record of
+    sizes and checksums; None (with a ``CorruptCacheWarning`` naming the damage, the folder
+    deleted) if a file is missing, truncated or altered, so the run is trained again."""
+    if not is_finished(folder):
+        return None
+    try:
+        verify_folder(folder)
+        return load_run(folder)
+    except (CorruptCacheError, OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        warnings.warn(f"the run in {folder} is damaged ({error}); deleting it and training it again",
+                      CorruptCacheWarning, stacklevel=2)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
 def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History, predictions: xr.Dataset,
-             scores: xr.Dataset, weights: dict, seconds: float, device: str, fingerprint: str) -> None:
+             scores: xr.Dataset, weights: dict, seconds: float, device: str, fingerprint: str,
+             prepared_key: str = "") -> None:
     """Write a finished run to ``folder`` at once (atomically)."""
     with atomic_directory(folder) as tmp:
         torch.save(weights, tmp / "weights.pt")
@@ -62,7 +82,7 @@ def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History
         write_json(tmp / "config.json", {"config": config.to_dict(), "versions": versions()})
         write_json(tmp / "run.json", {
             "name": config.experiment, "key": folder.name.rsplit("-", 1)[1], "n_inputs": n_inputs,
-            "history": asdict(history), "seconds": seconds, "device": str(device), "fingerprint": fingerprint,
+            "history": asdict(history), "seconds": seconds, "device": str(device), "fingerprint": fingerprint, "prepared": prepared_key,
             "median_kge": {t: float(scores["kge"].sel(target=t).median()) for t in scores["target"].values}})
 
 

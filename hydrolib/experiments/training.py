@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from pathlib import Path
 
 import torch
 
@@ -17,7 +18,8 @@ from hydrolib.data.source import load_prepared
 from hydrolib.distributed import SINGLE, DistInfo, barrier
 from hydrolib.evaluate import cell_scores, predict
 from hydrolib.experiments.config import RunConfig
-from hydrolib.experiments.store import Run, is_finished, load_run, run_folder, save_run
+from hydrolib.experiments.store import Run, is_finished, load_run, load_verified, run_folder, save_run
+from hydrolib.locking import file_lock
 from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
 from hydrolib.train import Trainer, check_device
 
@@ -71,8 +73,21 @@ def run(name: str | RunConfig, profile: str = "quick", *, device: str = "cpu", p
     config = as_config(name, profile, **settings)
     check_device(device)
     folder = run_folder(config)
-    if is_finished(folder) and not retrain:  # no data is opened for a cached run
-        return load_run(folder) if dist_info.is_main else None
+    if not retrain and dist_info.is_main and (finished := load_verified(folder)) is not None:
+        return finished  # no data is opened for a cached run
+    if not retrain and not dist_info.is_main and is_finished(folder):
+        return None
+    if dist_info.active:  # ranks train together; torchrun keeps other launches out
+        return _train(config, folder, device, progress, retrain, dist_info)
+    # One training of a run at a time: a second process waits, then loads the first one's result.
+    with file_lock(folder.with_name(folder.name + ".lock"), purpose=f"training {folder.name}"):
+        if not retrain and (finished := load_verified(folder)) is not None:
+            return finished
+        return _train(config, folder, device, progress, retrain, dist_info)
+
+
+def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain: bool,
+           dist_info: DistInfo) -> Run | None:
     if retrain and folder.exists() and dist_info.is_main:
         shutil.rmtree(folder)
     if not dist_info.is_main:
@@ -106,7 +121,7 @@ def run(name: str | RunConfig, profile: str = "quick", *, device: str = "cpu", p
                "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {}}
     save_run(folder, config, n_inputs=n_inputs, history=history, predictions=predictions, scores=scores,
              weights=weights, seconds=time.perf_counter() - started, device=str(device),
-             fingerprint=prepared.fingerprint)
+             fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""))
     shutil.rmtree(work, ignore_errors=True)
     barrier(dist_info)
     return load_run(folder)
