@@ -16,6 +16,8 @@ from numbers import Integral, Real
 from typing import Mapping
 
 ALLOWED_TYPES = (int, float, str, bool)
+# The parameters every chapter of the book takes (each may declare a few more of its own).
+BOOK_PARAMETERS: dict[str, type] = {"profile": str, "device": str, "seed": int, "world_seed": int, "data_root": str}
 
 
 class ParameterError(TypeError):

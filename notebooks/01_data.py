@@ -38,6 +38,12 @@ first_year = 0  # 0: the profile's
 last_year = 0
 
 # %%
+from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+
+# a parameter of the wrong type (-p seed=one) is named here, before any work
+globals().update(check_parameters(globals(), {**BOOK_PARAMETERS, "resolution": float, "first_year": int, "last_year": int}))
+
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

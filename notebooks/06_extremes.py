@@ -37,6 +37,12 @@ data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 
 quantile = 0.1  # share of each cell's days in a tail
 
 # %%
+from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+
+# a parameter of the wrong type (-p seed=one) is named here, before any work
+globals().update(check_parameters(globals(), {**BOOK_PARAMETERS, "quantile": float}))
+
+# %%
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display

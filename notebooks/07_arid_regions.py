@@ -32,6 +32,12 @@ world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
 
 # %%
+from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+
+# a parameter of the wrong type (-p seed=one) is named here, before any work
+globals().update(check_parameters(globals(), BOOK_PARAMETERS))
+
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

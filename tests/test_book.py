@@ -38,6 +38,16 @@ def test_every_notebook_is_a_percent_script_with_parameters_and_a_kernel():
         assert len(params) == 1, f"{name}: expected one cell tagged 'parameters'"
         for key in ("profile", "device", "seed", "data_root"):
             assert f"{key} =" in params[0].source, f"{name}: parameters cell lacks {key}"
+        after = notebook.cells[notebook.cells.index(params[0]) + 1].source
+        assert "check_parameters(globals()" in after, f"{name}: the cell after the parameters must check their types"
+
+
+def test_a_parameter_of_the_wrong_type_is_named_before_any_work():
+    from hydrolib.parameters import BOOK_PARAMETERS, ParameterError, check_parameters
+
+    values = {"profile": "smoke", "device": "cpu", "seed": "1", "world_seed": 0, "data_root": ""}
+    with pytest.raises(ParameterError, match="parameter 'seed' = '1' is a str; expected an int"):
+        check_parameters(values, BOOK_PARAMETERS)
 
 
 def test_book_renders_every_executed_notebook_with_its_figures(built_book):
