@@ -1,4 +1,4 @@
-"""Training iterations per second at a profile's sizes: fp32 (baseline) against bf16 autocast.
+"""Training iterations per second at a profile's sizes, against a bare LSTM of the same shapes.
 
     python benchmarks/train_step.py --profile paper --device cuda
 
@@ -6,6 +6,11 @@ Builds the profile's synthetic world in memory (or loads the prepared cache), th
 ``--iterations`` training steps of each multi-task variant with bf16 autocast off and on
 (bf16 is what ``hydrolib.train`` uses on CUDA), and prints steps per second, windows per
 second and the bf16/fp32 ratio; also the time of one evaluation pass over the test year.
+
+The baseline, timed in the same run: a bare ``nn.LSTM`` (cuDNN on CUDA) of the same batch,
+window, inputs and hidden size, one linear output and Adam, on a fixed random batch already
+on the device — the ceiling a training step of that LSTM can reach here. Each variant's
+ratio is printed against it (two-LSTM variants against two bare LSTMs' time).
 """
 
 from __future__ import annotations
@@ -28,6 +33,33 @@ from hydrolib.train import Trainer  # noqa: E402
 def _sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def bare_lstm_steps_per_second(batch: int, seq_len: int, n_inputs: int, hidden: int, device: torch.device,
+                               autocast: bool, iterations: int) -> float:
+    """Steps per second of a bare LSTM + linear output + Adam on a fixed random batch."""
+    torch.manual_seed(0)
+    lstm, head = torch.nn.LSTM(n_inputs, hidden, batch_first=True).to(device), torch.nn.Linear(hidden, 4).to(device)
+    optimizer = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=1e-3)
+    x = torch.randn(batch, seq_len, n_inputs, device=device)
+    y = torch.randn(batch, 4, device=device)
+
+    def step():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            out, _ = lstm(x)
+            loss = ((head(out[:, -1]).float() - y) ** 2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(5):
+        step()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(iterations):
+        step()
+    _sync(device)
+    return iterations / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -62,6 +94,12 @@ def main() -> None:
                 trainer.step()
             _sync(device)
             rates["bf16" if autocast else "fp32"] = args.iterations / (time.perf_counter() - t0)
+        bare = {precision: bare_lstm_steps_per_second(sizes["batch_size"], sizes["seq_len"], n_inputs, sizes["hidden"],
+                                                       device, precision == "bf16", args.iterations)
+                for precision in rates}
+        lstms = 2 if residual is not None else 1
+        rates |= {f"{precision} / bare LSTM{'s' if lstms > 1 else ''}": rate / (bare[precision] / lstms)
+                  for precision, rate in list(rates.items())}
         t0 = time.perf_counter()
         predict(trainer.predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=trainer.residual_net,
                 device=args.device)
@@ -70,7 +108,10 @@ def main() -> None:
     name_dev = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"device {name_dev}, profile {args.profile}, {args.iterations} timed steps each")
     for name, sizes, rates, evaluation in rows:
-        line = "  ".join(f"{k} {v:6.1f} steps/s ({v * sizes['batch_size']:8.0f} windows/s)" for k, v in rates.items())
+        line = "  ".join(f"{k} {v:6.1f} steps/s ({v * sizes['batch_size']:8.0f} windows/s)" for k, v in rates.items()
+                         if "/" not in k)
+        line += "  ratio to the bare-LSTM ceiling: " + ", ".join(f"{k.split(' /')[0]} {v:.2f}" for k, v in rates.items()
+                                                                 if "/" in k)
         ratio = rates.get("bf16", 0) / rates["fp32"] if "bf16" in rates else float("nan")
         print(f"{name:9s} seq {sizes['seq_len']} hidden {sizes['hidden']} batch {sizes['batch_size']}: {line}  "
               f"bf16/fp32 {ratio:.2f}; test-year evaluation {evaluation:.1f} s")
