@@ -15,8 +15,6 @@ from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import sequential
 from hydrolib.physics import balance_mm
 
-SCORES = ("kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias")
-
 if TYPE_CHECKING:
     import pandas as pd
 
