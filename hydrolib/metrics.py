@@ -99,7 +99,7 @@ def _apply(func: Callable, obs, sim, dim: str, extra: str | None = None):
 
 
 Array = Union[np.ndarray, xr.DataArray, xr.Dataset]
-"""What every score takes and returns: a numpy array, or an xarray DataArray or Dataset."""
+"""A numpy array, or an xarray DataArray or Dataset; every score takes and returns one."""
 
 def pearson_r(obs: Array, sim: Array, dim: str = "time") -> Array:
     r"""Pearson correlation of simulated with observed.
