@@ -168,9 +168,10 @@ def kge_components(obs: Array, sim: Array, dim: str = "time") -> Array:
 
     Notes
     -----
-    Pairs with a NaN (or ±inf) on either side are dropped. Fewer than two valid pairs, or
-    observations without variance, give NaN for KGE, r and α; :math:`\mu_o = 0` gives an
-    infinite β.
+    Pairs with a NaN (or ±inf) on either side are dropped. With fewer than two valid pairs,
+    or either series without variance, r and KGE are NaN; observations without variance make
+    α infinite (NaN if the simulation is constant too), and :math:`\mu_o = 0` makes β
+    infinite and KGE −∞.
 
     References
     ----------
@@ -212,7 +213,7 @@ def kge(obs: Array, sim: Array, dim: str = "time") -> Array:
     Notes
     -----
     Pairs with a NaN (or ±inf) on either side are dropped. Fewer than two valid pairs, or
-    observations without variance, give NaN.
+    either series without variance, give NaN; a zero observed mean gives −∞.
 
     References
     ----------
@@ -259,9 +260,10 @@ def kge_2012_components(obs: Array, sim: Array, dim: str = "time") -> Array:
 
     Notes
     -----
-    Pairs with a NaN (or ±inf) on either side are dropped. Fewer than two valid pairs, or
-    observations without variance, give NaN for KGE′, r and γ; a zero mean gives an infinite
-    or NaN γ and β.
+    Pairs with a NaN (or ±inf) on either side are dropped. With fewer than two valid pairs,
+    or either series without variance, r and KGE′ are NaN; observations without variance
+    make γ infinite; a zero observed mean makes β infinite, a zero simulated mean γ, and
+    either makes KGE′ −∞.
 
     References
     ----------
@@ -300,7 +302,7 @@ def kge_2012(obs: Array, sim: Array, dim: str = "time") -> Array:
     Notes
     -----
     Pairs with a NaN (or ±inf) on either side are dropped. Fewer than two valid pairs, or
-    observations without variance, give NaN.
+    either series without variance, give NaN; a zero observed or simulated mean gives −∞.
 
     References
     ----------
