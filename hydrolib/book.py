@@ -207,7 +207,10 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
 
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     command = [str(jupyter_book), "build", str(staging), "--path-output", str(output), "--builder", "html"]
-    result = subprocess.run(command, capture_output=True, text=True)
+    # the API chapter's autodoc imports hydrolib: the same copy as the one building the book
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    (output / "jupyter-book.log").write_text(result.stdout + result.stderr)  # Sphinx's warnings, for the reader
     if result.returncode != 0:
         raise BookBuildError(f"jupyter-book build failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
                              f"{result.stderr[-4000:]}")

