@@ -20,6 +20,9 @@ def _book(args: argparse.Namespace) -> int:
     from hydrolib.book import build_book
 
     parameters = _key_values(args.parameter, "-p")
+    flags = {"resolution": args.resolution, "validation_years": args.validation_years, "test_years": args.test_years,
+             **(dict(zip(("first_year", "last_year"), args.run_years)) if args.run_years else {})}
+    parameters |= {key: value for key, value in flags.items() if value is not None}
     started = time.perf_counter()
     build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters,
                train=not args.no_train)
@@ -173,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--only", nargs="*", default=[], help="execute only these notebooks (e.g. 01_data)")
     book.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                       help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1 -p device=cuda")
+    book.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
+    book.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None, dest="run_years",
+                      help="inclusive range of years to read (the last years are validation and test)")
+    book.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
+    book.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
     book.add_argument("--no-train", action="store_true",
                       help="do not train the book's runs up front (notebooks train what the cache lacks)")
     book.set_defaults(handler=_book)

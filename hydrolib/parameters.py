@@ -17,7 +17,11 @@ from typing import Mapping
 
 ALLOWED_TYPES = (int, float, str, bool)
 # The parameters every chapter of the book takes (each may declare a few more of its own).
-BOOK_PARAMETERS: dict[str, type] = {"profile": str, "device": str, "seed": int, "world_seed": int, "data_root": str}
+BOOK_PARAMETERS: dict[str, type] = {
+    "profile": str, "device": str, "seed": int, "world_seed": int, "data_root": str,
+    # the data's grid and years; 0 keeps the profile's
+    "resolution": float, "first_year": int, "last_year": int, "validation_years": int, "test_years": int,
+}
 
 
 class ParameterError(TypeError):
@@ -65,3 +69,21 @@ def check_parameters(values: Mapping[str, object], declared: Mapping[str, type])
     if problems:
         raise ParameterError("; ".join(problems) + " (set it with -p NAME=VALUE in python -m hydrolib book)")
     return checked
+
+
+def run_settings(values: Mapping[str, object]) -> dict[str, object]:
+    """The run settings a chapter's parameters give (``hydrolib.experiments.run``'s keywords):
+    ``world_seed`` and ``data_root`` always; ``resolution``, ``years`` (from ``first_year`` and
+    ``last_year``), ``validation_years`` and ``test_years`` where they are set (not 0)."""
+    settings: dict[str, object] = {"world_seed": values.get("world_seed", 0), "data_root": values.get("data_root", "")}
+    if values.get("resolution"):
+        settings["resolution"] = float(values["resolution"])
+    first, last = values.get("first_year", 0), values.get("last_year", 0)
+    if first or last:
+        if not (first and last):
+            raise ParameterError(f"set both first_year and last_year (got {first} and {last}), or neither")
+        settings["years"] = (int(first), int(last))
+    for name in ("validation_years", "test_years"):
+        if values.get(name):
+            settings[name] = int(values[name])
+    return settings

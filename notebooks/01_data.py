@@ -33,15 +33,17 @@ device = "cpu"  # unused here; every notebook takes it
 seed = 0  # unused here (no training); every notebook takes it
 world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
-resolution = 0.0  # 0: the profile's
-first_year = 0  # 0: the profile's
+resolution = 0.0  # grid spacing in degrees; 0: the profile's
+first_year = 0  # first and last year of data; 0: the profile's
 last_year = 0
+validation_years = 0  # years of validation and test at the end; 0: the profile's
+test_years = 0
 
 # %%
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), {**BOOK_PARAMETERS, "resolution": float, "first_year": int, "last_year": int}))
+globals().update(check_parameters(globals(), BOOK_PARAMETERS))
 
 # %%
 import matplotlib.pyplot as plt

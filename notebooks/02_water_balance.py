@@ -34,6 +34,11 @@ device = "cpu"  # unused here; every notebook takes it
 seed = 0  # unused here (no training); every notebook takes it
 world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
+resolution = 0.0  # grid spacing in degrees; 0: the profile's
+first_year = 0  # first and last year of data; 0: the profile's
+last_year = 0
+validation_years = 0  # years of validation and test at the end; 0: the profile's
+test_years = 0
 
 # %%
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
@@ -54,7 +59,8 @@ from hydrolib.analysis import balance_terms
 from hydrolib.physics import soil_storage_mm
 
 plots.use_style()
-source = data_settings(profile, data_root=data_root, world_seed=world_seed)
+source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
+                       years=(first_year, last_year) if first_year and last_year else None)
 data = open_data(source)
 display(Markdown(f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "
                  f"{source.years[0]}–{source.years[1]}."))

@@ -36,9 +36,14 @@ device = "cpu"  # cpu | cuda: where runs missing from the cache are trained
 seed = 0  # training seed; the seed-noise estimate uses seed + 1 as well
 world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
+resolution = 0.0  # grid spacing in degrees; 0: the profile's
+first_year = 0  # first and last year of data; 0: the profile's
+last_year = 0
+validation_years = 0  # years of validation and test at the end; 0: the profile's
+test_years = 0
 
 # %%
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), BOOK_PARAMETERS))
@@ -59,7 +64,7 @@ from hydrolib.study import describe, difference, judge, seed_summary, seed_table
 
 plots.use_style()
 p = get_profile(profile)
-common = dict(device=device, world_seed=world_seed, data_root=data_root)
+common = dict(device=device, **run_settings(globals()))
 stl = load_runs(STL_RUNS, profile, seed=seed, **common)
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in training_seeds(profile, seed)}
 mtl = mtl_by_seed[seed]

@@ -34,10 +34,15 @@ device = "cpu"  # cpu | cuda: where runs missing from the cache are trained
 seed = 0  # first training seed; the profile's further seeds follow it
 world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
+resolution = 0.0  # grid spacing in degrees; 0: the profile's
+first_year = 0  # first and last year of data; 0: the profile's
+last_year = 0
+validation_years = 0  # years of validation and test at the end; 0: the profile's
+test_years = 0
 quantile = 0.1  # share of each cell's days in a tail
 
 # %%
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), {**BOOK_PARAMETERS, "quantile": float}))
@@ -56,7 +61,7 @@ from hydrolib.study import describe, difference, judge, seed_summary, seed_table
 
 plots.use_style()
 seeds = training_seeds(profile, seed)
-common = dict(device=device, world_seed=world_seed, data_root=data_root)
+common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 

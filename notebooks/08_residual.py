@@ -32,9 +32,14 @@ device = "cpu"  # cpu | cuda: where runs missing from the cache are trained
 seed = 0  # first training seed; the profile's further seeds follow it
 world_seed = 0  # the synthetic world's seed
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
+resolution = 0.0  # grid spacing in degrees; 0: the profile's
+first_year = 0  # first and last year of data; 0: the profile's
+last_year = 0
+validation_years = 0  # years of validation and test at the end; 0: the profile's
+test_years = 0
 
 # %%
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), BOOK_PARAMETERS))
@@ -58,14 +63,15 @@ from hydrolib.study import judge_correlations, study_vs_book
 plots.use_style()
 p = get_profile(profile)
 seeds = training_seeds(profile, seed)
-common = dict(device=device, world_seed=world_seed, data_root=data_root)
+common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(["mtl-diff"], profile, seed=s, **common)["mtl-diff"] for s in seeds}
 predictions = runs[seed].predictions
 epsilon = predictions["epsilon"]
 data_residual = water_balance(predictions, "observed")
 model_residual = water_balance(predictions, "predicted", with_epsilon=False)
 
-source = data_settings(profile, data_root=data_root, world_seed=world_seed)
+source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
+                       years=(first_year, last_year) if first_year and last_year else None)
 test_year = int(str(predictions["time"].values[0])[:4])
 cells = dict(lat=xr.DataArray(predictions["lat"].values, dims="cell"),
              lon=xr.DataArray(predictions["lon"].values, dims="cell"))

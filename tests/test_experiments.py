@@ -69,3 +69,15 @@ def test_a_run_folder_explains_itself_with_its_configuration_and_versions():
     assert RunConfig.from_dict(record["config"]) == result.config == RunConfig.build("stl-sm1", "smoke")
     assert record["versions"]["torch"] == torch.__version__ and record["versions"]["numpy"] == np.__version__
     assert record["versions"]["code"] == code_fingerprint()
+
+
+def test_command_line_takes_data_settings_by_the_same_names_everywhere(capsys):
+    assert main(["train", "stl-et", "--profile", "smoke", "--quiet", "--years", "2018", "2020",
+                 "--validation-years", "1", "--test-years", "1", "-p", "epochs=1", "--set", "hidden=8"]) == 0
+    assert "median KGE: ET" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="resolution must be one of 0.5, 1, 2, 4 degrees .setting 'resolution'."):
+        main(["train", "stl-et", "--profile", "smoke", "--resolution", "3"])
+    with pytest.raises(SystemExit, match="unknown setting 'epoch'; known settings: .*epochs"):
+        main(["run-all", "--profile", "smoke", "--set", "epoch=1"])
+    with pytest.raises(SystemExit, match="setting 'seed' given twice with different values"):
+        main(["summary", "stl-et", "--profile", "smoke", "--seed", "1", "--set", "seed=2"])
