@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hydrolib.data.landbench import LandBenchError, check_values, open_landbench
+from hydrolib.data.checks import DataCheckError, check_dataset
+from hydrolib.data.landbench import LandBenchError, open_landbench
 
 LAT_DESC = np.array([60.0, 20.0, -20.0, -60.0])  # 40-degree cells, north to south like ERA5
 LON_180 = np.array([-160.0, -120.0, -80.0, -40.0, 0.0, 40.0, 80.0, 120.0, 160.0])
@@ -125,19 +126,20 @@ def test_unknown_resolution_and_unknown_variable(landbench):
 
 def test_value_checks_catch_nan_fields_and_impossible_values(landbench):
     ds = open_landbench(landbench, RES, (2019, 2020), VARS).load()
-    check_values(ds)  # the fixture is plausible
+    assert check_dataset(ds) == []  # the fixture is plausible
     bad = ds.copy()
     bad["volumetric_soil_water_layer_1"] = bad["volumetric_soil_water_layer_1"] * 4
-    with pytest.raises(LandBenchError, match=r"volumetric_soil_water_layer_1 ranges .* expected values in \[0, 1\]"):
-        check_values(bad)
+    with pytest.raises(DataCheckError, match=r"volumetric_soil_water_layer_1' \(file .*volumetric_soil_water_layer_1"
+                                             r"\.nc\) ranges .* expected volumetric water content within \[0, 0\.9\]"):
+        check_dataset(bad)
     bad = ds.copy()
     bad["precipitation"] = bad["precipitation"] - 5
-    with pytest.raises(LandBenchError, match="precipitation has negative values"):
-        check_values(bad)
+    with pytest.raises(DataCheckError, match="precipitation' .* has negative values"):
+        check_dataset(bad)
     bad = ds.copy()
     bad["total_runoff"] = bad["total_runoff"] * np.nan
-    with pytest.raises(LandBenchError, match="'total_runoff' is NaN everywhere"):
-        check_values(bad)
+    with pytest.raises(DataCheckError, match="'total_runoff' .*is NaN everywhere"):
+        check_dataset(bad)
 
 
 def test_reads_the_synthetic_world_with_the_same_reader(smoke_world):
