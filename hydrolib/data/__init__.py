@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hydrolib.data.write import write_landbench  # noqa: F401  (public: users write their own data)
 from hydrolib.profiles import get_profile
 
 
