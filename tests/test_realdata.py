@@ -115,7 +115,7 @@ def test_run_opens_only_what_it_needs_and_names_missing_optional_inputs(good):
     messages = [str(w.message) for w in caught if "optional" in str(w.message)]
     assert len(messages) == 1  # reported once, by name
     for name in ("10m_u_component_of_wind", "surface_pressure", "surface_solar_radiation_downwards_w_m2",
-                 "clay_0-5cm_mean"):
+                 "the 15 soil-texture fields", "landtype"):
         assert name in messages[0]
     assert set(data.data_vars) == {"volumetric_soil_water_layer_1", "precipitation", "2m_temperature", "dem",
                                    "soil_water_capacity"}
@@ -263,7 +263,7 @@ def test_gaps_in_inputs_are_refused_by_name_or_filled_linearly(tmp_path):
     p[10:13, 1, 1] = np.nan  # three days in one cell
     data = opened(written(tmp_path, gappy))
     with pytest.raises(ValueError, match=r"input 'precipitation' \(file .*precipitation\.nc\) has 13 missing values "
-                                         r"in 10 of 10 cells, on 4 days \(2018-01-01 to 2018-01-13\)"):
+                                         r"in 10 of 10 cells, on 4 day\(s\) \(2018-01-01 to 2018-01-13\)"):
         prepare(data)
     filled = prepare(data, PrepareConfig(input_gaps="interpolate", max_gap_days=3))
     assert filled.meta["filled_input_values"] == {"precipitation": 13}

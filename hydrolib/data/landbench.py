@@ -10,7 +10,6 @@ from the latent heat flux), snow water equivalent in mm, truth fluxes in mm dayâ
 
 from __future__ import annotations
 
-import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,6 @@ from hydrolib.data.layout import (
     ATMOSPHERE, BY_LONG_NAME, CONSTANTS, HIDDEN_FLUXES, HIDDEN_FLUXES_FILE, TRUTH_RESIDUAL, YEARLY_GROUPS, Variable,
     constant_path, resolution_folder, yearly_path,
 )
-
-log = logging.getLogger(__name__)
 
 LATENT_HEAT = 2.45e6  # J kg-1, as in the synthetic land-surface model
 SECONDS_PER_DAY = 86400.0
@@ -201,7 +198,7 @@ def open_landbench(root: Path | str, resolution: float, years: tuple[int, int] |
         every other forcing variable, snow and static field optional.
     optional
         Long names opened where present; those absent (any year) are left out and
-        reported once, by name, as a ``UserWarning`` and a log line. The dataset's
+        reported once, by name, as a ``UserWarning``. The dataset's
         ``missing_optional`` attribute lists them.
 
     ``evapotranspiration`` is derived from ``total_evaporation`` or, if that file is
@@ -236,15 +233,23 @@ def open_landbench(root: Path | str, resolution: float, years: tuple[int, int] |
                 raise
             missing.append(name)
     if missing:
-        message = (f"{root / resolution_folder(resolution)} lacks {len(missing)} optional variable(s), left out of "
-                   f"the inputs: {', '.join(missing)}")
-        log.warning(message)
-        warnings.warn(message, stacklevel=2)
+        warnings.warn(f"{root / resolution_folder(resolution)} lacks {len(missing)} optional variable(s), left "
+                      f"out of the inputs: {_summary(missing)}", stacklevel=2)
     _same_grid(list(arrays.values()), [Path(a.attrs["source"]) for a in arrays.values()])
     dataset = xr.Dataset({n: a.drop_vars([c for c in a.coords if c not in ("time", "lat", "lon")])
                           for n, a in arrays.items()})
     dataset.attrs.update(source=str(root), resolution=float(resolution), missing_optional=missing)
     return dataset
+
+
+def _summary(names: list[str]) -> str:
+    """Names, with the 15 soil-texture fields summarised when all are among them."""
+    texture = [v.long_name for v in CONSTANTS if v.long_name.endswith("cm_mean")]
+    if all(n in names for n in texture):
+        first = names.index(texture[0])
+        names = [n for n in names if n not in texture]
+        names.insert(first, f"the {len(texture)} soil-texture fields ({{clay,sand,silt}}_<depth>_mean)")
+    return ", ".join(names)
 
 
 def _read(root: Path, resolution: float, years: list[int], name: str) -> xr.DataArray:

@@ -223,8 +223,8 @@ def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArra
         for _, block in _blocks(dataset, name):
             observed |= np.isfinite(block).any(axis=0)
     if not observed.any():
-        raise ValueError("no grid cell has a finite value of any target on any day: "
-                         + "; ".join(f"{n!r} (file {sources[n] or 'unknown'})" for n in targets) + " are NaN everywhere")
+        raise ValueError("no grid cell has a finite value of any target on any day; NaN everywhere: "
+                         + "; ".join(f"{n!r} (file {sources[n] or 'unknown'})" for n in targets))
     forced = np.zeros_like(observed)
     for name in REQUIRED_INPUTS:
         for _, block in _blocks(dataset, name):
@@ -352,7 +352,7 @@ def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np
         days_hit = np.flatnonzero(gaps.any(axis=0))
         raise ValueError(
             f"input {name!r} (file {raw.sources.get(name) or 'unknown'}) has {int(gaps.sum())} missing values in "
-            f"{int(gaps.any(axis=1).sum())} of {gaps.shape[0]} cells, on {days_hit.size} days ({time[days_hit[0]]} "
+            f"{int(gaps.any(axis=1).sum())} of {gaps.shape[0]} cells, on {days_hit.size} day(s) ({time[days_hit[0]]} "
             f"to {time[days_hit[-1]]}); inputs must be complete. Fill them, or set input_gaps='interpolate' "
             f"(linear in time, per cell, gaps of at most max_gap_days={config.max_gap_days} days).")
     # the water balance's precipitation is the input's
