@@ -43,6 +43,9 @@ def landbench(tmp_path) -> Path:
         _write(base / f"land_surface/{year}/total_evaporation.nc", "e", _sea(-rng.uniform(0, 0.004, (3, *shape))), times=times, units="m")
         _write(base / f"land_surface/{year}/surface_latent_heat_flux.nc", "slhf", _sea(-rng.uniform(0, 100, (3, *shape))), times=times, units="W m-2")
         _write(base / f"land_surface/{year}/total_runoff.nc", "ro", _sea(rng.uniform(0, 0.002, (3, *shape))), times=times, units="m")
+        # real LandBench keeps the downward radiation (forcing) in land_surface/, not atmosphere/
+        _write(base / f"land_surface/{year}/surface_solar_radiation_downwards_w_m2.nc", "ssrd",
+               _sea(rng.uniform(50, 300, (3, *shape))), times=times, units="W m-2")
         _write(base / f"land_surface/{year}/volumetric_soil_water_layer_1.nc", "swvl1", _sea(rng.uniform(0.05, 0.4, (3, *shape))), times=times, units="m3 m-3")
     # Constants on 0..360 longitudes, south to north: a value that encodes its own longitude.
     lon360 = np.sort(np.mod(LON_180, 360.0))
@@ -86,6 +89,21 @@ def test_et_comes_from_latent_heat_when_evaporation_is_absent(landbench):
     expected = -slhf * 86400 / 2.45e6  # W m-2 -> mm/day, positive upwards
     np.testing.assert_allclose(ds["evapotranspiration"].sel(lat=-20.0, lon=80.0).values[:3], expected, rtol=1e-6)
     assert "surface_latent_heat_flux" in ds["evapotranspiration"].attrs["long_name"]
+
+
+def test_radiation_is_read_from_land_surface_as_real_landbench_keeps_it(landbench):
+    name = "surface_solar_radiation_downwards_w_m2"
+    ds = open_landbench(landbench, RES, (2019, 2020), [name])
+    with xr.open_dataset(landbench / f"4/land_surface/2019/{name}.nc") as raw:
+        expected = raw["ssrd"].sel(latitude=20.0, longitude=40.0).values
+    np.testing.assert_allclose(ds[name].sel(lat=20.0, lon=40.0).values[:3], expected)
+    assert ds[name].attrs["source"].endswith(f"4/land_surface/2019/{name}.nc")
+    # a folder that keeps it in atmosphere/ (as hydrolib once wrote it) is read too
+    (landbench / "4/land_surface/2020").joinpath(f"{name}.nc").rename(landbench / f"4/atmosphere/2020/{name}.nc")
+    assert open_landbench(landbench, RES, (2019, 2020), [name])[name].sizes["time"] == 6
+    (landbench / "4/land_surface/2019").joinpath(f"{name}.nc").unlink()
+    with pytest.raises(LandBenchError, match=rf"expected .*4/land_surface/2019/{name}\.nc"):
+        open_landbench(landbench, RES, (2019, 2020), [name])
 
 
 def test_missing_year_names_the_expected_file(landbench):
