@@ -176,7 +176,7 @@ def test_data_loss_is_the_mean_over_valid_targets_only(good):
     data, _, per_task = trainer._losses(batch)
     # SM1: (1² + 3²) / 2 = 5; ET: the one valid entry, 5² / 1 = 25
     np.testing.assert_allclose(per_task.detach().numpy(), [5.0, 25.0])
-    assert float(data) == pytest.approx(30.0)
+    assert float(data.detach()) == pytest.approx(30.0)
     nothing = Batch(torch.zeros(2, 10, 4), torch.full((2, 4), float("nan")), torch.zeros(2, 2), torch.zeros(2),
                     torch.zeros(2))
     assert trainer._losses(nothing)[2].tolist() == [0.0, 0.0]  # no valid entry: no loss, not NaN
