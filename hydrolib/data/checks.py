@@ -26,7 +26,7 @@ check                  fails when
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import xarray as xr

@@ -197,9 +197,16 @@ class LandArrays:
     sources: dict = field(default_factory=dict)
 
     def variables(self) -> tuple:
-        """What the arrays hold, for cache keys."""
-        return (self.forcing, self.static_names, tuple(n for n in TARGETS if n not in self.absent),
-                tuple(n for n in WATER if n not in self.absent))
+        """What the arrays hold, for cache keys (as ``held_variables``)."""
+        return held_variables([n for n in (*self.forcing, *self.static_names, *TARGETS, *WATER)
+                               if n not in self.absent])
+
+
+def held_variables(names) -> tuple[tuple[str, ...], ...]:
+    """(forcing, statics, targets, water) among ``names``, in the models' order: what
+    prepared arrays hold, known before reading them (part of the cache key)."""
+    names = set(names)
+    return tuple(tuple(n for n in group if n in names) for group in (FORCING, STATICS, TARGETS, WATER))
 
 
 def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArrays:
@@ -255,8 +262,8 @@ def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache:
     dataset holds and hydrolib's version. Runs the data checks first (``config.allow``).
     """
     fingerprint = fingerprint or _fingerprint(dataset)
-    variables = tuple(sorted(dataset.data_vars))
-    return prepare_cached(lambda: land_arrays(dataset, fingerprint), fingerprint, config, cache, variables)
+    return prepare_cached(lambda: land_arrays(dataset, fingerprint), fingerprint, config, cache,
+                          held_variables(dataset.data_vars))
 
 
 def prepare_cached(raw_arrays, fingerprint: str, config: PrepareConfig, cache: Path | str | None,
