@@ -113,7 +113,7 @@ def _collect(arrays: Mapping[str, np.ndarray], sources: Mapping[str, str], targe
              allow: tuple[str, ...]) -> tuple[list[str], list[str]]:
     errors, allowed = [], []
     for name, values in arrays.items():
-        for check, message in _failures(name, np.asarray(values, dtype=np.float64), _where(name, sources),
+        for check, message in _failures(name, np.asarray(values), _where(name, sources),
                                         name in targets):
             (allowed if check in allow else errors).append(f"[{check}] {message}")
     return errors, allowed
@@ -143,12 +143,12 @@ def check_arrays(arrays: Mapping[str, np.ndarray], *, sources: Mapping[str, str]
 
 def check_dataset(dataset: xr.Dataset, allow: Iterable[str] = ()) -> list[str]:
     """Run every check on a dataset as ``open_landbench`` returns it (reads every value,
-    one variable at a time). Call it right after opening data; ``prepare`` runs the same
-    checks on the land cells it stacks. See ``check_arrays`` for what it raises and returns."""
+    one whole variable at a time: on a large grid prefer ``prepare``, which runs the same
+    checks on the land cells it stacks anyway). Call it right after opening data. See ``check_arrays`` for what it raises and returns."""
     allow = validate_allow(allow)
     errors, allowed = [], []
     for name, array in dataset.data_vars.items():
-        values = np.asarray(array.values, dtype=np.float64)
+        values = np.asarray(array.values)
         if "time" in array.dims:
             axis = array.dims.index("time")
             values = np.moveaxis(values, axis, -1).reshape(-1, values.shape[axis])
