@@ -36,7 +36,8 @@ def _run_settings(args: argparse.Namespace) -> dict:
     flags = {"seed": args.seed, "world_seed": args.world_seed, "train_fraction": args.train_fraction,
              "data_root": args.data_root, "resolution": args.resolution,
              "years": tuple(args.run_years) if args.run_years else None,
-             "validation_years": args.validation_years, "test_years": args.test_years}
+             "validation_years": args.validation_years, "test_years": args.test_years,
+             "allow": tuple(args.allow) if args.allow else None}
     for key, value in flags.items():
         if value is not None:
             if key in settings and settings[key] != value:
@@ -113,6 +114,8 @@ def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
                      help="inclusive range of years to read (the last years are validation and test)")
     sub.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
     sub.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
+    sub.add_argument("--allow", action="append", default=[], metavar="CHECK",
+                     help="proceed although this data check fails (its error names it), e.g. --allow water-units")
     flags = ("--set", "-p") if alias_p else ("--set",)
     sub.add_argument(*flags, dest="override", action="append", default=[], metavar="KEY=VALUE",
                      help="any other setting, e.g. --set epochs=5 --set balance_weight=0.5")

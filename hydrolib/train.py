@@ -161,7 +161,10 @@ class Trainer:
             epsilon = self._residual(batch.inputs) if self._residual is not None else None
         predicted = predicted.float()
         target = batch.targets[:, self.target_index]
-        per_task = ((predicted - target) ** 2).mean(0)
+        # Missing observations are NaN: the mean squared error runs over valid entries only.
+        valid = torch.isfinite(target)
+        squared = torch.where(valid, predicted - torch.nan_to_num(target), 0.0) ** 2
+        per_task = squared.sum(0) / valid.sum(0).clamp(min=1)
         data = (per_task * self.task_weights).sum()
         phys, _ = physics_loss(self.physics, self.denormalise, predicted, previous, batch.water,
                                epsilon.float() if epsilon is not None else None, self.precip_scale)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hydrolib.data.landbench import LandBenchError, check_values, open_landbench
+from hydrolib.data.checks import DataCheckError, check_dataset
+from hydrolib.data.landbench import LandBenchError, open_landbench
 
 LAT_DESC = np.array([60.0, 20.0, -20.0, -60.0])  # 40-degree cells, north to south like ERA5
 LON_180 = np.array([-160.0, -120.0, -80.0, -40.0, 0.0, 40.0, 80.0, 120.0, 160.0])
@@ -42,6 +43,9 @@ def landbench(tmp_path) -> Path:
         _write(base / f"land_surface/{year}/total_evaporation.nc", "e", _sea(-rng.uniform(0, 0.004, (3, *shape))), times=times, units="m")
         _write(base / f"land_surface/{year}/surface_latent_heat_flux.nc", "slhf", _sea(-rng.uniform(0, 100, (3, *shape))), times=times, units="W m-2")
         _write(base / f"land_surface/{year}/total_runoff.nc", "ro", _sea(rng.uniform(0, 0.002, (3, *shape))), times=times, units="m")
+        # real LandBench keeps the downward radiation (forcing) in land_surface/, not atmosphere/
+        _write(base / f"land_surface/{year}/surface_solar_radiation_downwards_w_m2.nc", "ssrd",
+               _sea(rng.uniform(50, 300, (3, *shape))), times=times, units="W m-2")
         _write(base / f"land_surface/{year}/volumetric_soil_water_layer_1.nc", "swvl1", _sea(rng.uniform(0.05, 0.4, (3, *shape))), times=times, units="m3 m-3")
     # Constants on 0..360 longitudes, south to north: a value that encodes its own longitude.
     lon360 = np.sort(np.mod(LON_180, 360.0))
@@ -87,6 +91,21 @@ def test_et_comes_from_latent_heat_when_evaporation_is_absent(landbench):
     assert "surface_latent_heat_flux" in ds["evapotranspiration"].attrs["long_name"]
 
 
+def test_radiation_is_read_from_land_surface_as_real_landbench_keeps_it(landbench):
+    name = "surface_solar_radiation_downwards_w_m2"
+    ds = open_landbench(landbench, RES, (2019, 2020), [name])
+    with xr.open_dataset(landbench / f"4/land_surface/2019/{name}.nc") as raw:
+        expected = raw["ssrd"].sel(latitude=20.0, longitude=40.0).values
+    np.testing.assert_allclose(ds[name].sel(lat=20.0, lon=40.0).values[:3], expected)
+    assert ds[name].attrs["source"].endswith(f"4/land_surface/2019/{name}.nc")
+    # a folder that keeps it in atmosphere/ (as hydrolib once wrote it) is read too
+    (landbench / "4/land_surface/2020").joinpath(f"{name}.nc").rename(landbench / f"4/atmosphere/2020/{name}.nc")
+    assert open_landbench(landbench, RES, (2019, 2020), [name])[name].sizes["time"] == 6
+    (landbench / "4/land_surface/2019").joinpath(f"{name}.nc").unlink()
+    with pytest.raises(LandBenchError, match=rf"expected .*4/land_surface/2019/{name}\.nc"):
+        open_landbench(landbench, RES, (2019, 2020), [name])
+
+
 def test_missing_year_names_the_expected_file(landbench):
     with pytest.raises(LandBenchError, match=r"expected .*4/atmosphere/2018/precipitation\.nc"):
         open_landbench(landbench, RES, (2018, 2020), ["precipitation"])
@@ -125,19 +144,20 @@ def test_unknown_resolution_and_unknown_variable(landbench):
 
 def test_value_checks_catch_nan_fields_and_impossible_values(landbench):
     ds = open_landbench(landbench, RES, (2019, 2020), VARS).load()
-    check_values(ds)  # the fixture is plausible
+    assert check_dataset(ds) == []  # the fixture is plausible
     bad = ds.copy()
     bad["volumetric_soil_water_layer_1"] = bad["volumetric_soil_water_layer_1"] * 4
-    with pytest.raises(LandBenchError, match=r"volumetric_soil_water_layer_1 ranges .* expected values in \[0, 1\]"):
-        check_values(bad)
+    with pytest.raises(DataCheckError, match=r"volumetric_soil_water_layer_1' \(file .*volumetric_soil_water_layer_1"
+                                             r"\.nc\) ranges .* expected volumetric water content within \[0, 0\.9\]"):
+        check_dataset(bad)
     bad = ds.copy()
     bad["precipitation"] = bad["precipitation"] - 5
-    with pytest.raises(LandBenchError, match="precipitation has negative values"):
-        check_values(bad)
+    with pytest.raises(DataCheckError, match="precipitation' .* has negative values"):
+        check_dataset(bad)
     bad = ds.copy()
     bad["total_runoff"] = bad["total_runoff"] * np.nan
-    with pytest.raises(LandBenchError, match="'total_runoff' is NaN everywhere"):
-        check_values(bad)
+    with pytest.raises(DataCheckError, match="'total_runoff' .*is NaN everywhere"):
+        check_dataset(bad)
 
 
 def test_reads_the_synthetic_world_with_the_same_reader(smoke_world):

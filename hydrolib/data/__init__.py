@@ -8,5 +8,6 @@ arrays.
 from __future__ import annotations
 
 from hydrolib.data.source import DataSettings, cache_dir, data_settings, load_prepared, open_data
+from hydrolib.data.write import write_landbench
 
-__all__ = ["DataSettings", "cache_dir", "data_settings", "load_prepared", "open_data"]
+__all__ = ["DataSettings", "cache_dir", "data_settings", "load_prepared", "open_data", "write_landbench"]

@@ -10,6 +10,8 @@ from the latent heat flux), snow water equivalent in mm, truth fluxes in mm day�
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -17,20 +19,76 @@ import numpy as np
 import xarray as xr
 
 from hydrolib.data.layout import (
-    ATMOSPHERE, BY_LONG_NAME, CONSTANTS, HIDDEN_FLUXES, HIDDEN_FLUXES_FILE, TRUTH_RESIDUAL, Variable, constant_path,
-    resolution_folder, wrap_longitude, yearly_path,
+    ATMOSPHERE, BY_LONG_NAME, CONSTANTS, HIDDEN_FLUXES, HIDDEN_FLUXES_FILE, TRUTH_RESIDUAL, YEARLY_GROUPS, Variable,
+    constant_path, resolution_folder, wrap_longitude, yearly_path,
 )
 
 LATENT_HEAT = 2.45e6  # J kg-1, as in the synthetic land-surface model
 SECONDS_PER_DAY = 86400.0
 EVAPOTRANSPIRATION = "evapotranspiration"
 
+# What a run uses, by role (the models' order).
+FORCING: tuple[str, ...] = tuple(v.long_name for v in ATMOSPHERE)  # dynamic inputs
+STATICS: tuple[str, ...] = tuple(v.long_name for v in CONSTANTS)  # static inputs
+TARGETS: tuple[str, ...] = ("volumetric_soil_water_layer_1", "volumetric_soil_water_layer_2",
+                            "volumetric_soil_water_layer_3", EVAPOTRANSPIRATION)
+TARGET_NAMES: tuple[str, ...] = ("SM1", "SM2", "SM3", "ET")
+WATER: tuple[str, ...] = ("precipitation", "total_runoff")  # mm day-1, for the water balance
+REQUIRED_INPUTS: tuple[str, ...] = ("precipitation",)  # every other input may be absent
+
 DEFAULT_VARIABLES: tuple[str, ...] = (
-    *(v.long_name for v in ATMOSPHERE),
-    "volumetric_soil_water_layer_1", "volumetric_soil_water_layer_2", "volumetric_soil_water_layer_3",
-    EVAPOTRANSPIRATION, "total_runoff", "snow_depth_water_equivalent",
-    *(v.long_name for v in CONSTANTS),
+    *FORCING, *TARGETS[:3], EVAPOTRANSPIRATION, "total_runoff", "snow_depth_water_equivalent", *STATICS,
 )
+
+
+@dataclass(frozen=True)
+class VariableChoice:
+    """Which variables to open: ``required`` ones must exist (an error names the file
+    expected), ``optional`` ones are left out, and reported by name, where absent."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.required, *self.optional)
+
+
+def run_variables(targets: Iterable[str], water_balance: bool) -> VariableChoice:
+    """The variables a run opens: its targets, the inputs, and precipitation and runoff
+    where the water balance is used.
+
+    Parameters
+    ----------
+    targets
+        Target short names (``"SM1"``, ``"SM2"``, ``"SM3"``, ``"ET"``) or long names.
+    water_balance
+        Whether the run uses P = ET + R + ΔS + ε (the ``fixed`` and ``differentiable``
+        modes): then ``total_runoff`` is required too.
+
+    Returns
+    -------
+    VariableChoice
+        Required: the targets, ``precipitation`` (the one input no run does without) and,
+        with the balance, ``total_runoff``. Optional: every other forcing variable and
+        static field (``FORCING``, ``STATICS``), and the other targets and runoff, so that
+        where a data set has them every run of it shares one prepared copy of the data.
+    """
+    long_names = []
+    for target in targets:
+        if target in TARGET_NAMES:
+            long_names.append(TARGETS[TARGET_NAMES.index(target)])
+        elif target in TARGETS:
+            long_names.append(target)
+        else:
+            raise ValueError(f"unknown target {target!r}; expected one of {TARGET_NAMES} or {TARGETS}")
+    required = [*long_names, *REQUIRED_INPUTS, *(("total_runoff",) if water_balance else ())]
+    optional = [n for n in (*FORCING, *STATICS, *TARGETS, "total_runoff") if n not in required]
+    return VariableChoice(tuple(dict.fromkeys(required)), tuple(optional))
+
+
+# open_landbench's default: every target, precipitation and runoff must exist; the rest may not.
+DEFAULT_CHOICE = VariableChoice((*TARGETS, *WATER), tuple(n for n in DEFAULT_VARIABLES if n not in (*TARGETS, *WATER)))
 
 # Multiply the file's values by this to get hydrolib's units.
 _TO_HYDROLIB = {
@@ -70,15 +128,35 @@ def _pick(dataset: xr.Dataset, short_name: str, path: Path) -> xr.DataArray:
     return dataset[short_name]
 
 
+def find_yearly(root: Path, resolution: float, var: Variable, year: int) -> Path | None:
+    """The file of ``var`` for ``year``: in the folder LandBench keeps it in (``var.group``)
+    or, tolerantly, in the other yearly folder; None if in neither."""
+    others = [g for g in YEARLY_GROUPS if g != var.group] if var.group in YEARLY_GROUPS else []
+    for group in (var.group, *others):
+        path = yearly_path(root, resolution, group, year, var.long_name)
+        if path.exists():
+            return path
+    return None
+
+
+def _yearly_paths(root: Path, resolution: float, var: Variable, years: Iterable[int]) -> list[Path]:
+    paths = []
+    for year in years:
+        path = find_yearly(root, resolution, var, year)
+        if path is None:
+            expected = yearly_path(root, resolution, var.group, year, var.long_name)
+            raise LandBenchError(f"missing file for variable {var.long_name!r}: expected {expected}")
+        paths.append(path)
+    return paths
+
+
 def _yearly(root: Path, resolution: float, var: Variable, years: Iterable[int], name: str | None = None
             ) -> xr.DataArray:
-    pieces = []
-    for year in years:
-        path = yearly_path(root, resolution, var.group, year, var.long_name)
-        dataset = _open(path, var.long_name)
-        pieces.append(_standard_grid(_pick(dataset, name or var.short_name, path), path))
-    _same_grid(pieces, [yearly_path(root, resolution, var.group, y, var.long_name) for y in years])
-    return xr.concat(pieces, dim="time") if len(pieces) > 1 else pieces[0]
+    paths = _yearly_paths(root, resolution, var, years)
+    pieces = [_standard_grid(_pick(_open(path, var.long_name), name or var.short_name, path), path) for path in paths]
+    _same_grid(pieces, paths)
+    array = xr.concat(pieces, dim="time") if len(pieces) > 1 else pieces[0]
+    return array.assign_attrs(source=str(paths[0]))
 
 
 def _same_grid(arrays: list[xr.DataArray], sources: list[Path]) -> None:
@@ -105,85 +183,110 @@ def _resolve(long_name: str) -> tuple[Variable, str | None]:
 
 
 def open_landbench(root: Path | str, resolution: float, years: tuple[int, int] | Iterable[int],
-                   variables: Iterable[str] | None = None) -> xr.Dataset:
+                   variables: Iterable[str] | VariableChoice | None = None,
+                   optional: Iterable[str] = ()) -> xr.Dataset:
     """Open LandBench files under ``root`` (the folder holding ``0.5``, ``1``, ``2``, ``4``).
 
-    ``years`` is an inclusive pair (first, last) or an explicit list of years.
-    ``variables`` lists long names (default ``DEFAULT_VARIABLES``); ``evapotranspiration``
-    is derived from ``total_evaporation`` or, if that file is missing, from
-    ``surface_latent_heat_flux``. Values are loaded lazily (dask); call ``.load()`` or
-    index first. Raises ``LandBenchError`` naming the missing file, absent variable or
-    disagreeing grid.
+    Parameters
+    ----------
+    root, resolution
+        The LandBench folder and the grid spacing in degrees (names the subfolder).
+    years
+        An inclusive pair (first, last) or an explicit list of years.
+    variables
+        Long names that must exist, or a ``VariableChoice`` (see ``run_variables``).
+        Default: ``DEFAULT_CHOICE`` — the four targets, precipitation and runoff required,
+        every other forcing variable, snow and static field optional.
+    optional
+        Long names opened where present; those absent (any year) are left out and
+        reported once, by name, as a ``UserWarning``. The dataset's
+        ``missing_optional`` attribute lists them.
+
+    ``evapotranspiration`` is derived from ``total_evaporation`` or, if that file is
+    missing, from ``surface_latent_heat_flux``. Yearly files are looked for in the folder
+    LandBench keeps them in and, failing that, in the other yearly folder. Values are
+    loaded lazily (dask); every variable's ``source`` attribute names its first file.
+    Raises ``LandBenchError`` naming the missing file, absent variable or disagreeing grid.
     """
     root = Path(root)
     resolution_folder(resolution)
     if not (root / resolution_folder(resolution)).is_dir():
         raise LandBenchError(f"no folder {root / resolution_folder(resolution)}: root must hold LandBench's "
-                             f"resolution folders (0.5, 1, 2, 4)")
+                             f"resolution folders (0.5, 1, 2, 4); choose the resolution setting that "
+                             f"matches one of the folders in {root}")
     years = list(range(years[0], years[1] + 1)) if isinstance(years, tuple) and len(years) == 2 else list(years)
     if not years:
         raise LandBenchError("no years asked for")
-    names = list(DEFAULT_VARIABLES if variables is None else variables)
+    if variables is None:
+        variables = DEFAULT_CHOICE
+    if isinstance(variables, VariableChoice):
+        required, optional = list(variables.required), [*variables.optional, *optional]
+    else:
+        required, optional = list(variables), list(optional)
+    optional = [n for n in dict.fromkeys(optional) if n not in required]
     arrays: dict[str, xr.DataArray] = {}
-    sources: dict[str, Path] = {}
-    for name in names:
-        if name == EVAPOTRANSPIRATION:
-            arrays[name] = _evapotranspiration(root, resolution, years)
-            sources[name] = yearly_path(root, resolution, "land_surface", years[0], "total_evaporation")
-            continue
-        var, inner = _resolve(name)
-        if var.group == "constants":
-            path = constant_path(root, resolution, var.long_name)
-            array = _standard_grid(_pick(_open(path, name), var.short_name, path), path)
-        else:
-            array = _yearly(root, resolution, var, years, inner)
-            path = yearly_path(root, resolution, var.group, years[0], var.long_name)
-        scale, units = _TO_HYDROLIB.get(var.long_name, (1000.0, "mm day-1") if inner else (1.0, var.units))
-        array = array * scale if scale != 1.0 else array
-        arrays[name] = array.assign_attrs(units=units, long_name=BY_LONG_NAME[name].description)
-        sources[name] = path
-    _same_grid(list(arrays.values()), [sources[n] for n in arrays])
+    missing: list[str] = []
+    for name in [*required, *optional]:
+        try:
+            arrays[name] = _read(root, resolution, years, name)
+        except LandBenchError as error:
+            if name not in optional or not str(error).startswith("missing file"):
+                raise
+            missing.append(name)
+    if missing:
+        warnings.warn(f"{root / resolution_folder(resolution)} lacks {len(missing)} optional variable(s), left "
+                      f"out of the inputs: {_summary(missing)}", stacklevel=2)
+    _same_grid(list(arrays.values()), [Path(a.attrs["source"]) for a in arrays.values()])
     dataset = xr.Dataset({n: a.drop_vars([c for c in a.coords if c not in ("time", "lat", "lon")])
                           for n, a in arrays.items()})
-    dataset.attrs.update(source=str(root), resolution=float(resolution))
+    dataset.attrs.update(source=str(root), resolution=float(resolution), missing_optional=missing)
     return dataset
+
+
+def _summary(names: list[str]) -> str:
+    """Names, with the 15 soil-texture fields summarised when all are among them."""
+    texture = [v.long_name for v in CONSTANTS if v.long_name.endswith("cm_mean")]
+    if all(n in names for n in texture):
+        first = names.index(texture[0])
+        names = [n for n in names if n not in texture]
+        names.insert(first, f"the {len(texture)} soil-texture fields ({{clay,sand,silt}}_<depth>_mean)")
+    return ", ".join(names)
+
+
+def _read(root: Path, resolution: float, years: list[int], name: str) -> xr.DataArray:
+    """One variable in hydrolib's units, with ``source`` (its first file) and ``units``."""
+    if name == EVAPOTRANSPIRATION:
+        return _evapotranspiration(root, resolution, years)
+    var, inner = _resolve(name)
+    if var.group == "constants":
+        path = constant_path(root, resolution, var.long_name)
+        array = _standard_grid(_pick(_open(path, name), var.short_name, path), path)
+    else:
+        array = _yearly(root, resolution, var, years, inner)
+        path = Path(array.attrs["source"])
+    scale, units = _TO_HYDROLIB.get(var.long_name, (1000.0, "mm day-1") if inner else (1.0, var.units))
+    array = array * scale if scale != 1.0 else array
+    return array.assign_attrs(units=units, long_name=BY_LONG_NAME[name].description, source=str(path))
 
 
 def _evapotranspiration(root: Path, resolution: float, years: list[int]) -> xr.DataArray:
     evaporation = BY_LONG_NAME["total_evaporation"]
-    if all(yearly_path(root, resolution, "land_surface", y, evaporation.long_name).exists() for y in years):
-        et = -1000.0 * _yearly(root, resolution, evaporation, years)
+    if all(find_yearly(root, resolution, evaporation, y) is not None for y in years):
+        source = _yearly(root, resolution, evaporation, years)
+        et = -1000.0 * source
         origin = "total_evaporation"
     else:
         latent = BY_LONG_NAME["surface_latent_heat_flux"]
-        missing = [y for y in years if not yearly_path(root, resolution, "land_surface", y, latent.long_name).exists()]
+        missing = [y for y in years if find_yearly(root, resolution, latent, y) is None]
         if missing:
             raise LandBenchError(
-                "evapotranspiration needs total_evaporation or surface_latent_heat_flux for every year; "
-                f"neither exists for {missing[0]}: expected "
+                "missing file for variable 'evapotranspiration': it needs total_evaporation or "
+                f"surface_latent_heat_flux for every year; neither exists for {missing[0]}: expected "
                 f"{yearly_path(root, resolution, 'land_surface', missing[0], evaporation.long_name)}"
             )
         # ERA5's latent heat flux is negative upwards (W m-2): ET = -slhf / λ, in mm per day.
-        et = -_yearly(root, resolution, latent, years) * SECONDS_PER_DAY / LATENT_HEAT
+        source = _yearly(root, resolution, latent, years)
+        et = -source * SECONDS_PER_DAY / LATENT_HEAT
         origin = "surface_latent_heat_flux"
-    return et.assign_attrs(units="mm day-1", long_name=f"evapotranspiration (positive upwards), from {origin}")
-
-
-def check_values(dataset: xr.Dataset) -> None:
-    """Raise ``LandBenchError`` for an all-NaN variable or physically impossible values.
-
-    Reads every value: call it on data you are about to load anyway (``prepare`` does).
-    """
-    for name, array in dataset.data_vars.items():
-        values = np.asarray(array.values, dtype=float)
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            raise LandBenchError(f"variable {name!r} is NaN everywhere; expected values over land")
-        low, high = float(finite.min()), float(finite.max())
-        if name.startswith("volumetric_soil_water") and (low < 0.0 or high > 1.0):
-            raise LandBenchError(f"{name} ranges from {low:g} to {high:g} m3 m-3; expected values in [0, 1]")
-        if name in ("precipitation", "total_runoff", "snow_depth_water_equivalent") and low < -1e-6:
-            raise LandBenchError(f"{name} has negative values (min {low:g} {array.attrs.get('units', '')}); "
-                                 "expected >= 0")
-        if name == "2m_temperature" and (low < 150.0 or high > 350.0):
-            raise LandBenchError(f"2m_temperature ranges from {low:g} to {high:g}; expected kelvin (150-350 K)")
+    return et.assign_attrs(units="mm day-1", long_name=f"evapotranspiration (positive upwards), from {origin}",
+                           source=source.attrs["source"])

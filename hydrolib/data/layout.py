@@ -1,7 +1,10 @@
 """The LandBench 1.0 file layout: folders, long names, ERA5 short names and units.
 
-One table serves the synthetic writer and the reader, so both agree on every name.
-Paths follow ``<root>/<res>/<group>/<year>/<long_name>.nc`` for yearly groups and
+One table serves the writers and the reader, so all agree on every name and folder.
+``ATMOSPHERE`` lists the forcing (the models' inputs) and ``LAND_SURFACE`` the land
+variables, by role; each ``Variable.group`` is the folder real LandBench keeps it in. The
+two downward radiation fields are forcing but live in ``land_surface/<year>/``, as in
+LandBench 1.0 (its toolbox reads them with ``land_surface_list``). Paths follow ``<root>/<res>/<group>/<year>/<long_name>.nc`` for yearly groups and
 ``<root>/<res>/constants/<name>.nc`` for static fields (see ``../shared/PAPER.md``).
 """
 
@@ -19,7 +22,7 @@ class Variable:
 
     long_name: str
     short_name: str
-    group: str  # "atmosphere", "land_surface", "constants" or "truth"
+    group: str  # the folder: "atmosphere", "land_surface", "constants" or "truth"
     units: str
     description: str
 
@@ -31,9 +34,10 @@ ATMOSPHERE = (
     Variable("precipitation", "tp", "atmosphere", "m", "total precipitation over the day (m of water)"),
     Variable("surface_pressure", "sp", "atmosphere", "Pa", "surface air pressure"),
     Variable("specific_humidity", "Q", "atmosphere", "kg kg-1", "specific humidity near the surface"),
-    Variable("surface_solar_radiation_downwards_w_m2", "ssrd", "atmosphere", "W m-2",
+    # forcing, but kept in land_surface/<year>/ by LandBench 1.0
+    Variable("surface_solar_radiation_downwards_w_m2", "ssrd", "land_surface", "W m-2",
              "downward shortwave radiation at the surface, daily mean"),
-    Variable("surface_thermal_radiation_downwards_w_m2", "strd", "atmosphere", "W m-2",
+    Variable("surface_thermal_radiation_downwards_w_m2", "strd", "land_surface", "W m-2",
              "downward longwave radiation at the surface, daily mean"),
 )
 
@@ -99,6 +103,9 @@ def resolution_folder(resolution: float) -> str:
             f"unknown resolution {resolution!r}; expected one of {', '.join(f'{r:g}' for r in RESOLUTIONS)} degrees"
         )
     return f"{res:g}"
+
+
+YEARLY_GROUPS = ("atmosphere", "land_surface")
 
 
 def yearly_relpath(group: str, year: int, long_name: str) -> Path:

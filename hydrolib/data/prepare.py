@@ -1,47 +1,68 @@
-"""From a LandBench dataset to training arrays: land cells, splits, normalisation, scarcity.
+"""From a LandBench dataset to training arrays: land cells, splits, gaps, normalisation, scarcity.
 
-``prepare(dataset, ...)`` stacks land cells to a ``cell`` dimension, splits by years
-(by default the last year is the test period and the one before it validation, as the
-study's toolbox does), normalises inputs and targets with training-period statistics only,
-appends the static attributes to the inputs and, for the data-scarcity experiment, keeps a
-seeded fraction of training cells or training years. Results are cached on disk as ``.npy``
-files keyed by a hash of everything that determines them.
+``prepare(dataset, ...)`` stacks land cells to a ``cell`` dimension, splits the record into
+whole years counted back from its last day (by default the last 12 months are the test
+period and the 12 before them validation, as the study's toolbox does with calendar
+years), checks the values (``hydrolib.data.checks``), drops cells with too little data,
+refuses or fills gaps in the inputs, normalises inputs and targets with training-period
+statistics only, appends the static attributes to the inputs and, for the data-scarcity
+experiment, keeps a seeded fraction of training cells or training years. Results are
+cached on disk as ``.npy`` files keyed by a hash of everything that determines them.
+
+Missing target values stay NaN: the training loss and every score skip them. A grid cell
+counts as land where any target and precipitation have values; it is kept if every input has data there and
+each target has at least ``min_valid_fraction`` of the training days valid.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 import hydrolib
-from hydrolib.data.landbench import check_values
-from hydrolib.data.layout import ATMOSPHERE, CONSTANTS
+from hydrolib.data.checks import check_arrays, validate_allow
+from hydrolib.data.landbench import (  # noqa: F401  (re-exported: the names every run uses)
+    FORCING, REQUIRED_INPUTS, STATICS, TARGET_NAMES, TARGETS, WATER, run_variables,
+)
 from hydrolib.io import FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder
 
-FORCING = tuple(v.long_name for v in ATMOSPHERE)
-STATICS = tuple(v.long_name for v in CONSTANTS)
-TARGETS = ("volumetric_soil_water_layer_1", "volumetric_soil_water_layer_2", "volumetric_soil_water_layer_3",
-           "evapotranspiration")
-TARGET_NAMES = ("SM1", "SM2", "SM3", "ET")
-WATER = ("precipitation", "total_runoff")  # mm day-1, for the water balance
+log = logging.getLogger(__name__)
+
+INPUT_GAP_METHODS = ("error", "interpolate")
 
 
 @dataclass(frozen=True)
 class PrepareConfig:
-    """Everything besides the data that decides the prepared arrays."""
+    """Everything besides the data that decides the prepared arrays.
+
+    ``test_years`` and ``validation_years`` are whole years (12 months) counted back from
+    the record's last day; the training period is everything before them and must hold at
+    least one year. ``min_valid_fraction``: the least share of training days on which each
+    target must be observed for a cell to be kept. ``input_gaps``: ``"error"`` (default)
+    refuses missing input values, naming the variable; ``"interpolate"`` fills each gap
+    linearly in time, per cell, if it spans at most ``max_gap_days`` days (a gap at the
+    start or end of the record takes the nearest value). ``allow``: names of data checks
+    (``hydrolib.data.checks.CHECKS``) whose failure is accepted on purpose.
+    """
 
     test_years: int = 1
     validation_years: int = 1
     train_fraction: float = 1.0  # share of training data kept, for the data-scarcity experiment
     scarcity: str = "cells"  # "cells": keep a fraction of training cells; "years": of training years
     seed: int = 0
+    min_valid_fraction: float = 0.3
+    input_gaps: str = "error"
+    max_gap_days: int = 5
+    allow: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not 0.0 < self.train_fraction <= 1.0:
@@ -49,17 +70,28 @@ class PrepareConfig:
         if self.scarcity not in ("cells", "years"):
             raise ValueError(f"scarcity must be 'cells' or 'years'; got {self.scarcity!r}")
         if self.test_years < 1 or self.validation_years < 0:
-            raise ValueError("test_years must be >= 1 and validation_years >= 0")
+            raise ValueError(f"test_years must be >= 1 and validation_years >= 0; got test_years={self.test_years}, "
+                             f"validation_years={self.validation_years}")
+        if not 0.0 <= self.min_valid_fraction <= 1.0:
+            raise ValueError(f"min_valid_fraction must be in [0, 1]; got {self.min_valid_fraction}")
+        if self.input_gaps not in INPUT_GAP_METHODS:
+            raise ValueError(f"input_gaps must be one of {INPUT_GAP_METHODS}; got {self.input_gaps!r}")
+        if self.max_gap_days < 1:
+            raise ValueError(f"max_gap_days must be >= 1; got {self.max_gap_days}")
+        object.__setattr__(self, "allow", validate_allow(self.allow))
 
 
 @dataclass
 class Prepared:
-    """Training arrays over land cells. Inputs and targets are normalised; ``water`` is not."""
+    """Training arrays over land cells. Inputs and targets are normalised; ``water`` is not.
+
+    Targets absent from the data, and missing target values, are NaN.
+    """
 
     inputs: np.ndarray  # (cell, time, forcing) float32, normalised
     statics: np.ndarray  # (cell, static) float32, normalised
-    targets: np.ndarray  # (cell, time, 4) float32, normalised
-    water: np.ndarray  # (cell, time, 2) float32: precipitation, runoff in mm day-1
+    targets: np.ndarray  # (cell, time, 4) float32, normalised; NaN where not observed
+    water: np.ndarray  # (cell, time, 2) float32: precipitation, runoff in mm day-1 (NaN if not opened)
     lat: np.ndarray
     lon: np.ndarray
     time: np.ndarray  # datetime64[D]
@@ -75,6 +107,12 @@ class Prepared:
         from hydrolib.data.scaling import TargetScaler
 
         return TargetScaler.from_stats(self.stats)(values)
+
+    def valid_days(self, split: str) -> np.ndarray:
+        """(cell, target) int: days of ``split`` on which each target is observed — how many
+        days each cell's score rests on. ``meta["valid_days"]`` holds the totals."""
+        start, stop = self.splits[split]
+        return np.isfinite(np.asarray(self.targets[:, start:stop])).sum(axis=1)
 
 
 def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:
@@ -108,26 +146,44 @@ def _cache_key(fingerprint: str, config: PrepareConfig, variables: tuple) -> str
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _stack_land(dataset: xr.Dataset, names: tuple[str, ...], land: np.ndarray) -> np.ndarray:
-    """(cell, time, variable) float32, one variable and one year of files at a time."""
+def _blocks(dataset: xr.Dataset, name: str, land: np.ndarray | None = None):
+    """(start, values) one year of files at a time: (time, lat, lon), or (cell, time) on ``land``."""
     n_time = dataset.sizes["time"]
-    out = np.empty((int(land.sum()), n_time, len(names)), np.float32)
+    for start in range(0, n_time, 366):
+        block = dataset[name].isel(time=slice(start, start + 366)).values
+        yield start, (block if land is None else block[:, land].T)
+
+
+def _stack_land(dataset: xr.Dataset, names: tuple[str, ...], land: np.ndarray) -> np.ndarray:
+    """(cell, time, variable) float32, one variable and one year of files at a time; NaN
+    for a name the dataset lacks."""
+    out = np.full((int(land.sum()), dataset.sizes["time"], len(names)), np.nan, np.float32)
     for k, name in enumerate(names):
-        for start in range(0, n_time, 366):
-            block = dataset[name].isel(time=slice(start, start + 366)).values  # (time, lat, lon)
-            out[:, start:start + block.shape[0], k] = block[:, land].T
+        if name in dataset.data_vars:
+            for start, block in _blocks(dataset, name, land):
+                out[:, start:start + block.shape[1], k] = block
     return out
 
 
-def _moments(values: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
-    mean = values.mean(axis=axis, dtype=np.float64)
-    std = values.std(axis=axis, dtype=np.float64)
-    return mean, np.where(std > 0, std, 1.0)
+def _nan_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of (sample, column) ``values``: mean and standard deviation over valid
+    values; 0 and 1 for a column with no valid value or no variation."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(finite, values, 0.0).sum(axis=0, dtype=np.float64) / count
+        std = np.sqrt((np.where(finite, values - mean, 0.0) ** 2).sum(axis=0, dtype=np.float64) / count)
+    return np.where(count > 0, mean, 0.0), np.where((count > 0) & (std > 0), std, 1.0)
 
 
 @dataclass
 class LandArrays:
-    """Raw land-cell arrays in hydrolib units, before splitting and normalisation."""
+    """Raw land-cell arrays in hydrolib units, before splitting and normalisation.
+
+    ``forcing`` and ``static_names`` name the columns of ``inputs`` and ``statics``;
+    ``targets`` and ``water`` always have the columns ``TARGETS`` and ``WATER``, NaN where
+    the data lack them (listed in ``absent``). ``sources``: name → file, for messages.
+    """
 
     inputs: np.ndarray  # (cell, time, forcing)
     targets: np.ndarray  # (cell, time, 4)
@@ -137,28 +193,66 @@ class LandArrays:
     lon: np.ndarray
     time: np.ndarray  # datetime64[D]
     fingerprint: str
+    forcing: tuple[str, ...] = FORCING
+    static_names: tuple[str, ...] = STATICS
+    absent: tuple[str, ...] = ()
+    sources: dict = field(default_factory=dict)
+
+    def variables(self) -> tuple:
+        """What the arrays hold, for cache keys (as ``held_variables``)."""
+        return held_variables([n for n in (*self.forcing, *self.static_names, *TARGETS, *WATER)
+                               if n not in self.absent])
+
+
+def held_variables(names) -> tuple[tuple[str, ...], ...]:
+    """(forcing, statics, targets, water) among ``names``, in the models' order: what
+    prepared arrays hold, known before reading them (part of the cache key)."""
+    names = set(names)
+    return tuple(tuple(n for n in group if n in names) for group in (FORCING, STATICS, TARGETS, WATER))
 
 
 def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArrays:
     """Stack the land cells of a gridded dataset (as ``open_landbench`` returns it);
-    ``fingerprint`` names the data (default: a hash of the source files)."""
-    variables = (*FORCING, *STATICS, *TARGETS, *WATER)
-    missing = [n for n in variables if n not in dataset.data_vars]
+    ``fingerprint`` names the data (default: a hash of the source files).
+
+    Land is where any target and precipitation have a value on some day. Inputs the dataset lacks are left
+    out (``forcing``, ``static_names`` say which are used); a missing required input
+    (``REQUIRED_INPUTS``) or the absence of every target is an error.
+    """
+    present = set(dataset.data_vars)
+    sources = {n: dataset[n].attrs.get("source", "") for n in present}
+    missing = [n for n in REQUIRED_INPUTS if n not in present]
     if missing:
-        raise ValueError(f"the dataset lacks {missing}; open it with the default variables of open_landbench")
-    first_day = dataset.isel(time=0)
-    land = np.ones((dataset.sizes["lat"], dataset.sizes["lon"]), bool)
-    for name in variables:
-        land &= np.isfinite(first_day[name].values)
+        raise ValueError(f"the dataset lacks the required input(s) {missing}; open them with open_landbench")
+    targets = tuple(n for n in TARGETS if n in present)
+    if not targets:
+        raise ValueError(f"the dataset holds none of the targets {TARGETS}; open at least one with open_landbench")
+    observed = np.zeros((dataset.sizes["lat"], dataset.sizes["lon"]), bool)
+    for name in targets:
+        for _, block in _blocks(dataset, name):
+            observed |= np.isfinite(block).any(axis=0)
+    if not observed.any():
+        raise ValueError("no grid cell has a finite value of any target on any day; NaN everywhere: "
+                         + "; ".join(f"{n!r} (file {sources[n] or 'unknown'})" for n in targets))
+    forced = np.zeros_like(observed)
+    for name in REQUIRED_INPUTS:
+        for _, block in _blocks(dataset, name):
+            forced |= np.isfinite(block).any(axis=0)
+    land = observed & forced
     if not land.any():
-        raise ValueError("no land cell has finite values for every variable on the first day")
+        raise ValueError(f"no grid cell where a target is observed has any {' or '.join(REQUIRED_INPUTS)} value "
+                         f"(file {sources[REQUIRED_INPUTS[0]] or 'unknown'}): do the grids cover the same land?")
+    forcing = tuple(n for n in FORCING if n in present)
+    statics = tuple(n for n in STATICS if n in present)
     lat2d, lon2d = np.meshgrid(dataset["lat"].values, dataset["lon"].values, indexing="ij")
     return LandArrays(
-        inputs=_stack_land(dataset, FORCING, land), targets=_stack_land(dataset, TARGETS, land),
+        inputs=_stack_land(dataset, forcing, land), targets=_stack_land(dataset, TARGETS, land),
         water=_stack_land(dataset, WATER, land),
-        statics=np.stack([dataset[n].values[land] for n in STATICS], axis=-1).astype(np.float32),
+        statics=(np.stack([dataset[n].values[land] for n in statics], axis=-1).astype(np.float32) if statics
+                 else np.zeros((int(land.sum()), 0), np.float32)),
         lat=lat2d[land], lon=lon2d[land], time=dataset["time"].values.astype("datetime64[D]"),
-        fingerprint=fingerprint or _fingerprint(dataset))
+        fingerprint=fingerprint or _fingerprint(dataset), forcing=forcing, static_names=statics,
+        absent=tuple(n for n in (*TARGETS, *WATER) if n not in present), sources=sources)
 
 
 def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache: Path | str | None = None,
@@ -166,45 +260,162 @@ def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache:
     """Prepare ``dataset`` (from ``open_landbench``) for training; cached under ``cache`` if given.
 
     ``fingerprint`` names the data (default: a hash of the source files' names, sizes and
-    modification times); the cache key combines it with ``config`` and hydrolib's version.
+    modification times); the cache key combines it with ``config``, the variables the
+    dataset holds and hydrolib's version. Runs the data checks first (``config.allow``).
     """
     fingerprint = fingerprint or _fingerprint(dataset)
-    return prepare_cached(lambda: land_arrays(dataset, fingerprint), fingerprint, config, cache)
+    return prepare_cached(lambda: land_arrays(dataset, fingerprint), fingerprint, config, cache,
+                          held_variables(dataset.data_vars))
 
 
-def prepare_cached(raw_arrays, fingerprint: str, config: PrepareConfig, cache: Path | str | None) -> Prepared:
-    """``prepare_arrays(raw_arrays())``, read from or written to ``cache`` (a folder) if given."""
-    key = _cache_key(fingerprint, config, (FORCING, STATICS, TARGETS, WATER))
+def prepare_cached(raw_arrays, fingerprint: str, config: PrepareConfig, cache: Path | str | None,
+                   variables: tuple = (FORCING, STATICS, TARGETS, WATER)) -> Prepared:
+    """``prepare_arrays(raw_arrays())``, read from or written to ``cache`` (a folder) if given;
+    ``variables`` (what the data hold) is part of the cache key."""
+    key = _cache_key(fingerprint, config, variables)
     if cache is not None:
         cached = _load(Path(cache) / key)
         if cached is not None:
             return cached
     prepared = prepare_arrays(raw_arrays(), config)
+    prepared.meta["key"] = key
     if cache is not None:
         _save(prepared, Path(cache) / key)
     return prepared
 
 
+def split_periods(time: np.ndarray, validation_years: int, test_years: int) -> dict[str, tuple[int, int]]:
+    """[start, stop) day indices of train, validation and test: whole years (12 months)
+    counted back from the day after the record's last day.
+
+    A record of whole calendar years gives calendar-year splits; a record from 2015-04-01
+    to 2019-03-31 with one test and one validation year gives test 2018-04-01…2019-03-31,
+    validation 2017-04-01…2018-03-31 and training from the first day to 2017-03-31. Raises
+    ``ValueError`` naming ``validation_years`` and ``test_years`` when fewer than 365
+    training days remain.
+    """
+    days = np.asarray(time).astype("datetime64[D]")
+    end = pd.Timestamp(days[-1]) + pd.Timedelta(days=1)
+    first_test = np.datetime64((end - pd.DateOffset(years=test_years)).date(), "D")
+    first_val = np.datetime64((end - pd.DateOffset(years=test_years + validation_years)).date(), "D")
+    n_train = int((days < first_val).sum())
+    if n_train < 365:
+        span = (days[-1] - days[0]).astype(int) + 1
+        raise ValueError(
+            f"the record {days[0]} to {days[-1]} ({span} days, {span / 365.25:.1f} years) is too short for "
+            f"test_years={test_years} and validation_years={validation_years} counted back from its end: "
+            f"{max(n_train, 0)} training days remain, at least 365 needed. Lower test_years or validation_years "
+            f"(validation_years=0 is allowed), or provide a longer record.")
+    i_val, i_test = int(np.searchsorted(days, first_val)), int(np.searchsorted(days, first_test))
+    return {"train": (0, i_val), "validation": (i_val, i_test), "test": (i_test, int(days.size))}
+
+
+def _runs_of_nan(series: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of NaN in a 1-D series."""
+    gap = np.isnan(series).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], gap, [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def fill_gaps(values: np.ndarray, max_gap_days: int) -> np.ndarray:
+    """Fill NaN runs of at most ``max_gap_days`` in each row of (cell, time) ``values``:
+    linearly between the neighbouring valid days; the nearest valid day at the record's
+    start or end. Longer runs stay NaN."""
+    out = values.copy()
+    days = np.arange(values.shape[1])
+    for cell in np.flatnonzero(np.isnan(values).any(axis=1)):
+        series = values[cell]
+        valid = ~np.isnan(series)
+        if not valid.any():
+            continue
+        for start, stop in _runs_of_nan(series):
+            if stop - start <= max_gap_days:
+                out[cell, start:stop] = np.interp(days[start:stop], days[valid], series[valid])
+    return out
+
+
+def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np.ndarray,
+                config: PrepareConfig) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Refuse (``input_gaps="error"``) or fill (``"interpolate"``) missing input values."""
+    filled = {}
+    columns = [(inputs, k, name) for k, name in enumerate(raw.forcing)]
+    columns += [(water, k, name) for k, name in enumerate(WATER) if name not in raw.absent]
+    for array, k, name in columns:
+        values = array[:, :, k]
+        gaps = np.isnan(values)
+        if not gaps.any():
+            continue
+        if config.input_gaps == "interpolate":
+            array[:, :, k] = fill_gaps(values, config.max_gap_days)
+            filled[name] = int(gaps.sum())
+            gaps = np.isnan(array[:, :, k])
+            if not gaps.any():
+                continue
+            longest = max(stop - start for cell in np.flatnonzero(gaps.any(axis=1))
+                          for start, stop in _runs_of_nan(array[cell, :, k]))
+            raise ValueError(
+                f"input {name!r} (file {raw.sources.get(name) or 'unknown'}) has gaps longer than max_gap_days="
+                f"{config.max_gap_days} in {int(gaps.any(axis=1).sum())} of {gaps.shape[0]} cells (longest "
+                f"{longest} days, first on {time[np.flatnonzero(gaps.any(axis=0))[0]]}); raise max_gap_days or "
+                f"fill them yourself")
+        days_hit = np.flatnonzero(gaps.any(axis=0))
+        raise ValueError(
+            f"input {name!r} (file {raw.sources.get(name) or 'unknown'}) has {int(gaps.sum())} missing values in "
+            f"{int(gaps.any(axis=1).sum())} of {gaps.shape[0]} cells, on {days_hit.size} day(s) ({time[days_hit[0]]} "
+            f"to {time[days_hit[-1]]}); inputs must be complete. Fill them, or set input_gaps='interpolate' "
+            f"(linear in time, per cell, gaps of at most max_gap_days={config.max_gap_days} days).")
+    # the water balance's precipitation is the input's
+    if "precipitation" in raw.forcing:
+        water[:, :, 0] = inputs[:, :, raw.forcing.index("precipitation")]
+    return inputs, water, filled
+
+
+def _cells_to_keep(raw: LandArrays, train: slice, config: PrepareConfig) -> tuple[np.ndarray, dict[str, int]]:
+    """Cells with data for every input and enough valid target days; why the others go."""
+    reasons: dict[str, np.ndarray] = {}
+    for k, name in enumerate(raw.forcing):
+        reasons[f"no {name}"] = ~np.isfinite(raw.inputs[:, :, k]).any(axis=1)
+    for k, name in enumerate(WATER):
+        if name not in raw.absent and name not in raw.forcing:
+            reasons[f"no {name}"] = ~np.isfinite(raw.water[:, :, k]).any(axis=1)
+    for k, name in enumerate(raw.static_names):
+        reasons[f"no {name}"] = ~np.isfinite(raw.statics[:, k])
+    for k, name in enumerate(TARGETS):
+        if name in raw.absent:
+            continue
+        values = raw.targets[:, train, k]
+        valid = np.isfinite(values)
+        share = valid.mean(axis=1)
+        reasons[f"{name} valid on fewer than {config.min_valid_fraction:.0%} of training days"] = \
+            share < config.min_valid_fraction
+        with np.errstate(invalid="ignore"):
+            spread = np.where(valid, values, -np.inf).max(axis=1) - np.where(valid, values, np.inf).min(axis=1)
+        reasons[f"{name} constant over the training period"] = (valid.sum(axis=1) >= 2) & (spread == 0)
+    dropped = np.zeros(raw.inputs.shape[0], bool)
+    for mask in reasons.values():
+        dropped |= mask
+    counts = {reason: int(mask.sum()) for reason, mask in reasons.items() if mask.any()}
+    if dropped.all():
+        raise ValueError(
+            f"all {dropped.size} land cells were dropped: "
+            + "; ".join(f"{n} cells: {r}" for r, n in counts.items())
+            + f". Check those variables, or lower min_valid_fraction (now {config.min_valid_fraction}).")
+    return ~dropped, counts
+
+
 def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> Prepared:
-    """Split, check, subset and normalise land-cell arrays (see ``prepare``)."""
+    """Split, check, drop, fill, subset and normalise land-cell arrays (see ``prepare``)."""
+    splits = split_periods(raw.time, config.validation_years, config.test_years)
+    check_arrays({n: raw.targets[:, :, k] for k, n in enumerate(TARGETS) if n not in raw.absent}
+                 | {n: raw.water[:, :, k] for k, n in enumerate(WATER) if n not in raw.absent}
+                 | {n: raw.inputs[:, :, k] for k, n in enumerate(raw.forcing) if n not in WATER},
+                 sources=raw.sources, allow=config.allow)
+
+    keep, dropped = _cells_to_keep(raw, slice(*splits["train"]), config)
+    inputs, targets, water, statics = (np.array(a[keep]) for a in (raw.inputs, raw.targets, raw.water, raw.statics))
+    inputs, water, filled = _input_gaps(raw, inputs, water, raw.time, config)
+
     years_of_day = raw.time.astype("datetime64[Y]").astype(int) + 1970
-    years = np.unique(years_of_day)
-    if years.size < config.test_years + config.validation_years + 1:
-        raise ValueError(f"{years.size} years of data cannot hold {config.test_years} test, "
-                         f"{config.validation_years} validation and at least one training year")
-    first_val = np.searchsorted(years_of_day, years[-config.test_years - config.validation_years])
-    first_test = np.searchsorted(years_of_day, years[-config.test_years])
-    splits = {"train": (0, int(first_val)), "validation": (int(first_val), int(first_test)),
-              "test": (int(first_test), int(raw.time.size))}
-
-    complete = (np.isfinite(raw.inputs).all(axis=(1, 2)) & np.isfinite(raw.targets).all(axis=(1, 2))
-                & np.isfinite(raw.water).all(axis=(1, 2)) & np.isfinite(raw.statics).all(axis=1))
-    if not complete.any():
-        raise ValueError("every land cell has a missing value somewhere; expected complete time series")
-    inputs, targets, water, statics = (a[complete] for a in (raw.inputs, raw.targets, raw.water, raw.statics))
-    check_values(xr.Dataset({n: (("cell", "time"), targets[:, :, k]) for k, n in enumerate(TARGETS)}
-                            | {n: (("cell", "time"), water[:, :, k]) for k, n in enumerate(WATER)}))
-
     rng = np.random.default_rng([config.seed, 17])
     n_cells = inputs.shape[0]
     train_cells = np.arange(n_cells)
@@ -212,32 +423,40 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     train_days[slice(*splits["train"])] = True
     if config.train_fraction < 1.0:
         if config.scarcity == "cells":
-            keep = max(1, int(round(config.train_fraction * n_cells)))
-            train_cells = np.sort(rng.choice(n_cells, size=keep, replace=False))
+            keep_n = max(1, int(round(config.train_fraction * n_cells)))
+            train_cells = np.sort(rng.choice(n_cells, size=keep_n, replace=False))
         else:
             train_years = np.unique(years_of_day[train_days])
-            keep = max(1, int(round(config.train_fraction * train_years.size)))
-            train_days &= np.isin(years_of_day, rng.choice(train_years, size=keep, replace=False))
+            keep_n = max(1, int(round(config.train_fraction * train_years.size)))
+            train_days &= np.isin(years_of_day, rng.choice(train_years, size=keep_n, replace=False))
 
-    # Normalise with what training sees, nothing else.
+    # Normalise with what training sees, nothing else; missing target values are skipped.
     t0, t1 = splits["train"]
-    in_mean, in_std = _moments(inputs[train_cells, t0:t1], (0, 1))
-    tg_mean, tg_std = _moments(targets[train_cells][:, train_days], (0, 1))
-    st_mean, st_std = _moments(statics[train_cells], 0)
-    return Prepared(
+    in_mean, in_std = _nan_moments(inputs[train_cells, t0:t1].reshape(-1, inputs.shape[2]))
+    tg_mean, tg_std = _nan_moments(targets[train_cells][:, train_days].reshape(-1, targets.shape[2]))
+    st_mean, st_std = _nan_moments(statics[train_cells])
+    split_dates = {name: (str(raw.time[a]), str(raw.time[b - 1])) if b > a else None
+                   for name, (a, b) in splits.items()}
+    log.info("splits: %s", ", ".join(f"{n} {d[0]} to {d[1]}" for n, d in split_dates.items() if d))
+    prepared = Prepared(
         inputs=((inputs - in_mean) / in_std).astype(np.float32),
         statics=((statics - st_mean) / st_std).astype(np.float32),
         targets=((targets - tg_mean) / tg_std).astype(np.float32),
-        water=np.ascontiguousarray(water, dtype=np.float32), lat=raw.lat[complete], lon=raw.lon[complete],
+        water=np.ascontiguousarray(water, dtype=np.float32), lat=raw.lat[keep], lon=raw.lon[keep],
         time=raw.time, splits=splits, train_cells=train_cells, train_days=train_days,
         stats={"inputs": {"mean": in_mean.tolist(), "std": in_std.tolist()},
                "statics": {"mean": st_mean.tolist(), "std": st_std.tolist()},
                "targets": {"mean": tg_mean.tolist(), "std": tg_std.tolist()}},
         fingerprint=raw.fingerprint,
-        meta={"config": asdict(config), "forcing": FORCING, "statics": STATICS, "targets": TARGET_NAMES,
-              "dropped_incomplete_cells": int((~complete).sum()),
-              "key": _cache_key(raw.fingerprint, config, (FORCING, STATICS, TARGETS, WATER))},
+        meta={"config": asdict(config), "forcing": raw.forcing, "statics": raw.static_names, "targets": TARGET_NAMES,
+              "absent": raw.absent, "split_dates": split_dates,
+              "dropped_incomplete_cells": int((~keep).sum()), "dropped_cells": dropped,
+              "filled_input_values": filled,
+              "key": _cache_key(raw.fingerprint, config, raw.variables())},
     )
+    prepared.meta["valid_days"] = {split: dict(zip(TARGET_NAMES, prepared.valid_days(split).sum(axis=0).tolist()))
+                                   for split in splits}
+    return prepared
 
 
 _ARRAYS = ("inputs", "statics", "targets", "water", "lat", "lon", "time", "train_cells", "train_days")

@@ -17,6 +17,7 @@ from hydrolib.data.layout import RESOLUTIONS
 if TYPE_CHECKING:
     import xarray as xr
 
+    from hydrolib.data.landbench import VariableChoice
     from hydrolib.data.prepare import PrepareConfig, Prepared
 
 
@@ -89,10 +90,11 @@ def data_settings(profile: str = "quick", *, data_root: str | Path = "", world_s
                         world_seed, str(data_root))
 
 
-def open_data(settings: DataSettings, variables: Iterable[str] | None = None,
+def open_data(settings: DataSettings, variables: Iterable[str] | VariableChoice | None = None,
               years: tuple[int, int] | None = None) -> xr.Dataset:
     """The gridded data of ``settings`` in hydrolib's units (``open_landbench``), for
-    ``variables`` (long names; default the reader's) and ``years`` (default all of them)."""
+    ``variables`` (long names, or a ``VariableChoice`` of required and optional ones; default
+    the reader's) and ``years`` (default all of them)."""
     from hydrolib.data.landbench import open_landbench
 
     return open_landbench(settings.root(), settings.resolution, years or settings.years, variables)
@@ -107,11 +109,14 @@ def netcdf_available() -> bool:
     return True
 
 
-def load_prepared(settings: DataSettings, config: PrepareConfig | None = None) -> Prepared:
+def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
+                  variables: VariableChoice | None = None) -> Prepared:
     """Training arrays of ``settings`` (``prepare``), cached under ``<cache>/prepared``.
 
-    Without a netCDF engine the synthetic world is built in memory instead of from its
-    files; the numbers are the same.
+    ``variables``: what to open (``landbench.run_variables``: a run's targets, the inputs, and
+    runoff where the balance needs it); default every target and input. Without a netCDF
+    engine the synthetic world, which has every variable, is built in memory instead of from
+    its files; the numbers are the same.
     """
     from hydrolib.data.prepare import PrepareConfig, prepare, prepare_cached
 
@@ -123,4 +128,4 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None) -
 
         return prepare_cached(lambda: land_arrays_in_memory(settings.resolution, settings.years, settings.world_seed),
                               fingerprint, config, cache)
-    return prepare(open_data(settings), config, cache, fingerprint)
+    return prepare(open_data(settings, variables), config, cache, fingerprint)

@@ -77,6 +77,8 @@ def _check_type(name: str, value, annotation) -> object:
         return float(value)
     if kind is tuple and isinstance(value, list):
         value = tuple(value)
+    if kind is tuple and isinstance(value, str):  # one name where a tuple of names is declared
+        value = (value,)
     if kind is str and isinstance(value, Path):
         value = str(value)
     if isinstance(kind, type) and not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from hydrolib.data.landbench import run_variables
 from hydrolib.data.source import load_prepared
 from hydrolib.distributed import SINGLE, DistInfo, barrier
 from hydrolib.evaluate import cell_scores, predict
@@ -92,7 +93,8 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
         shutil.rmtree(folder)
     if not dist_info.is_main:
         barrier(dist_info)  # rank 0 builds and caches the prepared data first
-    prepared = load_prepared(config.data, config.prepare)
+    prepared = load_prepared(config.data, config.prepare,
+                             run_variables(config.spec.targets, config.physics.constraint.balance))
     if dist_info.is_main:
         barrier(dist_info)
 

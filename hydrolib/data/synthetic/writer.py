@@ -4,7 +4,8 @@ Yearly files hold one variable each on the full grid (NaN over sea), latitude no
 south and longitude −180…180 as in ERA5; the constants use longitude 0…360, as
 LandBench's constants do, so readers must align them. Water is converted here from the
 model's mm to ERA5's metres of water; evaporation is negative when water leaves the
-surface. Every file is compressed and written atomically.
+surface. Every file is compressed and written atomically, by ``hydrolib.data.write`` (the
+same code ``write_landbench`` uses), in the folder real LandBench keeps it.
 """
 
 from __future__ import annotations
@@ -16,49 +17,22 @@ import xarray as xr
 
 from hydrolib.data.layout import (
     ATMOSPHERE, BY_LONG_NAME, HIDDEN_FLUXES_FILE, LAND_SURFACE, SOIL_DEPTHS, TRUTH_RESIDUAL, Variable,
-    constant_relpath, yearly_relpath,
+    yearly_relpath,
 )
 from hydrolib.data.synthetic.grid import Grid
-from hydrolib.io import atomic_path
-
-MM_TO_M = 1e-3
-
-
-COMPRESSIONS = ("zstd", "zlib")
+from hydrolib.data.write import (  # noqa: F401  (COMPRESSIONS, default_compression: re-exported)
+    COMPRESSIONS, MM_TO_M, default_compression, era5_dataset, write_constant, write_netcdf, write_yearly,
+)
 
 
-def default_compression() -> str:
-    """zstd where this netCDF build has it (lossless, ~4x faster than zlib on float fields), else zlib."""
-    import netCDF4
-
-    return "zstd" if getattr(netCDF4, "__has_zstandard_support__", False) else "zlib"
-
-
-def _encoding(shape: tuple[int, ...], compression: str) -> dict:
-    if compression not in COMPRESSIONS:
-        raise ValueError(f"unknown compression {compression!r}; expected one of {COMPRESSIONS}")
-    chunks = tuple(min(n, c) for n, c in zip(shape, (shape[0], 45, 90)[-len(shape):]))
-    return {"compression": compression, "complevel": 1, "shuffle": True, "dtype": "float32",
-            "chunksizes": chunks, "_FillValue": np.float32(np.nan)}
-
-
-def _write(path: Path, dataset: xr.Dataset, compression: str = "zlib") -> None:
-    encoding = {name: _encoding(var.shape, compression) for name, var in dataset.data_vars.items()}
-    with atomic_path(path) as tmp:
-        dataset.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+def _map(grid: Grid, dates: np.ndarray, values: np.ndarray) -> xr.DataArray:
+    """(cell, day) values as a (time, latitude, longitude) map, NaN over sea."""
+    return xr.DataArray(grid.to_map(values.astype(np.float32)), dims=("time", "latitude", "longitude"),
+                        coords={"time": dates.astype("datetime64[ns]"), "latitude": grid.lat, "longitude": grid.lon})
 
 
 def _yearly_dataset(grid: Grid, dates: np.ndarray, fields: dict[str, tuple[Variable, np.ndarray]]) -> xr.Dataset:
-    data_vars = {
-        var.short_name: (("time", "latitude", "longitude"), grid.to_map(values.astype(np.float32)),
-                         {"units": var.units, "long_name": var.description})
-        for var, values in fields.values()
-    }
-    return xr.Dataset(data_vars, coords={
-        "time": dates.astype("datetime64[ns]"),
-        "latitude": ("latitude", grid.lat, {"units": "degrees_north"}),
-        "longitude": ("longitude", grid.lon, {"units": "degrees_east"}),
-    })
+    return era5_dataset({key: (var, _map(grid, dates, values)) for key, (var, values) in fields.items()})
 
 
 def write_year(res_dir: Path, grid: Grid, year: int, dates: np.ndarray,
@@ -68,13 +42,12 @@ def write_year(res_dir: Path, grid: Grid, year: int, dates: np.ndarray,
     ERA5 units; the residual and hidden fluxes in mm day⁻¹ (converted to m here)."""
     for group_vars, values in ((ATMOSPHERE, forcing), (LAND_SURFACE, land)):
         for var in group_vars:
-            dataset = _yearly_dataset(grid, dates, {var.short_name: (var, values[var.short_name])})
-            _write(res_dir / yearly_relpath(var.group, year, var.long_name), dataset, compression)
-    _write(res_dir / yearly_relpath("truth", year, TRUTH_RESIDUAL.long_name),
-           _yearly_dataset(grid, dates, {"residual": (TRUTH_RESIDUAL, residual_mm * MM_TO_M)}), compression)
+            write_yearly(res_dir, var, year, _map(grid, dates, values[var.short_name]), compression)
+    write_netcdf(res_dir / yearly_relpath("truth", year, TRUTH_RESIDUAL.long_name),
+                 _yearly_dataset(grid, dates, {"residual": (TRUTH_RESIDUAL, residual_mm * MM_TO_M)}), compression)
     hidden = {name: (BY_LONG_NAME[name], values * MM_TO_M) for name, values in hidden_mm.items()}
-    _write(res_dir / yearly_relpath("truth", year, HIDDEN_FLUXES_FILE), _yearly_dataset(grid, dates, hidden),
-           compression)
+    write_netcdf(res_dir / yearly_relpath("truth", year, HIDDEN_FLUXES_FILE), _yearly_dataset(grid, dates, hidden),
+                 compression)
 
 
 def write_constants(res_dir: Path, grid: Grid, fields: dict[str, np.ndarray], compression: str = "zlib") -> None:
@@ -84,12 +57,9 @@ def write_constants(res_dir: Path, grid: Grid, fields: dict[str, np.ndarray], co
     for name, values in fields.items():
         var = BY_LONG_NAME[name]
         grid_values = grid.to_map(values.astype(np.float32))[:, order]
-        dataset = xr.Dataset(
-            {var.short_name: (("latitude", "longitude"), grid_values, {"units": var.units, "long_name": var.description})},
-            coords={"latitude": ("latitude", grid.lat, {"units": "degrees_north"}),
-                    "longitude": ("longitude", lon360[order], {"units": "degrees_east"})},
-        )
-        _write(res_dir / constant_relpath(name), dataset, compression)
+        write_constant(res_dir, var, xr.DataArray(grid_values, dims=("latitude", "longitude"),
+                                                  coords={"latitude": grid.lat, "longitude": lon360[order]}),
+                       compression)
 
 
 def constant_fields(statics) -> dict[str, np.ndarray]:
