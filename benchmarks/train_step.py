@@ -64,7 +64,7 @@ def main() -> None:
             rates["bf16" if autocast else "fp32"] = args.iterations / (time.perf_counter() - t0)
         t0 = time.perf_counter()
         predict(trainer.predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=trainer.residual_net,
-                device=args.device)
+                device=args.device, alignment=config.training.alignment)
         _sync(device)
         rows.append((name, sizes, rates, time.perf_counter() - t0))
     name_dev = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

@@ -6,9 +6,10 @@ batches and dropout masks from generators seeded by (seed, epoch, rank), ends wi
 validation loss on fixed validation batches and writes an atomic checkpoint of the weights,
 the optimiser and the early-stopping state; so a run that is interrupted and resumed ends
 with the same weights as one that was not (on the CPU, where kernels are deterministic),
-even on another number of data-parallel ranks. On CUDA the LSTMs run under bf16
-autocast; their heads, the denormalisation and the water balance in float32. Under ``torchrun`` the networks are wrapped in DistributedDataParallel (see
-``hydrolib.distributed``): ``batch_size`` is then the global batch, split across ranks.
+even on another number of data-parallel ranks. On CUDA the LSTMs run under bf16 autocast;
+their heads, the denormalisation and the water balance in float32. Under ``torchrun`` the
+networks are wrapped in DistributedDataParallel (see ``hydrolib.distributed``):
+``batch_size`` is then the global batch, split across ranks.
 """
 
 from __future__ import annotations
