@@ -102,7 +102,7 @@ def main() -> None:
                   for precision, rate in list(rates.items())}
         t0 = time.perf_counter()
         predict(trainer.predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=trainer.residual_net,
-                device=args.device)
+                device=args.device, alignment=config.training.alignment)
         _sync(device)
         rows.append((name, sizes, rates, time.perf_counter() - t0))
     name_dev = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

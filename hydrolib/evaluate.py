@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 @torch.no_grad()
 def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], seq_len: int, *,
             split: str = "test", residual_net: nn.Module | None = None, device: str = "cpu",
-            cells_per_batch: int = 256) -> xr.Dataset:
+            cells_per_batch: int = 256, alignment: str = "simulation") -> xr.Dataset:
     """Predictions for every cell and day of ``split``, in physical units.
 
     Returns ``predicted`` and ``observed`` (cell, time, target) — SM in m³ m⁻³, ET in
     mm day⁻¹ — and, with a residual network, ``epsilon`` (cell, time) in mm day⁻¹; plus
-    ``precipitation`` and ``runoff`` (cell, time) for the water balance.
+    ``precipitation`` and ``runoff`` (cell, time) for the water balance. ``alignment`` must
+    be the one the networks were trained with (``TrainSettings.alignment``): it decides
+    which input days feed the prediction of each day (``hydrolib.data.sampler.sequential``).
+    The LSTMs run under bf16 autocast on CUDA, their heads in float32.
     """
     device = torch.device(device)
     modules = [predictor] + ([residual_net] if residual_net is not None else [])
@@ -41,14 +44,14 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
         module.to(device).eval()
     to_physical = TargetScaler.from_stats(prepared.stats, target_index)
     predicted, epsilon = [], []
-    for inputs, _, days in sequential(prepared, seq_len, split, cells_per_batch, device):
+    for inputs, _, days in sequential(prepared, seq_len, split, cells_per_batch, device, alignment):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             out = predictor(inputs, sequence=True)[:, days]
             if residual_net is not None:
                 epsilon.append(residual_net(inputs, sequence=True)[:, days].float().cpu().numpy())
         predicted.append(out.float().cpu().numpy())
     start, stop = prepared.splits[split]
-    targets = [TARGET_NAMES[i] for i in target_index]
+    targets = [prepared.target_names[i] for i in target_index]
     observed = to_physical(np.asarray(prepared.targets[:, start:stop])[..., target_index])
     coords = {"cell": np.arange(prepared.inputs.shape[0]), "time": prepared.time[start:stop].astype("datetime64[ns]"),
               "target": targets, "lat": ("cell", np.asarray(prepared.lat)), "lon": ("cell", np.asarray(prepared.lon))}
@@ -56,8 +59,8 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
         # float32 like the data: halves the cached predictions (≈ 50 MB per multi-task run at 2°)
         "predicted": (("cell", "time", "target"), to_physical(np.concatenate(predicted)).astype(np.float32)),
         "observed": (("cell", "time", "target"), observed.astype(np.float32)),
-        "precipitation": (("cell", "time"), np.asarray(prepared.water[:, start:stop, 0])),
-        "runoff": (("cell", "time"), np.asarray(prepared.water[:, start:stop, 1])),
+        "precipitation": (("cell", "time"), np.asarray(prepared.water[:, start:stop, prepared.water_index("precipitation")])),
+        "runoff": (("cell", "time"), np.asarray(prepared.water[:, start:stop, prepared.water_index("total_runoff")])),
     }
     if residual_net is not None:
         data["epsilon"] = (("cell", "time"), np.concatenate(epsilon))

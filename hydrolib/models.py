@@ -1,9 +1,22 @@
 """The study's networks: single-task and multi-task LSTMs, and the residual network.
 
-All take windows of inputs, (batch, days, features), and return either the prediction for
-the day after the last input day, (batch, outputs), or with ``sequence=True`` one
-prediction per input day, (batch, days, outputs) — the latter for the evaluation pass.
-Outputs are in normalised target units, except the residual network's ε in mm day⁻¹.
+All take windows of inputs, (batch, days, features), and return the prediction for the day
+of the window's last output step, (batch, outputs); with ``last=n`` the predictions of the
+last n steps, (batch, n, outputs), oldest first; with ``sequence=True`` one per step, (batch,
+days, outputs) — the latter for the evaluation pass. Which day a step predicts follows from
+the window's alignment (``hydrolib.data.sampler.ALIGNMENTS``). Outputs are in normalised
+target units, except the residual network's ε in mm day⁻¹.
+
+Two choices keep the day-to-day change of the predictions clean, since the water balance
+takes ΔS from it:
+
+* Dropout on the LSTM's outputs is *variational* (Gal & Ghahramani 2016, "A theoretically
+  grounded application of dropout in recurrent neural networks"): one mask per window,
+  shared by all its time steps. With a fresh mask per step, the difference between two
+  consecutive days' predictions would carry dropout noise (≈ 10 mm day⁻¹ of ΔS in the
+  720 mm layer at dropout 0.15).
+* The heads run in float32 even under bf16 autocast (the LSTM may stay in bf16): bf16's
+  8-bit mantissa puts a floor of ≈ 0.4 mm on ΔS of the 720 mm layer.
 """
 
 from __future__ import annotations
@@ -12,17 +25,63 @@ import torch
 from torch import nn
 
 
+class SharedDropout(nn.Module):
+    """Dropout with one mask per sample, shared across the time axis (axis 1) of
+    (batch, time, features); in eval mode the identity. Kept units are scaled by 1 / (1 − p),
+    as ``nn.Dropout`` does, so the expectation is unchanged."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1); got {p!r}")
+        self.p = float(p)
+
+    def mask(self, batch: int, features: int, like: torch.Tensor) -> torch.Tensor:
+        """A (batch, 1, features) mask of 0 and 1 / (1 − p), drawn from torch's global generator."""
+        keep = torch.empty(batch, 1, features, dtype=like.dtype, device=like.device).bernoulli_(1.0 - self.p)
+        return keep / (1.0 - self.p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        return x * self.mask(x.shape[0], x.shape[-1], x)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, shared across time"
+
+
+def _steps(out: torch.Tensor, sequence: bool, last: int | None) -> torch.Tensor:
+    if sequence:
+        return out
+    if last is None:
+        return out[:, -1:]
+    if not 1 <= last <= out.shape[1]:
+        raise ValueError(f"last must lie in 1 … {out.shape[1]} (the window's days); got {last}")
+    return out[:, -last:]
+
+
 class LSTMCore(nn.Module):
-    """One LSTM layer with dropout on its outputs (the study's: hidden 128, dropout 0.15)."""
+    """One LSTM layer with variational dropout on its outputs (the study's: hidden 128,
+    dropout 0.15). Returns float32 (batch, steps, hidden) for the steps asked for."""
 
     def __init__(self, n_inputs: int, hidden: int, dropout: float):
         super().__init__()
         self.lstm = nn.LSTM(n_inputs, hidden, batch_first=True)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = SharedDropout(dropout)
 
-    def forward(self, x: torch.Tensor, sequence: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, sequence: bool = False, last: int | None = None) -> torch.Tensor:
         out, _ = self.lstm(x)
-        return self.dropout(out if sequence else out[:, -1])
+        return self.dropout(_steps(out, sequence, last).float())
+
+
+def _float32(module: nn.Module, features: torch.Tensor) -> torch.Tensor:
+    """``module(features)`` in float32, with any autocast region switched off around it."""
+    with torch.autocast(features.device.type, enabled=False):
+        return module(features.float())
+
+
+def _shape(out: torch.Tensor, sequence: bool, last: int | None) -> torch.Tensor:
+    return out if sequence or last is not None else out[:, -1]
 
 
 class SingleTaskLSTM(nn.Module):
@@ -33,8 +92,8 @@ class SingleTaskLSTM(nn.Module):
         self.core = LSTMCore(n_inputs, hidden, dropout)
         self.head = nn.Linear(hidden, 1)
 
-    def forward(self, x: torch.Tensor, sequence: bool = False) -> torch.Tensor:
-        return self.head(self.core(x, sequence))
+    def forward(self, x: torch.Tensor, sequence: bool = False, last: int | None = None) -> torch.Tensor:
+        return _shape(_float32(self.head, self.core(x, sequence, last)), sequence, last)
 
 
 class MultiTaskLSTM(nn.Module):
@@ -47,9 +106,10 @@ class MultiTaskLSTM(nn.Module):
             nn.Sequential(nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Linear(hidden // 2, 1)) for _ in range(n_targets)
         )
 
-    def forward(self, x: torch.Tensor, sequence: bool = False) -> torch.Tensor:
-        shared = self.core(x, sequence)
-        return torch.cat([head(shared) for head in self.heads], dim=-1)
+    def forward(self, x: torch.Tensor, sequence: bool = False, last: int | None = None) -> torch.Tensor:
+        shared = self.core(x, sequence, last)
+        out = torch.cat([_float32(head, shared) for head in self.heads], dim=-1)
+        return _shape(out, sequence, last)
 
 
 class ResidualNet(nn.Module):
@@ -57,6 +117,8 @@ class ResidualNet(nn.Module):
 
     A smaller LSTM (half the predictor's hidden size); its output starts at zero so that
     training begins from the plain water balance and ε grows only where closure needs it.
+    Returns (batch,), (batch, last) or (batch, days) as the predictors do, without the
+    output axis.
     """
 
     def __init__(self, n_inputs: int, hidden: int = 64, dropout: float = 0.15):
@@ -66,5 +128,5 @@ class ResidualNet(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, x: torch.Tensor, sequence: bool = False) -> torch.Tensor:
-        return self.head(self.core(x, sequence)).squeeze(-1)
+    def forward(self, x: torch.Tensor, sequence: bool = False, last: int | None = None) -> torch.Tensor:
+        return _shape(_float32(self.head, self.core(x, sequence, last)), sequence, last).squeeze(-1)

@@ -12,12 +12,30 @@
   predictor, and the penalty applies to the balance with that ε, plus a small weight on
   ε² so that the network explains only what the balance needs.
 
-ΔS is the change between the model's *own* predictions for the last input day and the next
-day; ET is the predicted next-day ET; P and R are observed. Taking ΔS between two
-predictions makes the balance a constraint on the predicted *dynamics*: with the observed
-soil water of the last input day instead, any error in the predicted level (0.01 m³ m⁻³ in
-the 720 mm layer is 7 mm) would enter the balance as a daily flux and swamp the hidden
-storage changes (≈ 1 mm day⁻¹) that ε is meant to hold.
+ΔS is the change between the model's *own* predictions for consecutive days; ET is the
+predicted ET of the day; P and R are observed. Taking ΔS between two predictions makes the
+balance a constraint on the predicted *dynamics*: with the observed soil water of the day
+before instead, any error in the predicted level (0.01 m³ m⁻³ in the 720 mm layer is 7 mm)
+would enter the balance as a daily flux and swamp the hidden storage changes (≈ 1 mm day⁻¹)
+that ε is meant to hold.
+
+The loss, for a window whose last k days d_1 … d_k are supervised (``supervised_days``),
+with ``Ŝ(d) = Σ_i θ̂_i(d) d_i`` (mm) the predicted soil water and d_0 the day before d_1::
+
+    B(d_j) = P(d_j) − ÊT(d_j) − R(d_j) − [Ŝ(d_j) − Ŝ(d_{j−1})] − ε(d_j)     (mm day⁻¹)
+
+    L_phys = w_b · mean_{windows, j} (B(d_j) / s)²                      daily closure
+           + w_k · mean_{windows} (Σ_j B(d_j) / (k · 1 day · s))²       k-day closure (k > 1)
+           + w_ε · mean_{windows, j} (ε(d_j) / s)²                       small ε (learned ε only)
+
+``s`` is the standard deviation of daily precipitation over the training cells and days
+(mm day⁻¹), so every term is dimensionless like the normalised data loss. The k-day term
+holds the window's total, ``Σ_j B(d_j) = ΣP − ΣÊT − ΣR − [Ŝ(d_k) − Ŝ(d_0)] − Σε`` (mm), in
+which the storage changes telescope: it penalises a drift of the predicted storage that
+daily errors of either sign would hide. At k = 1 it equals the daily term and is left out.
+ΔS of d_1 is taken against the model's own prediction of d_0, the output step before the
+first supervised one. w_b, w_k, w_ε are ``PhysicsConfig``'s ``balance_weight``,
+``window_balance_weight`` and ``epsilon_weight``.
 """
 
 from __future__ import annotations
@@ -28,6 +46,7 @@ import numpy as np
 import torch
 
 from hydrolib.data.layout import LAYER_THICKNESS_MM, SOIL_LAYERS
+from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.data.scaling import TargetScaler
 
 
@@ -56,33 +75,40 @@ CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
 )}
 MODES = tuple(CONSTRAINTS)
 # Bumped whenever the physical term's definition changes, so cached runs that used it retrain.
-PHYSICS_VERSION = 2  # 2: ΔS between consecutive predicted days (1: from the observed last input day)
+PHYSICS_VERSION = 3  # 3: every supervised day and their k-day total; 2: ΔS between consecutive predicted days
+# (1: from the observed last input day)
 
 
 @dataclass(frozen=True)
 class PhysicsConfig:
-    """Weights of the physical terms relative to the data loss.
+    """Weights of the physical terms relative to the data loss (formulas: module docstring).
 
-    ``balance_weight`` multiplies mean((balance / scale)²), where ``scale`` is the standard
-    deviation of daily precipitation in the training data (mm day⁻¹), so the term is
-    dimensionless like the normalised data loss. ``epsilon_weight`` multiplies
-    mean((ε / scale)²) in the differentiable mode.
+    ``balance_weight`` (w_b) multiplies mean((B / s)²) over every supervised day, where B is
+    the daily balance (mm day⁻¹) and ``s`` the standard deviation of daily precipitation in
+    the training data (mm day⁻¹), so the term is dimensionless like the normalised data
+    loss. ``window_balance_weight`` (w_k) multiplies the square of the window's k-day total
+    balance per day over ``s`` (only for k > 1 supervised days). ``epsilon_weight`` (w_ε)
+    multiplies mean((ε / s)²) in the differentiable mode.
 
     How the defaults were chosen: set, not tuned. With ``balance_weight = 0.1`` the physical
     term is about 30 % of the total training loss in the first epoch and 20 % in the last of
-    the paper profile's mtl-fixed and mtl-diff runs (benchmarks/RESULTS.md): large enough to
-    shape the predictions, small enough that the data keep the lead. ``epsilon_weight`` is a
-    tenth of that, so ε is held back only lightly. Sweeping them is left to the notebooks.
+    the paper profile's mtl-fixed and mtl-diff runs (benchmarks/RESULTS.md, one supervised
+    day): large enough to shape the predictions, small enough that the data keep the lead.
+    ``window_balance_weight`` equals it: the squared window mean is at most the mean square
+    of the days (Jensen), so the k-day term at most doubles the physical term.
+    ``epsilon_weight`` is a tenth of ``balance_weight``, so ε is held back only lightly.
+    Sweeping them is left to the notebooks.
     """
 
     mode: str = "none"
     balance_weight: float = 0.1
     epsilon_weight: float = 0.01
+    window_balance_weight: float = 0.1
 
     def __post_init__(self):
         if self.mode not in CONSTRAINTS:
             raise ValueError(f"unknown physics mode {self.mode!r}; expected one of {MODES}")
-        for name in ("balance_weight", "epsilon_weight"):
+        for name in ("balance_weight", "epsilon_weight", "window_balance_weight"):
             if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) >= 0):
                 raise ValueError(f"{name} must be a number >= 0; got {getattr(self, name)!r}")
 
@@ -134,25 +160,57 @@ def balance_mm(precip: torch.Tensor, et: torch.Tensor, runoff: torch.Tensor, sto
 
 
 def physics_loss(config: PhysicsConfig, denormalise: TargetScaler, predicted: torch.Tensor,
-                 previous: torch.Tensor, water: torch.Tensor, epsilon: torch.Tensor | None,
-                 scale_mm: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss term, balance in mm day⁻¹) for a batch.
+                 previous: torch.Tensor | None, precipitation: torch.Tensor, runoff: torch.Tensor,
+                 epsilon: torch.Tensor | None, scale_mm: float,
+                 targets: tuple[str, ...] = TARGET_NAMES) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss term, daily balance B in mm day⁻¹) of a batch; the formulas are in the module docstring.
 
-    ``predicted``: normalised next-day (SM1, SM2, SM3, ET); ``previous``: the model's
-    normalised prediction for the last input day (None in mode ``none``); ``water``: (P, R) of the next day in mm day⁻¹.
+    Parameters
+    ----------
+    predicted
+        Normalised predictions of the k supervised days, (batch, k, targets), oldest first;
+        or (batch, targets) for one day. The last axis holds ``targets`` (names from
+        ``TARGET_NAMES``, at least SM1, SM2, SM3 and ET), which ``denormalise`` maps to
+        m³ m⁻³ and mm day⁻¹.
+    previous
+        The model's normalised prediction for the day before the first supervised day,
+        (batch, targets); None in mode ``none``.
+    precipitation, runoff
+        Observed P and R of the supervised days (mm day⁻¹), (batch, k) or (batch,).
+    epsilon
+        ε of the supervised days (mm day⁻¹), shaped like ``precipitation``; None unless the
+        constraint learns it.
+    scale_mm
+        s, the standard deviation of daily precipitation over the training data (mm day⁻¹).
+
+    Returns
+    -------
+    The loss (a scalar tensor) and B, shaped like ``precipitation``: computed in float32
+    whatever the dtype of the inputs, outside any autocast region.
     """
     constraint = config.constraint
     if not constraint.balance:
-        zero = predicted.new_zeros(())
-        return zero, predicted.new_zeros(predicted.shape[0])
-    physical_next = denormalise(predicted)
-    physical_now = denormalise(previous)
-    d_storage = storage_change_mm(physical_next[..., :3], physical_now[..., :3])
+        return predicted.new_zeros((), dtype=torch.float32), torch.zeros_like(precipitation, dtype=torch.float32)
     if constraint.learned_residual and epsilon is None:
         raise ValueError(f"the {config.mode!r} constraint needs ε from the residual network")
-    eps = epsilon if constraint.learned_residual else 0.0
-    balance = balance_mm(water[..., 0], physical_next[..., 3], water[..., 1], d_storage, eps)
-    loss = config.balance_weight * ((balance / scale_mm) ** 2).mean()
-    if constraint.learned_residual:
-        loss = loss + config.epsilon_weight * ((epsilon / scale_mm) ** 2).mean()
-    return loss, balance
+    if previous is None:
+        raise ValueError(f"the {config.mode!r} constraint needs the prediction of the day before (previous)")
+    one_day = predicted.ndim == 2
+    with torch.autocast(predicted.device.type, enabled=False):
+        days = predicted[:, None] if one_day else predicted
+        states = denormalise(torch.cat([previous[:, None].float(), days.float()], dim=1))  # (batch, k + 1, targets)
+        layers = [targets.index(name) for name in SOIL_LAYERS]
+        storage = soil_storage_mm(states[..., layers])  # (batch, k + 1) mm, days d_0 … d_k
+        d_storage = storage[:, 1:] - storage[:, :-1]
+        et = states[:, 1:, targets.index("ET")]
+        shaped = (lambda x: x.float()[:, None]) if one_day else (lambda x: x.float())
+        eps = shaped(epsilon) if constraint.learned_residual else 0.0
+        balance = balance_mm(shaped(precipitation), et, shaped(runoff), d_storage, eps)  # (batch, k)
+        loss = config.balance_weight * ((balance / scale_mm) ** 2).mean()
+        k = balance.shape[1]
+        if k > 1 and config.window_balance_weight > 0:
+            per_day = balance.sum(1) / k  # the window's total balance (mm) per day
+            loss = loss + config.window_balance_weight * ((per_day / scale_mm) ** 2).mean()
+        if constraint.learned_residual:
+            loss = loss + config.epsilon_weight * ((eps / scale_mm) ** 2).mean()
+    return loss, balance[:, 0] if one_day else balance

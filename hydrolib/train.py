@@ -6,9 +6,10 @@ batches and dropout masks from generators seeded by (seed, epoch, rank), ends wi
 validation loss on fixed validation batches and writes an atomic checkpoint of the weights,
 the optimiser and the early-stopping state; so a run that is interrupted and resumed ends
 with the same weights as one that was not (on the CPU, where kernels are deterministic),
-even on another number of data-parallel ranks. On CUDA the forward pass runs under bf16
-autocast. Under ``torchrun`` the networks are wrapped in DistributedDataParallel (see
-``hydrolib.distributed``): ``batch_size`` is then the global batch, split across ranks.
+even on another number of data-parallel ranks. On CUDA the LSTMs run under bf16 autocast;
+their heads, the denormalisation and the water balance in float32. Under ``torchrun`` the
+networks are wrapped in DistributedDataParallel (see ``hydrolib.distributed``):
+``batch_size`` is then the global batch, split across ranks.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import torch
 from torch import nn
 from tqdm import tqdm  # plain bars: notebooks run with progress off, terminals get text
 
-from hydrolib.data.prepare import TARGET_NAMES, Prepared
-from hydrolib.data.sampler import WindowSampler
+from hydrolib.data.prepare import Prepared
+from hydrolib.data.sampler import ALIGNMENTS, WindowSampler
 from hydrolib.distributed import SINGLE, DistInfo, barrier, mean_across_ranks
 from hydrolib.io import CorruptCacheWarning
 from hydrolib.data.scaling import TargetScaler
@@ -42,7 +43,16 @@ class TrainSettings:
     """How long and on what, as a run's configuration records it: days of input per window,
     batch (global, across data-parallel ranks), epochs of ``iterations_per_epoch`` steps,
     validation batches per epoch, early-stopping patience (epochs) and Adam's learning rate.
-    Defaults follow the LandBench toolbox: Adam 1e-3, 300 iterations an epoch, patience 10."""
+    Defaults follow the LandBench toolbox: Adam 1e-3, 300 iterations an epoch, patience 10.
+
+    ``alignment``: which input days a window holds for its target day d
+    (``hydrolib.data.sampler.ALIGNMENTS``): ``"simulation"`` (d−L+1 … d, the forcing of the
+    day itself included; the default) or ``"forecast"`` (d−L … d−1, the toolbox's lead-0
+    windows). ``supervised_days`` (k): the last k days of every window carry targets (like
+    neuralhydrology's ``predict_last_n``); the data loss averages over them and the water
+    balance applies to each and to their total. k < ``seq_len``, since the balance of the
+    first supervised day takes ΔS against the model's prediction of the day before.
+    """
 
     seq_len: int = 365
     batch_size: int = 256
@@ -51,6 +61,8 @@ class TrainSettings:
     validation_batches: int = 20
     patience: int = 10
     learning_rate: float = 1e-3
+    alignment: str = "simulation"
+    supervised_days: int = 1
 
     def __post_init__(self):
         for f in fields(TrainSettings):
@@ -58,8 +70,15 @@ class TrainSettings:
             if f.name == "learning_rate":
                 if not (isinstance(value, (int, float)) and value > 0):
                     raise ValueError(f"setting 'learning_rate' must be a number > 0; got {value!r}")
+            elif f.name == "alignment":
+                if value not in ALIGNMENTS:
+                    raise ValueError(f"setting 'alignment' must be one of {', '.join(map(repr, ALIGNMENTS))}; "
+                                     f"got {value!r}")
             elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"setting {f.name!r} must be a positive whole number; got {value!r}")
+        if self.supervised_days >= self.seq_len:
+            raise ValueError(f"setting 'supervised_days' must be less than 'seq_len' ({self.seq_len}): the first "
+                             f"supervised day's ΔS needs the day before it in the window; got {self.supervised_days}")
 
 
 @dataclass(frozen=True)
@@ -110,8 +129,10 @@ class Trainer:
     def __init__(self, predictor: nn.Module, prepared: Prepared, target_index: list[int], config: TrainConfig,
                  physics: PhysicsConfig = PhysicsConfig(), residual_net: nn.Module | None = None,
                  checkpoint: Path | str | None = None, dist_info: DistInfo = SINGLE):
-        if physics.constraint.balance and list(target_index) != [0, 1, 2, 3]:
-            raise ValueError("the water-balance constraints need the multi-task model (all four targets)")
+        self.task_names = tuple(prepared.target_names[i] for i in target_index)
+        if physics.constraint.balance and sorted(self.task_names) != sorted(prepared.target_names):
+            raise ValueError(f"the water-balance constraints need the multi-task model (all four targets "
+                             f"{prepared.target_names}); got {self.task_names}")
         if physics.constraint.learned_residual != (residual_net is not None):
             raise ValueError("a residual network goes with, and only with, a constraint whose ε is learned")
         self.config, self.physics = config, physics
@@ -123,17 +144,20 @@ class Trainer:
         if len(weights) != len(target_index):
             raise ValueError(f"task_weights has {len(weights)} entries for {len(target_index)} targets")
         self.task_weights = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
-        self.task_names = [TARGET_NAMES[i] for i in target_index]
         self.dist = dist_info
         if config.batch_size % dist_info.world_size:
             raise ValueError(f"batch_size {config.batch_size} does not split evenly across {dist_info.world_size} ranks")
         shard = (dist_info.rank, dist_info.world_size)
         per_rank = config.batch_size // dist_info.world_size
-        self.train = WindowSampler(prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard)
+        windows = {"alignment": config.alignment, "supervised_days": config.supervised_days}
+        self.train = WindowSampler(prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard,
+                                   **windows)
         self.validation = WindowSampler(prepared, config.seq_len, per_rank, self.device, "validation",
-                                        config.seed + 1, shard, arrays=self.train.arrays)
-        self.denormalise = TargetScaler.from_stats(prepared.stats)
-        self.precip_scale = float(prepared.stats["inputs"]["std"][0])  # FORCING[0] is precipitation (mm/day)
+                                        config.seed + 1, shard, arrays=self.train.arrays, **windows)
+        self.denormalise = TargetScaler.from_stats(prepared.stats, target_index)
+        # s of the balance term: the std of daily precipitation over the training data (mm day-1)
+        self.precip_scale = prepared.forcing_std("precipitation")
+        self.water_at = {name: prepared.water_index(name) for name in ("precipitation", "total_runoff")}
         parameters = list(self.predictor.parameters()) + (list(self.residual_net.parameters()) if self.residual_net else [])
         self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
         self.checkpoint = Path(checkpoint) if checkpoint else None
@@ -152,22 +176,26 @@ class Trainer:
         return [self.predictor] + ([self.residual_net] if self.residual_net is not None else [])
 
     def _losses(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(data loss, physics term, per-task data loss) of a batch: the mean over the
+        window's k supervised days (``Batch.targets``) and the balance on each of them, with
+        ΔS of the first against the model's prediction of the day before."""
+        k = self.config.supervised_days
+        steps = k + 1 if self.physics.constraint.balance else k  # + the day before, for ΔS
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            if not self.physics.constraint.balance:
-                predicted, previous = self._predict(batch.inputs), None
-            else:  # the balance needs the model's own previous day too, for ΔS
-                both = self._predict(batch.inputs, sequence=True)[:, -2:]
-                previous, predicted = both[:, 0].float(), both[:, 1]
-            epsilon = self._residual(batch.inputs) if self._residual is not None else None
-        predicted = predicted.float()
-        target = batch.targets[:, self.target_index]
-        # Missing observations are NaN: the mean squared error runs over valid entries only.
+            outputs = self._predict(batch.inputs, last=steps)  # (batch, steps, targets), float32 heads
+            epsilon = self._residual(batch.inputs, last=k) if self._residual is not None else None
+        predicted, previous = outputs[:, -k:], (outputs[:, -k - 1] if steps > k else None)
+        # the data loss: mean squared error over windows and supervised days, per task; missing
+        # observations are NaN, and the mean runs over the valid entries only
+        target = batch.targets[..., self.target_index]
         valid = torch.isfinite(target)
         squared = torch.where(valid, predicted - torch.nan_to_num(target), 0.0) ** 2
-        per_task = squared.sum(0) / valid.sum(0).clamp(min=1)
+        per_task = squared.sum((0, 1)) / valid.sum((0, 1)).clamp(min=1)
         data = (per_task * self.task_weights).sum()
-        phys, _ = physics_loss(self.physics, self.denormalise, predicted, previous, batch.water,
-                               epsilon.float() if epsilon is not None else None, self.precip_scale)
+        phys, _ = physics_loss(self.physics, self.denormalise, predicted, previous,
+                               batch.water[..., self.water_at["precipitation"]],
+                               batch.water[..., self.water_at["total_runoff"]], epsilon, self.precip_scale,
+                               self.task_names)
         return data, phys, per_task
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

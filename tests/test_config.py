@@ -47,6 +47,10 @@ def test_unknown_settings_are_refused_with_the_list_of_known_ones():
     ("years", (2020, 2018), "years must be \\(first, last\\)"),
     ("seed", -1, "'seed' must be a whole number >= 0"),
     ("balance_weight", -0.1, "balance_weight must be a number >= 0"),
+    ("window_balance_weight", -1.0, "window_balance_weight must be a number >= 0"),
+    ("alignment", "hindcast", "'alignment' must be one of 'simulation', 'forecast'"),
+    ("supervised_days", 30, "'supervised_days' must be less than 'seq_len' \\(30\\)"),
+    ("supervised_days", 0, "'supervised_days' must be a positive whole number"),
 ])
 def test_bad_settings_are_refused_before_any_data_are_opened(setting, value, message):
     with pytest.raises(SettingError, match=message):
@@ -58,6 +62,10 @@ def test_the_cache_key_follows_configuration_and_data_not_where_the_data_lie():
     assert base.key("data-a") == RunConfig.build("mtl-none", "smoke").key("data-a")
     assert base.key("data-a") != base.key("data-b")
     assert base.key("data-a") != base.with_settings(learning_rate=2e-3).key("data-a")
+    # the input alignment and the supervised days decide the task, so they are in the key
+    assert base.training.alignment == "simulation" and base.training.supervised_days == 7  # smoke's k
+    assert base.key("data-a") != base.with_settings(alignment="forecast").key("data-a")
+    assert base.key("data-a") != base.with_settings(supervised_days=1).key("data-a")
     # where the data lie is not part of the identity: the data's fingerprint stands for them
     assert base.key("data-a") == base.with_settings(data_root="/elsewhere").key("data-a")
 

@@ -21,6 +21,10 @@ def test_every_run_trains_and_scores_every_test_cell(name):
     assert set(result.scores.data_vars) >= {"kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias"}
     assert np.isfinite(result.scores["rmse"].values).all()
     assert ("epsilon" in result.predictions) == (name == "mtl-diff")
+    if name == "mtl-diff":  # ε̂ in mm/day per cell and day, with the cells' coordinates
+        assert result.predictions["epsilon"].dims == ("cell", "time")
+        assert {"lat", "lon"} <= set(result.predictions["epsilon"].coords)
+        assert np.isfinite(result.predictions["epsilon"].values).all()
 
 
 def test_a_cached_run_opens_no_data(monkeypatch):

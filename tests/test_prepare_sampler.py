@@ -69,19 +69,67 @@ def test_prepared_arrays_are_cached_by_their_inputs(dataset, tmp_path):
 
 
 def test_sampler_windows_are_the_right_days_of_the_right_cells(prepared):
-    sampler = WindowSampler(prepared, seq_len=30, batch_size=64, split="train", seed=0)
+    sampler = WindowSampler(prepared, seq_len=30, batch_size=64, split="train", seed=0)  # simulation, k = 1
     batch = sampler.sample()
     n_static = prepared.statics.shape[1]
     assert batch.inputs.shape == (64, 30, len(FORCING) + n_static)
+    assert batch.targets.shape == (64, 1, 4) and batch.water.shape == (64, 1, 2)
     start, stop = prepared.splits["train"]
-    assert ((batch.days >= max(start, 30)) & (batch.days < stop)).all()
+    assert ((batch.days >= max(start, 29)) & (batch.days < stop)).all()
     for i in range(3):
         c, d = int(batch.cells[i]), int(batch.days[i])
-        np.testing.assert_array_equal(batch.inputs[i, :, :len(FORCING)].numpy(), prepared.inputs[c, d - 30:d])
-        np.testing.assert_array_equal(batch.targets[i].numpy(), prepared.targets[c, d])
-        np.testing.assert_array_equal(batch.water[i].numpy(), prepared.water[c, d])
+        np.testing.assert_array_equal(batch.inputs[i, :, :len(FORCING)].numpy(), prepared.inputs[c, d - 29:d + 1])
+        np.testing.assert_array_equal(batch.targets[i, 0].numpy(), prepared.targets[c, d])
+        np.testing.assert_array_equal(batch.water[i, 0].numpy(), prepared.water[c, d])
     again = WindowSampler(prepared, seq_len=30, batch_size=64, split="train", seed=0).sample()
     assert torch.equal(again.cells, batch.cells) and torch.equal(again.days, batch.days)
+
+
+@pytest.mark.parametrize("alignment, lag", [("simulation", 0), ("forecast", 1)])
+def test_a_window_holds_the_input_days_of_its_alignment_and_its_last_k_days_carry_targets(
+        day_indexed_prepared, alignment, lag):
+    prepared = day_indexed_prepared()  # every value of cell c on day t is t + 100 c
+    precipitation, runoff = prepared.water_index("precipitation"), prepared.water_index("total_runoff")
+    sampler = WindowSampler(prepared, seq_len=5, batch_size=40, split="validation", seed=1, alignment=alignment,
+                            supervised_days=3)
+    # validation days 30–44: the earliest window supervises days 30, 31, 32
+    assert (int(sampler.target_days.min()), int(sampler.target_days.max())) == (32, 44)
+    batch = sampler.sample()
+    for i in range(40):
+        c, d = int(batch.cells[i]), int(batch.days[i])
+        days = np.arange(d - 4 - lag, d + 1 - lag) + 100 * c  # five input days, through d − lag
+        np.testing.assert_array_equal(batch.inputs[i, :, prepared.forcing_index("precipitation")].numpy(), days)
+        np.testing.assert_array_equal(batch.inputs[i, :, -1].numpy(), c)  # the cell's static attribute
+        supervised = np.array([d - 2, d - 1, d]) + 100 * c
+        np.testing.assert_array_equal(batch.targets[i, :, prepared.target_index("SM2")].numpy(), supervised)
+        np.testing.assert_array_equal(batch.water[i, :, precipitation].numpy(), supervised)
+        np.testing.assert_array_equal(batch.water[i, :, runoff].numpy(), -supervised)
+    # one window by hand: cell 1, last supervised day 44
+    sampler.cells, sampler.target_days = torch.tensor([1]), torch.tensor([44])
+    one = sampler.sample()
+    expected_inputs = {"simulation": [140, 141, 142, 143, 144], "forecast": [139, 140, 141, 142, 143]}[alignment]
+    assert one.inputs[0, :, 0].tolist() == expected_inputs
+    assert one.targets[0, :, 0].tolist() == [142, 143, 144]
+
+
+@pytest.mark.parametrize("alignment, first_day", [("simulation", 4), ("forecast", 5)])
+def test_training_windows_need_every_supervised_day_on_a_training_day(day_indexed_prepared, alignment, first_day):
+    prepared = day_indexed_prepared()
+    prepared.train_days[10] = False  # e.g. a year left out by the data-scarcity experiment
+    sampler = WindowSampler(prepared, seq_len=5, batch_size=8, split="train", alignment=alignment,
+                            supervised_days=3)
+    days = set(sampler.target_days.tolist())
+    # the first window's five input days start on day 0, so it ends on day 4 (simulation) or
+    # 5 (forecast); windows ending on days 10, 11, 12 would supervise day 10; training ends on day 29
+    assert days == set(range(first_day, 30)) - {10, 11, 12}
+
+
+def test_unknown_alignments_and_too_many_supervised_days_are_refused(day_indexed_prepared):
+    prepared = day_indexed_prepared()
+    with pytest.raises(ValueError, match="unknown alignment 'nowcast'; expected one of simulation, forecast"):
+        WindowSampler(prepared, seq_len=5, batch_size=8, alignment="nowcast")
+    with pytest.raises(ValueError, match="supervised_days must lie in 1 … seq_len = 5"):
+        WindowSampler(prepared, seq_len=5, batch_size=8, supervised_days=6)
 
 
 def test_sequential_pass_covers_every_test_cell_and_day(prepared):
@@ -91,9 +139,42 @@ def test_sequential_pass_covers_every_test_cell_and_day(prepared):
         seen_cells.append(cells.numpy())
         n_days.add(days.stop - days.start)
         assert inputs.shape[1] == days.stop  # the last step predicts the last test day
-        np.testing.assert_array_equal(inputs[0, days.start, :len(FORCING)].numpy(), prepared.inputs[cells[0], start - 1])
+        np.testing.assert_array_equal(inputs[0, days.start, :len(FORCING)].numpy(), prepared.inputs[cells[0], start])
     assert np.array_equal(np.concatenate(seen_cells), np.arange(prepared.inputs.shape[0]))
     assert n_days == {stop - start}
+
+
+class _EchoPrecipitation(torch.nn.Module):
+    """Predicts, at every output step, its own input of that step: the day-indexed
+    precipitation, for each of four targets (or, as a residual network, one ε)."""
+
+    def __init__(self, outputs: int):
+        super().__init__()
+        self.outputs = outputs
+
+    def forward(self, x, sequence=False, last=None):
+        assert sequence
+        out = x[..., FORCING.index("precipitation"), None].expand(-1, -1, self.outputs)
+        return out if self.outputs > 1 else out[..., 0]
+
+
+@pytest.mark.parametrize("alignment, lag", [("simulation", 0), ("forecast", 1)])
+def test_predict_gives_day_k_the_output_of_the_inputs_through_day_k_minus_lag(day_indexed_prepared, alignment, lag):
+    from hydrolib.evaluate import predict
+
+    prepared = day_indexed_prepared()
+    start, stop = prepared.splits["test"]
+    first_block = next(sequential(prepared, seq_len=5, cells_per_batch=2, alignment=alignment))
+    assert first_block[0][0, 0, 0].item() == start - 4 - lag  # four warm-up days before the first test day
+    result = predict(_EchoPrecipitation(4), prepared, [0, 1, 2, 3], seq_len=5, cells_per_batch=2,
+                     residual_net=_EchoPrecipitation(1), alignment=alignment)
+    np.testing.assert_array_equal(result["time"].values, prepared.time[start:stop].astype("datetime64[ns]"))
+    observed = result["observed"].values  # the target of day k: k + 100 c
+    assert observed[1, 0, 0] == start + 100
+    # day k's prediction saw the inputs through day k (simulation) or k − 1 (forecast)
+    np.testing.assert_array_equal(result["predicted"].values, observed - lag)
+    np.testing.assert_array_equal(result["epsilon"].values, result["precipitation"].values - lag)
+    np.testing.assert_array_equal(result["runoff"].values, -observed[..., 0])
 
 
 def test_in_memory_world_matches_what_the_reader_reads(smoke_world, dataset):

@@ -102,6 +102,38 @@ class Prepared:
     fingerprint: str = ""
     meta: dict = field(default_factory=dict)
 
+    # Positions on the last axis of ``inputs``, ``targets`` and ``water``, by name: code that
+    # needs one variable asks for it by name, so a reordering of FORCING, TARGETS or WATER
+    # cannot silently hand it another variable.
+    target_names = TARGET_NAMES  # the last axis of ``targets`` (short names; long ones: TARGETS)
+    water_names = WATER  # the last axis of ``water``
+
+    @property
+    def forcing_names(self) -> tuple[str, ...]:
+        """The last axis of ``inputs``: the forcing variables the data had (``meta["forcing"]``,
+        in ``FORCING``'s order; optional ones a data set lacks are left out)."""
+        return tuple(self.meta.get("forcing", FORCING))
+
+    def forcing_index(self, name: str) -> int:
+        """Position of forcing ``name`` (e.g. ``"precipitation"``, from ``FORCING``) in ``inputs``."""
+        return _position(self.forcing_names, name, "forcing variable", "FORCING")
+
+    def target_index(self, name: str) -> int:
+        """Position of target ``name`` in ``targets``: a short name (``"SM1"`` … ``"ET"``,
+        ``TARGET_NAMES``) or a long one (``"volumetric_soil_water_layer_1"``, ``TARGETS``)."""
+        if name in TARGETS:
+            return TARGETS.index(name)
+        return _position(self.target_names, name, "target", "TARGET_NAMES")
+
+    def water_index(self, name: str) -> int:
+        """Position of water term ``name`` (``"precipitation"`` or ``"total_runoff"``, ``WATER``) in ``water``."""
+        return _position(self.water_names, name, "water term", "WATER")
+
+    def forcing_std(self, name: str) -> float:
+        """Standard deviation of forcing ``name`` over the training cells and period, in the
+        variable's hydrolib units (precipitation: mm day⁻¹), as the normalisation used it."""
+        return float(self.stats["inputs"]["std"][self.forcing_index(name)])
+
     def denormalise_targets(self, values: np.ndarray) -> np.ndarray:
         """Targets (all four, on the last axis) back in m³ m⁻³ (SM1–3) and mm day⁻¹ (ET)."""
         from hydrolib.data.scaling import TargetScaler
@@ -113,6 +145,13 @@ class Prepared:
         days each cell's score rests on. ``meta["valid_days"]`` holds the totals."""
         start, stop = self.splits[split]
         return np.isfinite(np.asarray(self.targets[:, start:stop])).sum(axis=1)
+
+
+def _position(names: tuple[str, ...], name: str, what: str, table: str) -> int:
+    try:
+        return names.index(name)
+    except ValueError:
+        raise ValueError(f"unknown {what} {name!r}; expected one of {names} (hydrolib.data.prepare.{table})") from None
 
 
 def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:

@@ -4,6 +4,18 @@ The prepared arrays are copied to the device (the GPU when there is one) once. A
 batch is then pure tensor indexing on that device — random cells and end days, a gather of
 ``seq_len`` days per window — with no host-to-device copy per batch and no Python loop over
 samples (the study's toolbox builds numpy batches on the host and copies each one).
+
+Alignment (``ALIGNMENTS``): which input days a window ending on target day d holds.
+
+* ``simulation`` — the inputs run *through* day d: days d−L+1 … d. The model sees the
+  forcing of the day whose state it predicts; ERA5-Land's (and the synthetic world's) soil
+  water is an end-of-day state that already holds that day's rain.
+* ``forecast`` — the inputs run through the day before: days d−L … d−1 (the LandBench
+  toolbox's lead-0 windows).
+
+In both, the model's output step j of a window predicts day d−L+1+j: the last step is day
+d, the k steps before it the days before (``supervised_days``). ``input_lag`` is the number
+of days between an output step's day and its last input day (0 or 1).
 """
 
 from __future__ import annotations
@@ -16,14 +28,27 @@ import torch
 
 from hydrolib.data.prepare import Prepared
 
+ALIGNMENTS = {"simulation": 0, "forecast": 1}  # name -> days from the last input day to the predicted day
+
+
+def input_lag(alignment: str) -> int:
+    """Days between a predicted day and the last input day its prediction sees: 0 for
+    ``"simulation"``, 1 for ``"forecast"``; a ``ValueError`` for any other name."""
+    try:
+        return ALIGNMENTS[alignment]
+    except KeyError:
+        raise ValueError(f"unknown alignment {alignment!r}; expected one of {', '.join(ALIGNMENTS)}") from None
+
 
 @dataclass
 class Batch:
     """One batch; every tensor on the sampler's device.
 
-    ``inputs``: (batch, seq_len, forcing + statics) on days d−L … d−1; ``targets``: (batch, 4)
-    on the next day d, normalised; ``water``: (batch, 2) precipitation and runoff on day d
-    in mm day⁻¹; ``cells`` and ``days``: the cell and time indices of the target day d.
+    ``inputs``: (batch, seq_len, forcing + statics) on days d−L+1−lag … d−lag (``input_lag``);
+    ``targets``: (batch, k, 4) normalised, on the k supervised days d−k+1 … d (oldest first);
+    ``water``: (batch, k, 2) precipitation and runoff (``Prepared.water_index``) on those days
+    in mm day⁻¹; ``cells`` and ``days``: the cell and the time index of the last supervised
+    day d. The model's last k output steps predict the supervised days.
     """
 
     inputs: torch.Tensor
@@ -58,24 +83,32 @@ class WindowSampler:
 
     def __init__(self, prepared: Prepared, seq_len: int, batch_size: int, device: str | torch.device = "cpu",
                  split: str = "train", seed: int = 0, shard: tuple[int, int] = (0, 1),
-                 arrays: DeviceArrays | None = None):
+                 arrays: DeviceArrays | None = None, *, alignment: str = "simulation", supervised_days: int = 1):
         """``shard = (rank, world_size)`` keeps every world_size-th cell, starting at rank, so
         data-parallel ranks draw from disjoint cells. ``arrays``: the prepared data already on
-        ``device`` (e.g. another sampler's ``arrays``); by default they are copied there."""
+        ``device`` (e.g. another sampler's ``arrays``); by default they are copied there.
+        ``alignment``: see ``ALIGNMENTS``; ``supervised_days`` (k): the last k days of each
+        window carry targets, all of them inside the split (and, for training, on
+        ``prepared.train_days``)."""
         if split not in prepared.splits:
             raise ValueError(f"unknown split {split!r}; expected one of {sorted(prepared.splits)}")
         self.device = torch.device(device)
         self.seq_len, self.batch_size = int(seq_len), int(batch_size)
+        self.lag, self.supervised_days = input_lag(alignment), int(supervised_days)
+        if not 1 <= self.supervised_days <= self.seq_len:
+            raise ValueError(f"supervised_days must lie in 1 … seq_len = {self.seq_len}; got {supervised_days}")
         self.arrays = arrays or DeviceArrays.from_prepared(prepared, self.device)
         self.inputs, self.statics = self.arrays.inputs, self.arrays.statics
         self.targets, self.water = self.arrays.targets, self.arrays.water
         start, stop = prepared.splits[split]
-        # A window needs seq_len days of inputs before the target day; inputs may reach back
-        # before the split (the forcing is known), targets may not leave it.
-        first_target = max(start, self.seq_len)
+        # A window needs seq_len input days up to day d − lag; inputs may reach back before the
+        # split (the forcing is known), targets may not leave it: all k supervised days lie in it.
+        k = self.supervised_days
+        first_target = max(start + k - 1, self.seq_len - 1 + self.lag)
         days = np.arange(first_target, stop)
         if split == "train":
-            days = days[prepared.train_days[days]]
+            allowed = np.asarray(prepared.train_days)
+            days = days[np.all([allowed[days - j] for j in range(k)], axis=0)] if days.size else days
             cells = prepared.train_cells
         else:
             cells = np.arange(prepared.inputs.shape[0])
@@ -84,22 +117,24 @@ class WindowSampler:
         if cells.size == 0:
             raise ValueError(f"shard {rank} of {world_size} holds no cell of split {split!r}")
         if days.size == 0:
-            raise ValueError(f"split {split!r} has no day with {self.seq_len} days of history before it")
+            raise ValueError(f"split {split!r} has no day with {self.seq_len} input days and {k} supervised days")
         self.target_days = _to_device(days, self.device)
         self.cells = _to_device(cells, self.device)
-        self.offsets = torch.arange(-self.seq_len, 0, device=self.device)  # inputs end the day before the target
+        self.offsets = torch.arange(-self.seq_len + 1 - self.lag, 1 - self.lag, device=self.device)  # input days − d
+        self.supervised = torch.arange(-k + 1, 1, device=self.device)  # supervised days − d, oldest first
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
 
     def sample(self) -> Batch:
-        """A batch of random (cell, target day) windows."""
+        """A batch of random (cell, last supervised day) windows."""
         pick_cell = torch.randint(len(self.cells), (self.batch_size,), device=self.device, generator=self.generator)
         pick_day = torch.randint(len(self.target_days), (self.batch_size,), device=self.device, generator=self.generator)
         cells, days = self.cells[pick_cell], self.target_days[pick_day]
         window = days[:, None] + self.offsets[None, :]  # (batch, seq_len)
         dynamic = self.inputs[cells[:, None], window]
         static = self.statics[cells][:, None, :].expand(-1, self.seq_len, -1)
-        return Batch(torch.cat([dynamic, static], dim=-1), self.targets[cells, days], self.water[cells, days],
-                     cells, days)
+        supervised = days[:, None] + self.supervised[None, :]  # (batch, k)
+        return Batch(torch.cat([dynamic, static], dim=-1), self.targets[cells[:, None], supervised],
+                     self.water[cells[:, None], supervised], cells, days)
 
     def __iter__(self) -> Iterator[Batch]:
         while True:
@@ -107,25 +142,29 @@ class WindowSampler:
 
 
 def sequential(prepared: Prepared, seq_len: int, split: str = "test", cells_per_batch: int = 512,
-               device: str | torch.device = "cpu") -> Iterator[tuple[torch.Tensor, torch.Tensor, slice]]:
+               device: str | torch.device = "cpu", alignment: str = "simulation"
+               ) -> Iterator[tuple[torch.Tensor, torch.Tensor, slice]]:
     """Every cell and every day of ``split``, in blocks of cells.
 
-    Yields ``(inputs, cells, days)``: inputs (cells, warm-up + split days, features) from
-    ``seq_len`` days before the split's start to its end, so a recurrent model run over the
-    whole block gives a prediction for every day of the split with at least ``seq_len`` days
-    of history (``days`` slices the split's days out of the model's output steps, which
-    predict the day after each input day).
+    Yields ``(inputs, cells, days)``: inputs (cells, warm-up + split days, features) whose
+    first ``seq_len`` − 1 days are warm-up, so a recurrent model run over the whole block
+    gives a prediction for every day of the split with at least ``seq_len`` input days. Output
+    step j of the model predicts day ``first + j + lag`` (``first`` the block's first input
+    day, lag from ``input_lag(alignment)``): with ``"simulation"`` the inputs run from
+    ``start − seq_len + 1`` through the split's last day, with ``"forecast"`` one day earlier
+    at both ends. ``days`` slices the split's days, in order, out of the output steps.
     """
+    lag = input_lag(alignment)
     start, stop = prepared.splits[split]
-    if start < 1:
-        raise ValueError(f"split {split!r} starts on the first day: no input day precedes it")
-    first = max(0, start - seq_len)
+    if start - lag < 0:
+        raise ValueError(f"split {split!r} starts on the first day: no input day precedes it ({alignment!r} alignment)")
+    first = max(0, start - lag - seq_len + 1)
     device = torch.device(device)
     n_cells = prepared.inputs.shape[0]
     for c0 in range(0, n_cells, cells_per_batch):
         cells = np.arange(c0, min(n_cells, c0 + cells_per_batch))
-        dynamic = _to_device(prepared.inputs[c0:cells[-1] + 1, first:stop - 1], device)
+        dynamic = _to_device(prepared.inputs[c0:cells[-1] + 1, first:stop - lag], device)
         static = _to_device(prepared.statics[cells], device)[:, None, :]
         inputs = torch.cat([dynamic, static.expand(-1, dynamic.shape[1], -1)], dim=-1)
-        # output step k predicts day first + k + 1: the split's days are steps start-first-1 ... end
-        yield inputs, torch.as_tensor(cells, device=device), slice(start - first - 1, stop - first - 1)
+        # output step j predicts day first + j + lag: the split's days are steps start − first − lag …
+        yield inputs, torch.as_tensor(cells, device=device), slice(start - first - lag, stop - first - lag)

@@ -117,7 +117,7 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
         barrier(dist_info)
         return None
     predictions = predict(trainer.predictor, prepared, targets, config.training.seq_len,
-                          residual_net=trainer.residual_net, device=device)
+                          residual_net=trainer.residual_net, device=device, alignment=config.training.alignment)
     scores = cell_scores(predictions)
     weights = {"predictor": trainer.predictor.state_dict(),
                "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {}}
