@@ -80,3 +80,24 @@ def conceptual_residual(precipitation: np.ndarray, temperature_k: np.ndarray, sh
         residual[:, day] = (new_swe - swe) + (new_canopy - canopy)
         swe, canopy = new_swe, new_canopy
     return residual.astype(np.float32)
+
+
+FORCING_NEEDED = ("precipitation", "2m_temperature", "surface_solar_radiation_downwards_w_m2")
+
+
+def conceptual_epsilon(prepared, parameters: ConceptualParameters = ConceptualParameters()) -> np.ndarray:
+    """ε_conceptual (mm day⁻¹) for every cell and day of prepared data, (cell, time), from its
+    precipitation (the water term, mm day⁻¹), 2 m temperature and downward shortwave radiation
+    (the inputs, back in K and W m⁻²). Raises ``ValueError`` naming a forcing the data lack."""
+    missing = [n for n in FORCING_NEEDED[1:] if n not in prepared.forcing_names]
+    if missing:
+        raise ValueError(f"the conceptual ε needs the forcing {missing}, which these data lack")
+
+    def physical(name: str) -> np.ndarray:
+        k = prepared.forcing_index(name)
+        mean, std = prepared.stats["inputs"]["mean"][k], prepared.stats["inputs"]["std"][k]
+        return np.asarray(prepared.inputs[..., k], np.float64) * std + mean
+
+    precipitation = np.asarray(prepared.water[..., prepared.water_index("precipitation")], np.float64)
+    return conceptual_residual(precipitation, physical("2m_temperature"),
+                               physical("surface_solar_radiation_downwards_w_m2"), parameters)

@@ -56,21 +56,37 @@ class Constraint:
     """A way of bringing the water balance into training (a "constraint variant").
 
     ``balance``: whether the loss holds a penalty on ``P − ET − R − ΔS − ε``;
-    ``learned_residual``: whether ε comes from a residual network trained with the predictor
-    (otherwise ε = 0). A new variant is one entry of ``CONSTRAINTS`` plus, where it needs one,
-    its own source of ε in ``physics_loss``; experiments name it in ``hydrolib.experiments.registry``.
+    ``epsilon``: where ε comes from — ``"zero"`` (ε = 0), ``"network"`` (a residual network
+    trained with the predictor) or ``"forcing"`` (a conceptual model of the snow and canopy
+    stores run on the forcing, ``hydrolib.conceptual``; nothing learned). A new variant is one
+    entry of ``CONSTRAINTS`` plus, where it needs one, its own source of ε; experiments name it
+    in ``hydrolib.experiments.registry``.
     """
 
     name: str
     balance: bool
-    learned_residual: bool
+    epsilon: str
     description: str
+
+    def __post_init__(self):
+        if self.epsilon not in EPSILON_SOURCES:
+            raise ValueError(f"constraint {self.name!r}: epsilon must be one of {EPSILON_SOURCES}; got {self.epsilon!r}")
+
+    @property
+    def learned_residual(self) -> bool:
+        """Whether ε comes from a residual network trained with the predictor."""
+        return self.epsilon == "network"
+
+
+EPSILON_SOURCES = ("zero", "network", "forcing")
 
 
 CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
-    Constraint("none", False, False, "no physical term in the loss"),
-    Constraint("fixed", True, False, "a penalty on the balance with ε fixed at 0 (the study's fixed formula)"),
-    Constraint("differentiable", True, True,
+    Constraint("none", False, "zero", "no physical term in the loss"),
+    Constraint("fixed", True, "zero", "a penalty on the balance with ε fixed at 0 (the study's fixed formula)"),
+    Constraint("conceptual", True, "forcing",
+               "a penalty on the balance with ε from a textbook snow and canopy model on the forcing (nothing learned)"),
+    Constraint("differentiable", True, "network",
                "a penalty on the balance with ε from a residual network trained end to end (the study's framework)"),
 )}
 MODES = tuple(CONSTRAINTS)
@@ -191,8 +207,8 @@ def physics_loss(config: PhysicsConfig, denormalise: TargetScaler, predicted: to
     constraint = config.constraint
     if not constraint.balance:
         return predicted.new_zeros((), dtype=torch.float32), torch.zeros_like(precipitation, dtype=torch.float32)
-    if constraint.learned_residual and epsilon is None:
-        raise ValueError(f"the {config.mode!r} constraint needs ε from the residual network")
+    if constraint.epsilon != "zero" and epsilon is None:
+        raise ValueError(f"the {config.mode!r} constraint needs ε (from its {constraint.epsilon})")
     if previous is None:
         raise ValueError(f"the {config.mode!r} constraint needs the prediction of the day before (previous)")
     one_day = predicted.ndim == 2
@@ -204,7 +220,7 @@ def physics_loss(config: PhysicsConfig, denormalise: TargetScaler, predicted: to
         d_storage = storage[:, 1:] - storage[:, :-1]
         et = states[:, 1:, targets.index("ET")]
         shaped = (lambda x: x.float()[:, None]) if one_day else (lambda x: x.float())
-        eps = shaped(epsilon) if constraint.learned_residual else 0.0
+        eps = shaped(epsilon) if constraint.epsilon != "zero" else 0.0
         balance = balance_mm(shaped(precipitation), et, shaped(runoff), d_storage, eps)  # (batch, k)
         loss = config.balance_weight * ((balance / scale_mm) ** 2).mean()
         k = balance.shape[1]

@@ -28,3 +28,37 @@ def test_the_canopy_dries_at_the_makkink_rate():
     assert pet == pytest.approx(0.61 * 0.14474 / (0.14474 + 0.066) * 17.28 / 2.45 - 0.12, rel=1e-3)
     wet_then_dry = conceptual_residual(np.array([[5.0, 0.0]]), np.full((1, 2), 293.15), np.array([[0.0, 200.0]]))
     np.testing.assert_allclose(wet_then_dry[0], [0.5, -0.5], atol=1e-6)  # 0.5 mm held, then gone (PET > 0.5)
+
+
+def test_the_conceptual_constraint_closes_each_supervised_day_with_that_days_conceptual_epsilon(smoke_world):
+    import torch
+
+    from hydrolib.conceptual import conceptual_epsilon
+    from hydrolib.data import load_prepared
+    from hydrolib.experiments import RunConfig, build_networks
+    from hydrolib.physics import physics_loss
+    from hydrolib.train import Trainer
+
+    config = RunConfig.build("mtl-conceptual", "smoke")
+    prepared = load_prepared(config.data, config.prepare)
+    predictor, residual = build_networks(config, prepared.inputs.shape[2] + prepared.statics.shape[1])
+    assert residual is None  # nothing is learned for ε
+    trainer = Trainer(predictor, prepared, config.spec.target_index, config.train_config(progress=False),
+                      config.physics, residual)
+    expected = conceptual_epsilon(prepared)
+    batch = trainer.train.sample()
+    k = config.training.supervised_days
+    days = batch.days[:, None] + torch.arange(1 - k, 1)
+    gathered = trainer.forcing_epsilon[batch.cells[:, None], days]
+    np.testing.assert_array_equal(gathered.numpy(), expected[batch.cells.numpy()[:, None], days.numpy()])
+    # the loss term uses it: with ε the balance differs from ε = 0 by exactly ε
+    predicted = batch.targets[..., config.spec.target_index]
+    previous = predicted[:, 0]
+    water = batch.water
+    p, r = water[..., trainer.water_at["precipitation"]], water[..., trainer.water_at["total_runoff"]]
+    _, with_eps = physics_loss(config.physics, trainer.denormalise, predicted[:, 1:], previous, p[:, 1:], r[:, 1:],
+                               gathered[:, 1:], trainer.precip_scale, trainer.task_names)
+    fixed = RunConfig.build("mtl-fixed", "smoke").physics
+    _, without = physics_loss(fixed, trainer.denormalise, predicted[:, 1:], previous, p[:, 1:], r[:, 1:], None,
+                              trainer.precip_scale, trainer.task_names)
+    torch.testing.assert_close(without - with_eps, gathered[:, 1:].float(), rtol=0, atol=1e-4)

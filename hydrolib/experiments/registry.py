@@ -97,6 +97,9 @@ register(Experiment("mtl-none", TARGET_NAMES, "mtl", "none", "MTL, no constraint
                     "multi-task LSTM, no physical constraint", seeded=True, scarcity=True))
 register(Experiment("mtl-fixed", TARGET_NAMES, "mtl", "fixed", "MTL, fixed balance", "#ff7f0e",
                     "multi-task LSTM with a fixed water-balance penalty (ε = 0)", seeded=True))
+register(Experiment("mtl-conceptual", TARGET_NAMES, "mtl", "conceptual", "MTL, conceptual ε", "#9467bd",
+                    "multi-task LSTM with the balance closed by a textbook snow and canopy model (nothing learned)",
+                    seeded=True))
 register(Experiment("mtl-diff", TARGET_NAMES, "mtl", "differentiable", "MTL, differentiable", "#2ca02c",
                     "multi-task LSTM with the differentiable framework: a residual network learns ε",
                     seeded=True, scarcity=True))

@@ -118,6 +118,9 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
         return None
     predictions = predict(trainer.predictor, prepared, targets, config.training.seq_len,
                           residual_net=trainer.residual_net, device=device, alignment=config.training.alignment)
+    if trainer.forcing_epsilon is not None:  # the conceptual ε of the test period, beside the predictions
+        start, stop = prepared.splits["test"]
+        predictions["epsilon"] = (("cell", "time"), trainer.forcing_epsilon[:, start:stop].cpu().numpy())
     scores = cell_scores(predictions)
     weights = {"predictor": trainer.predictor.state_dict(),
                "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {}}
