@@ -212,9 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "years", None) is not None:
         args.first_year, args.last_year = args.years
+    from hydrolib.data.checks import DataCheckError
+    from hydrolib.data.landbench import LandBenchError
     from hydrolib.experiments.config import SettingError
 
     try:
         return args.handler(args)
-    except SettingError as error:  # a wrong setting: say which, without a traceback
+    except (SettingError, DataCheckError, LandBenchError) as error:  # the user's to fix: say what, no traceback
         raise SystemExit(f"error: {error}") from None
