@@ -79,3 +79,37 @@ def test_a_second_training_of_the_same_run_waits_and_loads_the_first(tmp_path, i
     one, two = json.loads(out1.strip().splitlines()[-1]), json.loads(out2.strip().splitlines()[-1])
     assert one == two  # the same finished run: trained once, loaded by the other
     assert "waiting for" in err1 + err2 and "training mtl-none" in err1 + err2
+
+
+@pytest.mark.slow
+def test_a_training_killed_mid_run_resumes_to_the_same_weights(tmp_path):
+    import os
+    import signal
+    import time
+
+
+    def command(cache):
+        env = {**os.environ, "HYDROLIB_CACHE": str(cache)}
+        argv = [sys.executable, "-m", "hydrolib", "train", "mtl-none", "--profile", "smoke", "--quiet",
+                "--set", "epochs=6", "--set", "patience=6"]
+        return argv, env
+
+    killed_cache, clean_cache = tmp_path / "killed", tmp_path / "clean"
+    argv, env = command(killed_cache)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while not list(killed_cache.glob("runs/*.training/checkpoint.pt")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert list(killed_cache.glob("runs/*.training/checkpoint.pt")), "the run never wrote a checkpoint"
+    assert not list(killed_cache.glob("runs/*-smoke-*[0-9a-f]/run.json")), "killed after it had finished"
+    for cache in (killed_cache, clean_cache):  # resume the killed one; train the other without interruption
+        argv, env = command(cache)
+        subprocess.run(argv, env=env, check=True, capture_output=True, timeout=900)
+    resumed, = killed_cache.glob("runs/*/predictions.npz")
+    uninterrupted, = clean_cache.glob("runs/*/predictions.npz")
+    assert resumed.parent.name == uninterrupted.parent.name  # the same configuration, data and code
+    with np.load(resumed) as a, np.load(uninterrupted) as b:
+        np.testing.assert_array_equal(a["var:predicted"], b["var:predicted"])
+    assert not list(killed_cache.glob("runs/*.training"))  # the work folder is gone once the run is saved
