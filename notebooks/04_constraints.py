@@ -15,7 +15,8 @@
 # # No constraint, a fixed penalty, or a learned residual
 #
 # The study's second question: should the multi-task model be made to respect the water
-# balance {eq}`eq-balance`, and how? Three variants share the same network and data:
+# balance {eq}`eq-balance`, and how? The study's three variants, and a fourth of this book's,
+# share the same network and data:
 #
 # - **none** — the data loss alone;
 # - **fixed** — plus a penalty on {math}`P - ET - R - \Delta S` with {math}`\varepsilon = 0`,
@@ -24,7 +25,13 @@
 # - **differentiable** — a second network, fed the same inputs, outputs
 #   {math}`\varepsilon` and is trained *with* the predictor, end to end, so that
 #   {math}`P - ET - R - \Delta S - \varepsilon` is penalised instead. ε has no label: it is
-#   whatever makes the balance close while the data loss keeps the predictions honest.
+#   whatever makes the balance close while the data loss keeps the predictions honest;
+# - **conceptual** (this book's) — {math}`\varepsilon` from a textbook degree-day snow pack
+#   and canopy bucket run on the forcing (`hydrolib.conceptual`): nothing learned, a yardstick
+#   for what the learned residual should at least reach.
+#
+# Every window sees the forcing through the day it predicts (the `simulation` alignment):
+# the balance of day d involves that day's rain and snowfall.
 #
 # Both physical terms are divided by the spread of daily precipitation and weighted 0.1
 # against the data loss (ε² gets 0.01), as set in `hydrolib.physics.PhysicsConfig`.
@@ -64,7 +71,7 @@ seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
 first = runs[seed]
-display(Markdown(f"Three variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))
+display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))
 
 # %% [markdown]
 # ## Layer by layer
@@ -160,7 +167,7 @@ display(Markdown(
 # ## Study vs this book
 #
 # Differences are between seed-averaged medians; the ± is the typical gap between two seeds
-# of the same variant (their range, averaged over the three variants), the yardstick of
+# of the same variant (their range, averaged over the variants), the yardstick of
 # chapter 3.
 
 # %%
