@@ -21,13 +21,15 @@ unchanged:
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import scipy.sparse
 import xarray as xr
 
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 ALIGNMENTS = ("simulation", "forecast")
 SPANS = (1, 7, 30, 90)
@@ -102,6 +104,8 @@ def calendar_day(time: np.ndarray) -> np.ndarray:
 
 def _circular_window(window: int) -> scipy.sparse.csr_matrix:
     """(365, 365) 0/1 matrix summing each calendar day's ± window // 2 neighbours, across New Year."""
+    import scipy.sparse  # here, not at the top: see climatology
+
     half = window // 2
     rows = np.repeat(np.arange(DAYS_IN_CALENDAR), window)
     cols = (rows + np.tile(np.arange(-half, half + 1), DAYS_IN_CALENDAR)) % DAYS_IN_CALENDAR
@@ -142,6 +146,10 @@ def climatology(prepared: Prepared, target_index: Sequence[int] | None = None, s
         As :func:`hydrolib.evaluate.predict`: ``predicted`` and ``observed`` in m³ m⁻³ (SM)
         and mm day⁻¹ (ET), ``precipitation`` and ``runoff`` in mm day⁻¹.
     """
+    # Imported on use: scipy.sparse's __init__ adds a process-wide warnings filter, and
+    # importing hydrolib must change no process-wide setting (tests/test_side_effects.py).
+    import scipy.sparse
+
     index = _targets(target_index)
     if int(window) != window or window < 1 or window % 2 == 0 or window > DAYS_IN_CALENDAR:
         raise ValueError(f"window must be an odd number of days between 1 and {DAYS_IN_CALENDAR}; got {window}")

@@ -5,9 +5,10 @@ import pytest
 import xarray as xr
 
 from hydrolib import baselines, evaluate
-from hydrolib.data.prepare import LandArrays, PrepareConfig, prepare_arrays
+from hydrolib.data.prepare import STATICS, LandArrays, PrepareConfig, prepare_arrays
 
-N_FORCING, N_STATIC = 2, 3
+FORCING_USED = ("10m_u_component_of_wind", "10m_v_component_of_wind")  # unchecked inputs: any values pass
+N_FORCING, N_STATIC = len(FORCING_USED), 3
 
 
 def _prepared(targets: np.ndarray, time: np.ndarray, inputs: np.ndarray | None = None,
@@ -19,7 +20,8 @@ def _prepared(targets: np.ndarray, time: np.ndarray, inputs: np.ndarray | None =
     water = np.stack([np.arange(time.size) * 0.01 + c for c in range(cells)])[..., None] * [1.0, 0.5]
     raw = LandArrays(inputs=inputs.astype(np.float32), targets=targets.astype(np.float32),
                      water=water.astype(np.float32), statics=statics.astype(np.float32),
-                     lat=np.linspace(10, 20, cells), lon=np.linspace(-5, 5, cells), time=time, fingerprint="tiny")
+                     lat=np.linspace(10, 20, cells), lon=np.linspace(-5, 5, cells), time=time, fingerprint="tiny",
+                     forcing=FORCING_USED, static_names=STATICS[:N_STATIC])
     return prepare_arrays(raw, config)
 
 
@@ -42,7 +44,8 @@ def _seasonal_world():
     time = _days("2001-01-01", "2004-12-31")
     k = baselines.calendar_day(time)
     year = time.astype("datetime64[Y]").astype(int) + 1970
-    wobble = np.select([year == 2001, year == 2002], [0.01, -0.01], 0.3)  # validation/test: far off
+    # validation/test: far off (+ 0.2 keeps SM within the soil-moisture-range check's 0.9)
+    wobble = np.select([year == 2001, year == 2002], [0.01, -0.01], 0.2)
     targets = np.empty((2, time.size, 4))
     for c in range(2):
         targets[c, :, 0:3] = (0.2 + 0.001 * k + 0.05 * c + wobble)[:, None]
@@ -74,15 +77,18 @@ def test_climatology_smooths_over_a_centred_window_across_new_year():
 
 
 def test_climatology_borrows_sparse_calendar_days_from_their_neighbours():
-    # data start on 1 March 2001: no training day for January and February
-    time = _days("2001-03-01", "2003-12-31")
+    # nothing observed in January and February (2001 trains, 2002 validates, 2003 tests): no training
+    # observation for those calendar days (a record starting on 1 March would leave fewer than the
+    # 365 training days prepare requires)
+    time = _days("2001-01-01", "2003-12-31")
     k = baselines.calendar_day(time)
     targets = np.repeat((0.2 + 0.001 * k)[None, :, None], 4, axis=2)
+    targets[:, k < 59] = np.nan  # calendar day 59 is 1 March
     prepared = _prepared(targets, time)
     raw = baselines.climatology(prepared, target_index=[0], window=1)["predicted"].sel(cell=0, target="SM1")
     assert np.isnan(raw.sel(time="2003-02-28")) and np.isfinite(raw.sel(time="2003-03-01"))
     smoothed = baselines.climatology(prepared, target_index=[0], window=5)["predicted"].sel(cell=0, target="SM1")
-    # 28 February (day 58) ± 2: only 1 and 2 March (days 59, 60) hold training days
+    # 28 February (day 58) ± 2: only 1 and 2 March (days 59, 60) hold training observations
     assert float(smoothed.sel(time="2003-02-28")) == pytest.approx(0.2 + 0.001 * 59.5, abs=1e-6)
     assert np.isnan(smoothed.sel(time="2003-02-20"))
 
@@ -92,9 +98,9 @@ def test_persistence_predicts_yesterdays_observation():
     result = baselines.persistence(prepared, target_index=[0, 3])
     observed = result["observed"].values
     np.testing.assert_array_equal(result["predicted"].values[:, 1:], observed[:, :-1])
-    # the first test day takes the last validation day (31 December 2003: calendar day 364, + 0.3)
+    # the first test day takes the last validation day (31 December 2003: calendar day 364, + 0.2)
     np.testing.assert_allclose(result["predicted"].sel(time="2004-01-01", target="SM1"),
-                               [0.2 + 0.364 + 0.3, 0.2 + 0.364 + 0.05 + 0.3], atol=1e-6)
+                               [0.2 + 0.364 + 0.2, 0.2 + 0.364 + 0.05 + 0.2], atol=1e-6)
 
 
 def _linear_world(alignment: str):

@@ -7,7 +7,9 @@ import pytest
 import xarray as xr
 
 from hydrolib import extremes, metrics
-from hydrolib.data.prepare import LandArrays, PrepareConfig, prepare_arrays
+from hydrolib.data.prepare import STATICS, LandArrays, PrepareConfig, prepare_arrays
+
+FORCING_USED = ("10m_u_component_of_wind", "10m_v_component_of_wind")  # unchecked inputs: any values pass
 
 
 def _prepared(targets: np.ndarray, years=(2001, 2003)):
@@ -19,7 +21,8 @@ def _prepared(targets: np.ndarray, years=(2001, 2003)):
     raw = LandArrays(inputs=rng.normal(size=(cells, time.size, 2)).astype(np.float32),
                      targets=targets.astype(np.float32), water=np.ones((cells, time.size, 2), np.float32),
                      statics=rng.normal(size=(cells, 3)).astype(np.float32), lat=np.arange(cells, dtype=float),
-                     lon=np.zeros(cells), time=time, fingerprint="tiny")
+                     lon=np.zeros(cells), time=time, fingerprint="tiny", forcing=FORCING_USED,
+                     static_names=STATICS[:3])
     return prepare_arrays(raw, PrepareConfig(test_years=1, validation_years=1))
 
 
@@ -28,9 +31,10 @@ def test_thresholds_are_each_cells_training_year_quantile_in_physical_units():
     targets = np.empty((2, 3 * 365, 4))  # 2001-2003, no leap year
     targets[:, :365, 0:3] = (0.1 + 0.001 * k)[None, :, None] + np.array([0.0, 0.1])[:, None, None]
     targets[:, :365, 3] = (k / 100)[None, :] * np.array([1.0, 2.0])[:, None]
-    # later years are far wetter: a threshold that used them would move
+    # later years are far wetter (ET 15 mm day-1: above any training day, within the water-units check):
+    # a threshold that used them would move
     targets[:, 365:, 0:3] = 0.9
-    targets[:, 365:, 3] = 40.0
+    targets[:, 365:, 3] = 15.0
     prepared = _prepared(targets)
     low = extremes.training_thresholds(prepared, 0.1)
     high = extremes.training_thresholds(prepared, 0.9)

@@ -147,18 +147,23 @@ def test_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
 # --- the prepared-data cache rebuilds what is damaged -------------------------------------------
 
 def _raw_arrays():
-    from hydrolib.data.prepare import LandArrays
+    """Every forcing, static, target and water column, in hydrolib's units so the data checks pass."""
+    from hydrolib.data.prepare import FORCING, STATICS, LandArrays
 
     rng = np.random.default_rng(0)
     time_ = np.arange("2018-01-01", "2021-01-01", dtype="datetime64[D]")
     cells, days = 5, time_.size
     targets = np.concatenate([rng.uniform(0.1, 0.4, (cells, days, 3)), rng.uniform(0, 3, (cells, days, 1))], -1)
-    return LandArrays(inputs=rng.normal(size=(cells, days, 8)).astype(np.float32),
+    water = rng.uniform(0, 5, (cells, days, 2))  # precipitation, runoff in mm day-1
+    inputs = rng.normal(size=(cells, days, len(FORCING)))
+    inputs[..., FORCING.index("2m_temperature")] = rng.uniform(260, 300, (cells, days))  # K
+    inputs[..., FORCING.index("precipitation")] = water[..., 0]  # the same field, as land_arrays reads it
+    return LandArrays(inputs=inputs.astype(np.float32),
                       targets=targets.astype(np.float32),
-                      water=rng.uniform(0, 5, (cells, days, 2)).astype(np.float32),
-                      statics=rng.normal(size=(cells, 17)).astype(np.float32),
+                      water=water.astype(np.float32),
+                      statics=rng.normal(size=(cells, len(STATICS))).astype(np.float32),
                       lat=np.linspace(-10, 10, cells), lon=np.linspace(0, 40, cells), time=time_,
-                      fingerprint="hand-made")
+                      fingerprint="hand-made", forcing=FORCING, static_names=STATICS)
 
 
 class _Counting:
