@@ -132,3 +132,18 @@ def median_table(scores: dict[str, xr.Dataset], score: str = "kge", cells=None) 
         values = data[score] if cells is None else data[score].isel(cell=np.asarray(cells))
         rows[model] = {str(t): float(values.sel(target=t).median()) for t in data["target"].values}
     return pd.DataFrame(rows).T.reindex(columns=[t for t in TARGET_NAMES if any(t in r for r in rows.values())])
+
+
+def score_support(predictions: xr.Dataset) -> pd.DataFrame:
+    """What a run's scores rest on, per target: the cells with at least one observed test day,
+    the observed cell-days, and the median observed days per cell (observations may have gaps;
+    every score skips the days without one)."""
+    import pandas as pd
+
+    observed = np.isfinite(predictions["observed"])  # (cell, time, target)
+    days = observed.sum("time")
+    return pd.DataFrame({
+        "cells": (days > 0).sum("cell").to_series(),
+        "observed cell-days": days.sum("cell").to_series(),
+        "median days per cell": days.where(days > 0).median("cell").to_series(),
+    }).astype({"cells": int, "observed cell-days": int})

@@ -339,3 +339,18 @@ def test_koppen_of_cells_names_known_places_in_either_longitude_convention():
     sahara, amazon = (23.0, 9.0), (-3.0, -61.0)
     classes = koppen_of_cells([sahara[0], amazon[0], amazon[0]], [sahara[1], amazon[1], amazon[1] + 360.0], 2.0)
     assert classes[0].startswith("BW") and classes[1].startswith("A") and classes[2] == classes[1]
+
+
+def test_score_support_counts_the_observed_cells_and_days():
+    import xarray as xr
+
+    from hydrolib.evaluate import score_support
+
+    observed = np.ones((3, 4, 2))
+    observed[0, :2, 0] = np.nan  # cell 0 misses two SM1 days
+    observed[1, :, 0] = np.nan  # cell 1 never observes SM1
+    predictions = xr.Dataset({"observed": (("cell", "time", "target"), observed)},
+                             coords={"target": ["SM1", "ET"]})
+    table = score_support(predictions)
+    assert table.loc["SM1"].tolist() == [2, 6, 3.0]  # cells 0 and 2; 2 + 4 days; median of (2, 4)
+    assert table.loc["ET"].tolist() == [3, 12, 4.0]

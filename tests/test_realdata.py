@@ -162,8 +162,9 @@ class Fixed(torch.nn.Module):
         super().__init__()
         self.output, self.weight = output, torch.nn.Parameter(torch.zeros(()))
 
-    def forward(self, inputs, sequence=False):
-        return self.output + self.weight
+    def forward(self, inputs, sequence=False, last=None):
+        out = self.output + self.weight  # (batch, targets): the same on every step asked for
+        return out if last is None else out[:, None].expand(-1, last, -1)
 
 
 def test_data_loss_is_the_mean_over_valid_targets_only(good):
@@ -172,14 +173,14 @@ def test_data_loss_is_the_mean_over_valid_targets_only(good):
 
     prepared = prepare(opened(good))
     trainer = Trainer(Fixed(torch.zeros(2, 2)), prepared, [0, 3], TrainConfig(seq_len=10, batch_size=2, progress=False))
-    targets = torch.tensor([[1.0, 0.0, 0.0, float("nan")], [3.0, 0.0, 0.0, 5.0]])
-    batch = Batch(torch.zeros(2, 10, 4), targets, torch.zeros(2, 2), torch.zeros(2), torch.zeros(2))
+    targets = torch.tensor([[[1.0, 0.0, 0.0, float("nan")]], [[3.0, 0.0, 0.0, 5.0]]])  # (batch, k=1, target)
+    batch = Batch(torch.zeros(2, 10, 4), targets, torch.zeros(2, 1, 2), torch.zeros(2), torch.zeros(2))
     data, _, per_task = trainer._losses(batch)
     # SM1: (1² + 3²) / 2 = 5; ET: the one valid entry, 5² / 1 = 25
     np.testing.assert_allclose(per_task.detach().numpy(), [5.0, 25.0])
     assert float(data.detach()) == pytest.approx(30.0)
-    nothing = Batch(torch.zeros(2, 10, 4), torch.full((2, 4), float("nan")), torch.zeros(2, 2), torch.zeros(2),
-                    torch.zeros(2))
+    nothing = Batch(torch.zeros(2, 10, 4), torch.full((2, 1, 4), float("nan")), torch.zeros(2, 1, 2),
+                    torch.zeros(2), torch.zeros(2))
     assert trainer._losses(nothing)[2].tolist() == [0.0, 0.0]  # no valid entry: no loss, not NaN
 
 

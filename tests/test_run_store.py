@@ -113,3 +113,25 @@ def test_a_training_killed_mid_run_resumes_to_the_same_weights(tmp_path):
     with np.load(resumed) as a, np.load(uninterrupted) as b:
         np.testing.assert_array_equal(a["var:predicted"], b["var:predicted"])
     assert not list(killed_cache.glob("runs/*.training"))  # the work folder is gone once the run is saved
+
+
+def test_a_run_whose_loss_is_not_finite_is_never_cached(monkeypatch):
+    import hydrolib.experiments.training as training
+    from hydrolib.experiments import RunConfig, is_cached
+    from hydrolib.train import History
+
+    monkeypatch.setattr(training.Trainer, "fit", lambda self: History(train_loss=[1.0, float("nan")],
+                                                                      validation_loss=[1.0, float("nan")]))
+    with pytest.raises(FloatingPointError, match="not finite from epoch 2 on; nothing was cached"):
+        run("stl-sm2", "smoke", progress=False, learning_rate=0.5)
+    assert not is_cached(RunConfig.build("stl-sm2", "smoke", learning_rate=0.5))
+
+
+def test_cuda_without_a_gpu_is_refused_before_the_cache_is_read():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    run("stl-sm3", "smoke", progress=False, epochs=1)  # cached now
+    with pytest.raises(ValueError, match="device 'cuda' asked for, but .*use --device cpu"):
+        run("stl-sm3", "smoke", progress=False, epochs=1, device="cuda")
