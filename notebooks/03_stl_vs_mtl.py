@@ -57,7 +57,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.analysis import kge_part_errors
 from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.evaluate import median_table
+from hydrolib.evaluate import median_table, score_support
 from hydrolib.experiments import STL_RUNS, combine_stl, load_runs, training_seeds
 from hydrolib.profiles import get_profile
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
@@ -67,6 +67,7 @@ p = get_profile(profile)
 common = dict(device=device, **run_settings(globals()))
 stl = load_runs(STL_RUNS, profile, seed=seed, **common)
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in training_seeds(profile, seed)}
+display(score_support(mtl_by_seed[seed].predictions).style.set_caption("What the scores rest on: test-year observations"))
 mtl = mtl_by_seed[seed]
 
 _, stl_scores = combine_stl(stl)  # one target from each single-task run

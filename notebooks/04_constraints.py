@@ -62,7 +62,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.analysis import closure_error, median_by_bin, quantile_bins
 from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.evaluate import median_table
+from hydrolib.evaluate import median_table, score_support
 from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
@@ -70,6 +70,7 @@ plots.use_style()
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
+display(score_support(runs[seed]["mtl-none"].predictions).style.set_caption("What the scores rest on: test-year observations"))
 first = runs[seed]
 display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))
 

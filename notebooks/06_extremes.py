@@ -55,7 +55,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.analysis import deepest_drought_cell, furthest_from_one, median_kge_parts
 from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.evaluate import median_table, tail_scores
+from hydrolib.evaluate import median_table, score_support, tail_scores
 from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
@@ -63,6 +63,7 @@ plots.use_style()
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
+display(score_support(runs[seed]["mtl-none"].predictions).style.set_caption("What the scores rest on: test-year observations"))
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 
 low = {s: {n: tail_scores(r.predictions, quantile, "low") for n, r in runs[s].items()} for s in seeds}

@@ -51,7 +51,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.analysis import closest_to_observed, et_by_moisture, et_moisture_slopes, moisture_bin_edges
 from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.evaluate import median_table
+from hydrolib.evaluate import median_table, score_support
 from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
 from hydrolib.profiles import get_profile
 from hydrolib.regions import REGIONS, in_region
@@ -62,6 +62,7 @@ p = get_profile(profile)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
+display(score_support(runs[seed]["mtl-none"].predictions).style.set_caption("What the scores rest on: test-year observations"))
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 first = runs[seed]
 lat, lon = first["mtl-none"].scores["lat"].values, first["mtl-none"].scores["lon"].values
