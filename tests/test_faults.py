@@ -495,10 +495,9 @@ def test_a_failed_notebook_leaves_no_executed_copy_to_publish(tmp_path):
 
 @pytest.mark.slow
 def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monkeypatch):
-    import hydrolib.data
     from hydrolib.book import BookBuildError, build_book
 
-    monkeypatch.setattr(hydrolib.data, "data_source", lambda *args, **kwargs: None)  # no data needed here
+    monkeypatch.setattr("hydrolib.data.source.DataSettings.root", lambda self: None)  # no data needed here
     repo = _book_repo(tmp_path / "repo", second_fails=True)
     output = tmp_path / "build"
     with pytest.raises(BookBuildError, match="notebook second failed"):
