@@ -251,7 +251,7 @@ def window_features(prepared: Prepared, cells: np.ndarray, ends: np.ndarray,
 
 
 def linear(prepared: Prepared, target_index: Sequence[int] | None = None, split: str = "test", *,
-           alignment: str = "forecast", spans: Sequence[int] = SPANS, samples: int = 100_000,
+           alignment: str = "simulation", spans: Sequence[int] = SPANS, samples: int = 100_000,
            alpha: float = 1.0, seed: int = 0) -> xr.Dataset:
     """Ridge regression from the window's forcing summaries and the statics to the targets.
 
@@ -326,3 +326,20 @@ def linear(prepared: Prepared, target_index: Sequence[int] | None = None, split:
     dataset.attrs.update(baseline="linear", alignment=alignment, spans=list(map(int, spans)), samples=int(samples),
                          alpha=float(alpha), seed=int(seed))
     return dataset
+
+
+def baseline_scores(config, target_index: Sequence[int] | None = None) -> dict[str, xr.Dataset]:
+    """Per-cell test-period scores (:func:`hydrolib.evaluate.cell_scores`) of the three
+    yardsticks on a run's data, for its targets (or ``target_index``), the linear model with the
+    run's alignment: ``{"climatology": …, "linear": …, "persistence": …}``.
+
+    ``config`` is a run's :class:`hydrolib.experiments.RunConfig` (``run.config``).
+    """
+    from hydrolib.data.source import load_prepared
+    from hydrolib.evaluate import cell_scores
+
+    prepared = load_prepared(config.data, config.prepare)
+    index = config.spec.target_index if target_index is None else list(target_index)
+    return {"climatology": cell_scores(climatology(prepared, index)),
+            "linear": cell_scores(linear(prepared, index, alignment=config.training.alignment)),
+            "persistence": cell_scores(persistence(prepared, index))}

@@ -62,6 +62,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.analysis import closure_error, median_by_bin, quantile_bins
 from hydrolib.data.prepare import TARGET_NAMES
+from hydrolib.baselines import baseline_scores
 from hydrolib.evaluate import median_table, score_support
 from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
@@ -83,8 +84,10 @@ display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({
 # %%
 per_seed = seed_table({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}) for s in seeds})
 mean_over_seeds, noise = seed_summary(per_seed)
-display(pd.concat({**{f"seed {s}": per_seed.loc[s] for s in seeds}, "mean": mean_over_seeds})
-        .style.format("{:.3f}").set_caption("Median KGE over cells"))
+yardsticks = median_table(baseline_scores(first["mtl-none"].config))
+display(pd.concat({**{f"seed {s}": per_seed.loc[s] for s in seeds}, "mean": mean_over_seeds, "baseline": yardsticks})
+        .style.format("{:.3f}").set_caption("Median KGE over cells; the baselines are yardsticks, not models "
+                                            "(persistence uses yesterday's observation, which no model sees)"))
 
 # %% mystnb={"figure": {"caption": "Per-cell test-year KGE of the three multi-task variants (first training seed).", "name": "fig-constraint-kge"}}
 fig, axes = plt.subplots(1, len(TARGET_NAMES), figsize=(10, 3.2), sharey=True)

@@ -173,3 +173,16 @@ def test_baselines_refuse_unknown_settings():
         baselines.climatology(prepared, window=4)
     with pytest.raises(ValueError, match="target_index"):
         baselines.persistence(prepared, target_index=[4])
+
+
+def test_baseline_scores_follow_a_runs_data_targets_and_alignment(smoke_world):
+    from hydrolib.baselines import baseline_scores
+    from hydrolib.experiments import RunConfig
+
+    scores = baseline_scores(RunConfig.build("stl-et", "smoke"))
+    assert set(scores) == {"climatology", "linear", "persistence"}
+    for table in scores.values():
+        assert [str(t) for t in table["target"].values] == ["ET"]
+        assert np.isfinite(table["kge"].values).mean() > 0.9
+    # persistence of a smooth daily series beats the seasonal cycle alone
+    assert float(scores["persistence"]["kge"].median()) > float(scores["climatology"]["kge"].median())
