@@ -68,7 +68,8 @@ p = get_profile(profile)
 common = dict(device=device, **run_settings(globals()))
 stl = load_runs(STL_RUNS, profile, seed=seed, **common)
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in training_seeds(profile, seed)}
-display(score_support(mtl_by_seed[seed].predictions).style.set_caption("What the scores rest on: test-year observations"))
+display(score_support(mtl_by_seed[seed].predictions).style.format("{:,.0f}")
+        .set_caption("What the scores rest on: test-year observations"))
 mtl = mtl_by_seed[seed]
 
 _, stl_scores = combine_stl(stl)  # one target from each single-task run

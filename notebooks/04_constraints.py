@@ -71,7 +71,8 @@ plots.use_style()
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.set_caption("What the scores rest on: test-year observations"))
+display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
+        .set_caption("What the scores rest on: test-year observations"))
 first = runs[seed]
 display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))
 

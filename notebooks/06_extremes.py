@@ -63,7 +63,8 @@ plots.use_style()
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.set_caption("What the scores rest on: test-year observations"))
+display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
+        .set_caption("What the scores rest on: test-year observations"))
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 
 low = {s: {n: tail_scores(r.predictions, quantile, "low") for n, r in runs[s].items()} for s in seeds}

@@ -62,7 +62,8 @@ p = get_profile(profile)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.set_caption("What the scores rest on: test-year observations"))
+display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
+        .set_caption("What the scores rest on: test-year observations"))
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 first = runs[seed]
 lat, lon = first["mtl-none"].scores["lat"].values, first["mtl-none"].scores["lon"].values
