@@ -448,3 +448,53 @@ def epsilon_correlations(predictions: xr.Dataset) -> tuple[float, float]:
     monthly = float(np.nanmedian(pearson_r(residual.resample(time="MS").mean(), learned.resample(time="MS").mean(),
                                            dim="time")))
     return daily, monthly
+
+
+# --- chapter 8: how much of ε the forcing can explain at all ------------------------------------
+
+def data_residual(prepared) -> np.ndarray:
+    """The data's own daily residual ``ε = P − ET − R − ΔS`` (mm day⁻¹), (cell, time), from the
+    observed targets and water terms of prepared data; NaN on the first day and wherever a term
+    is missing. On the synthetic world it is the hidden truth (snow, canopy, groundwater)."""
+    observed = prepared.denormalise_targets(np.asarray(prepared.targets, np.float64))
+    storage = soil_storage_mm(observed[..., [prepared.target_index(t) for t in ("SM1", "SM2", "SM3")]])
+    change = np.full(storage.shape, np.nan)
+    change[:, 1:] = np.diff(storage, axis=1)
+    water = np.asarray(prepared.water, np.float64)
+    return (water[..., prepared.water_index("precipitation")] - observed[..., prepared.target_index("ET")]
+            - water[..., prepared.water_index("total_runoff")] - change)
+
+
+def forcing_ceiling(prepared, alignment: str = "simulation", spans=(1, 2, 3, 7, 30, 90), samples: int = 200_000,
+                    seed: int = 0) -> np.ndarray:
+    """How much of the daily residual the forcing can explain linearly: the per-cell Pearson
+    correlation, over the test period, between the data's residual (``data_residual``) and a
+    ridge regression of it on the window's forcing summaries (``baselines.window_features``:
+    trailing means over ``spans`` days, plus the statics) fitted on ``samples`` random training
+    cell-days. With ``alignment="simulation"`` the windows end on the residual's own day, with
+    ``"forecast"`` on the day before — the ceiling a residual network fed such windows is held
+    against. Returns (cell,) correlations."""
+    from sklearn.linear_model import Ridge
+
+    from hydrolib.baselines import window_features
+
+    if alignment not in ("simulation", "forecast"):
+        raise ValueError(f"alignment must be 'simulation' or 'forecast'; got {alignment!r}")
+    lag = 1 if alignment == "forecast" else 0
+    residual = data_residual(prepared)
+    rng = np.random.default_rng(seed)
+    t0, t1 = prepared.splits["train"]
+    cells = np.asarray(prepared.train_cells)
+    per_cell = -(-samples // cells.size)  # the same number of random training days from every cell
+    days = rng.integers(max(t0, 1 + lag), t1, size=(cells.size, per_cell))
+    features = window_features(prepared, cells, days - lag, spans).reshape(-1, len(spans) * prepared.inputs.shape[2]
+                                                                           + prepared.statics.shape[1])
+    target = residual[cells[:, None], days].ravel()
+    finite = np.isfinite(target) & np.isfinite(features).all(axis=1)
+    model = Ridge(alpha=1.0).fit(features[finite], target[finite])
+    s0, s1 = prepared.splits["test"]
+    all_cells = np.arange(prepared.inputs.shape[0])
+    test_ends = np.broadcast_to(np.arange(s0, s1) - lag, (all_cells.size, s1 - s0))
+    fitted = model.predict(window_features(prepared, all_cells, test_ends, spans).reshape(-1, features.shape[1]))
+    fitted = fitted.reshape(all_cells.size, s1 - s0)
+    return np.asarray(pearson_r(residual[:, s0:s1], fitted))

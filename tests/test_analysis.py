@@ -354,3 +354,17 @@ def test_score_support_counts_the_observed_cells_and_days():
     table = score_support(predictions)
     assert table.loc["SM1"].tolist() == [2, 6, 3.0]  # cells 0 and 2; 2 + 4 days; median of (2, 4)
     assert table.loc["ET"].tolist() == [3, 12, 4.0]
+
+
+def test_the_forcing_explains_more_of_the_residual_through_its_own_day(smoke_world):
+    from hydrolib.analysis import data_residual, forcing_ceiling
+    from hydrolib.data import data_settings, load_prepared, open_data
+
+    prepared = load_prepared(data_settings("smoke"))
+    truth = open_data(data_settings("smoke"), ["water_balance_residual"])["water_balance_residual"]
+    cell = 100
+    stored = truth.sel(lat=prepared.lat[cell], lon=prepared.lon[cell]).values[1:]
+    np.testing.assert_allclose(data_residual(prepared)[cell, 1:], stored, atol=1e-3)  # mm/day, float32 files
+    same_day = np.nanmedian(forcing_ceiling(prepared, "simulation", samples=20_000))
+    day_before = np.nanmedian(forcing_ceiling(prepared, "forecast", samples=20_000))
+    assert 0 < day_before < same_day <= 1
