@@ -101,6 +101,15 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_data_settings(sub: argparse.ArgumentParser) -> None:
+    """The data's grid and years, under the same names on ``book`` and on every command that trains."""
+    sub.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
+    sub.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None, dest="run_years",
+                     help="inclusive range of years to read (the last years are validation and test)")
+    sub.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
+    sub.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
+
+
 def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
     """The settings of a run, under the same names on every command that trains or reads runs."""
     sub.add_argument("--profile", default="quick", help="smoke, quick or paper: the defaults of every setting")
@@ -109,11 +118,7 @@ def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
     sub.add_argument("--world-seed", type=int, default=None, help="the synthetic world's seed")
     sub.add_argument("--train-fraction", type=float, default=None, help="share of training cells (or years) kept")
     sub.add_argument("--data-root", default=None, help="LandBench folder; empty for the synthetic world")
-    sub.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
-    sub.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None, dest="run_years",
-                     help="inclusive range of years to read (the last years are validation and test)")
-    sub.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
-    sub.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
+    _add_data_settings(sub)
     sub.add_argument("--allow", action="append", default=[], metavar="CHECK",
                      help="proceed although this data check fails (its error names it), e.g. --allow water-units")
     flags = ("--set", "-p") if alias_p else ("--set",)
@@ -179,11 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--only", nargs="*", default=[], help="execute only these notebooks (e.g. 01_data)")
     book.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                       help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1 -p device=cuda")
-    book.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
-    book.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None, dest="run_years",
-                      help="inclusive range of years to read (the last years are validation and test)")
-    book.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
-    book.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
+    _add_data_settings(book)
     book.add_argument("--no-train", action="store_true",
                       help="do not train the book's runs up front (notebooks train what the cache lacks)")
     book.set_defaults(handler=_book)
