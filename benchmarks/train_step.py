@@ -4,8 +4,10 @@
 
 Builds the profile's synthetic world in memory (or loads the prepared cache), then times
 ``--iterations`` training steps of each multi-task variant with bf16 autocast off and on
-(bf16 is what ``hydrolib.train`` uses on CUDA), and prints steps per second, windows per
-second and the bf16/fp32 ratio; also the time of one evaluation pass over the test year.
+(bf16 is what ``hydrolib.train`` uses on CUDA), each as eager PyTorch and as the replayed
+CUDA graph that ``hydrolib.train`` uses on a GPU, and prints steps per second, windows per
+second, peak GPU memory and the ratio to the bare LSTM; also the time of one evaluation
+pass over the test year.
 
 The baseline, timed in the same run: a bare ``nn.LSTM`` (cuDNN on CUDA) of the same batch,
 window, inputs and hidden size, one linear output and Adam, on a fixed random batch already
@@ -67,6 +69,7 @@ def main() -> None:
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--iterations", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=None, help="instead of the profile's")
     args = parser.parse_args()
     device = torch.device(args.device)
 
@@ -77,31 +80,44 @@ def main() -> None:
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
     rows = []
     for name in ("mtl-none", "mtl-diff"):
-        config = RunConfig.build(name, args.profile)
+        config = RunConfig.build(name, args.profile, **({"batch_size": args.batch_size} if args.batch_size else {}))
         sizes = {"seq_len": config.training.seq_len, "batch_size": config.training.batch_size,
                  "hidden": config.network.hidden, "iterations_per_epoch": config.training.iterations_per_epoch}
         train_config = config.train_config(args.device, progress=False)
-        rates = {}
-        for autocast in ((False, True) if device.type == "cuda" else (False,)):  # autocast is CUDA-only here
+        rates, memory = {}, {}
+        modes = [(autocast, graph) for autocast in (False, True) for graph in (False, True)]
+        for autocast, graph in (modes if device.type == "cuda" else [(False, False)]):  # autocast, graphs: CUDA only
             predictor, residual = build_networks(config, n_inputs)
             trainer = Trainer(predictor, prepared, config.spec.target_index, train_config, config.physics, residual)
             trainer.autocast = autocast and device.type == "cuda"
-            for _ in range(5):
+            trainer.cuda_graph = graph
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            for _ in range(trainer.GRAPH_WARMUP_STEPS + 2):
                 trainer.step()
             _sync(device)
             t0 = time.perf_counter()
             for _ in range(args.iterations):
                 trainer.step()
             _sync(device)
-            rates["bf16" if autocast else "fp32"] = args.iterations / (time.perf_counter() - t0)
+            mode = ("bf16" if autocast else "fp32") + (" graph" if graph else "")
+            rates[mode] = args.iterations / (time.perf_counter() - t0)
+            if device.type == "cuda":
+                memory[mode] = torch.cuda.max_memory_allocated(device) / 2**30
+            del trainer, predictor, residual
         bare = {precision: bare_lstm_steps_per_second(sizes["batch_size"], sizes["seq_len"], n_inputs, sizes["hidden"],
                                                        device, precision == "bf16", args.iterations)
-                for precision in rates}
-        lstms = 2 if residual is not None else 1
-        rates |= {f"{precision} / bare LSTM{'s' if lstms > 1 else ''}": rate / (bare[precision] / lstms)
-                  for precision, rate in list(rates.items())}
+                for precision in {mode.split()[0] for mode in rates}}
+        print(f"bare LSTM ({sizes['batch_size']} x {sizes['seq_len']} x {n_inputs}, hidden {sizes['hidden']}): "
+              + ", ".join(f"{p} {r:.1f} steps/s" for p, r in sorted(bare.items())), flush=True)
+        lstms = 2 if config.physics.constraint.learned_residual else 1
+        rates |= {f"{mode} / bare LSTM{'s' if lstms > 1 else ''}": rate / (bare[mode.split()[0]] / lstms)
+                  for mode, rate in list(rates.items())}
+        if memory:
+            print(f"{name}: peak GPU memory " + ", ".join(f"{m} {g:.2f} GiB" for m, g in memory.items()), flush=True)
+        predictor, residual = build_networks(config, n_inputs)
         t0 = time.perf_counter()
-        predict(trainer.predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=trainer.residual_net,
+        predict(predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=residual,
                 device=args.device, alignment=config.training.alignment)
         _sync(device)
         rows.append((name, sizes, rates, time.perf_counter() - t0))
@@ -112,10 +128,9 @@ def main() -> None:
                          if "/" not in k)
         line += "  ratio to the bare-LSTM ceiling: " + ", ".join(f"{k.split(' /')[0]} {v:.2f}" for k, v in rates.items()
                                                                  if "/" in k)
-        ratio = rates.get("bf16", 0) / rates["fp32"] if "bf16" in rates else float("nan")
-        print(f"{name:9s} seq {sizes['seq_len']} hidden {sizes['hidden']} batch {sizes['batch_size']}: {line}  "
-              f"bf16/fp32 {ratio:.2f}; test-year evaluation {evaluation:.1f} s")
-        epoch = sizes["iterations_per_epoch"] / rates.get("bf16", rates["fp32"])
+        print(f"{name:9s} seq {sizes['seq_len']} hidden {sizes['hidden']} batch {sizes['batch_size']}: {line}; "
+              f"test-year evaluation {evaluation:.1f} s")
+        epoch = sizes["iterations_per_epoch"] / max(v for k, v in rates.items() if "/" not in k)
         print(f"          -> one epoch of {sizes['iterations_per_epoch']} steps ~ {epoch:.1f} s")
 
 

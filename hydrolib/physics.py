@@ -150,9 +150,8 @@ def soil_storage_mm(theta, dim: str = "target"):
     ERA5-Land's layers (``hydrolib.data.layout.LAYER_THICKNESS_MM``). Applied to a
     difference of moisture it gives the storage change ΔS.
     """
-    if isinstance(theta, torch.Tensor):
-        thickness = torch.as_tensor(LAYER_THICKNESS_MM, dtype=theta.dtype, device=theta.device)
-        return (theta * thickness).sum(-1)
+    if isinstance(theta, torch.Tensor):  # layer by layer: no host-to-device copy (a CUDA graph captures this)
+        return sum(theta[..., i] * float(d) for i, d in enumerate(LAYER_THICKNESS_MM))
     thickness = np.asarray(LAYER_THICKNESS_MM)
     if hasattr(theta, "data_vars"):  # an xarray Dataset of LandBench variables
         return sum(theta[f"volumetric_soil_water_layer_{i + 1}"] * thickness[i] for i in range(3))
@@ -215,8 +214,8 @@ def physics_loss(config: PhysicsConfig, denormalise: TargetScaler, predicted: to
     with torch.autocast(predicted.device.type, enabled=False):
         days = predicted[:, None] if one_day else predicted
         states = denormalise(torch.cat([previous[:, None].float(), days.float()], dim=1))  # (batch, k + 1, targets)
-        layers = [targets.index(name) for name in SOIL_LAYERS]
-        storage = soil_storage_mm(states[..., layers])  # (batch, k + 1) mm, days d_0 … d_k
+        layers = torch.stack([states[..., targets.index(name)] for name in SOIL_LAYERS], dim=-1)
+        storage = soil_storage_mm(layers)  # (batch, k + 1) mm, days d_0 … d_k
         d_storage = storage[:, 1:] - storage[:, :-1]
         et = states[:, 1:, targets.index("ET")]
         shaped = (lambda x: x.float()[:, None]) if one_day else (lambda x: x.float())

@@ -34,6 +34,11 @@ from hydrolib.data.scaling import TargetScaler
 from hydrolib.physics import PhysicsConfig, physics_loss
 
 
+def astuple_shallow(batch) -> tuple[torch.Tensor, ...]:
+    """The tensors of a dataclass batch, in field order, not copied (``dataclasses.astuple`` deep-copies)."""
+    return tuple(getattr(batch, f.name) for f in fields(batch))
+
+
 def _epoch_seed(seed: int, epoch: int, rank: int, stream: int) -> int:
     return (seed * 1_000_003 + epoch * 1_009 + rank * 17 + stream) % (2**63 - 1)
 
@@ -164,7 +169,17 @@ class Trainer:
 
             self.forcing_epsilon = torch.as_tensor(conceptual_epsilon(prepared), device=self.device)
         parameters = list(self.predictor.parameters()) + (list(self.residual_net.parameters()) if self.residual_net else [])
-        self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
+        # On a GPU the whole training step (forward, backward, Adam) is replayed as one CUDA
+        # graph: the step is hundreds of small kernels (heads, balance, optimiser) whose
+        # launches, not their arithmetic, would otherwise bound it (benchmarks/train_step.py).
+        # Not under DDP, whose all-reduce hooks the graph would freeze.
+        self.cuda_graph = (self.device.type == "cuda" and not dist_info.active
+                           and os.environ.get("HYDROLIB_CUDA_GRAPH", "1") != "0")
+        fast = {"fused": True, "capturable": True} if self.device.type == "cuda" else {}
+        self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, **fast)
+        self._graph: torch.cuda.CUDAGraph | None = None
+        self._graph_batch = self._graph_out = None
+        self._eager_steps = 0
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.autocast = self.device.type == "cuda"
         self.progress = config.progress and dist_info.is_main
@@ -186,7 +201,9 @@ class Trainer:
         ΔS of the first against the model's prediction of the day before."""
         k = self.config.supervised_days
         steps = k + 1 if self.physics.constraint.balance else k  # + the day before, for ΔS
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+        # autocast's cache of cast weights would outlive a captured graph's region: off when capturing
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast,
+                            cache_enabled=not self.cuda_graph):
             outputs = self._predict(batch.inputs, last=steps)  # (batch, steps, targets), float32 heads
             epsilon = self._residual(batch.inputs, last=k) if self._residual is not None else None
         if self.forcing_epsilon is not None:  # the k supervised days d−k+1 … d of each window
@@ -206,15 +223,57 @@ class Trainer:
                                self.task_names)
         return data, phys, per_task
 
-    def step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One optimisation step on a fresh training batch; returns the (detached) total loss,
-        physics term and per-task losses."""
-        data, phys, per_task = self._losses(self.train.sample())
+    def _eager_step(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        data, phys, per_task = self._losses(batch)
         loss = data + phys
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         return loss.detach(), phys.detach(), per_task.detach()
+
+    # eager steps before the step is captured: cuDNN, cuBLAS and the autograd engine set up
+    # their workspaces on first use, which a graph must not capture
+    GRAPH_WARMUP_STEPS = 3
+
+    def step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One optimisation step on a fresh training batch; returns the (detached) total loss,
+        physics term and per-task losses.
+
+        On a GPU, after ``GRAPH_WARMUP_STEPS`` eager steps the step is captured once as a
+        CUDA graph and replayed on each new batch, copied into the graph's input buffers;
+        the arithmetic is the same as the eager step's (dropout masks come from torch's
+        generator, whose seed and offset a replay reads as an eager step would).
+        """
+        batch = self.train.sample()
+        if not self.cuda_graph:
+            return self._eager_step(batch)
+        if self._graph is None:
+            if self._eager_steps < self.GRAPH_WARMUP_STEPS:
+                side = torch.cuda.Stream(self.device)
+                side.wait_stream(torch.cuda.current_stream(self.device))
+                with torch.cuda.stream(side):
+                    out = self._eager_step(batch)
+                torch.cuda.current_stream(self.device).wait_stream(side)
+                self._eager_steps += 1
+                return out
+            self._capture(batch)
+        for static, fresh in zip(astuple_shallow(self._graph_batch), astuple_shallow(batch)):
+            static.copy_(fresh)
+        self._graph.replay()
+        return self._graph_out
+
+    def _capture(self, batch) -> None:
+        """Record one training step on static copies of ``batch`` (not executed: ``step`` replays it)."""
+        self._graph_batch = type(batch)(*(t.clone() for t in astuple_shallow(batch)))
+        self.optimizer.zero_grad(set_to_none=True)  # gradients are then the graph's own buffers
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            data, phys, per_task = self._losses(self._graph_batch)
+            loss = data + phys
+            loss.backward()
+            self.optimizer.step()
+            self._graph_out = (loss.detach(), phys.detach(), per_task.detach())
+        self._graph = graph
 
     @torch.no_grad()
     def validation_loss(self) -> float:
@@ -222,10 +281,11 @@ class Trainer:
         for module in self._modules():
             module.eval()
         self.validation.generator.manual_seed(self.config.seed + 1)
-        total = 0.0
+        total = torch.zeros((), device=self.device)  # summed on the device: one host sync, not one per batch
         for _ in range(self.config.validation_batches):
             data, _, _ = self._losses(self.validation.sample())
-            total += float(data)
+            total += data
+        total = float(total)
         for module in self._modules():
             module.train()
         return mean_across_ranks(total / self.config.validation_batches, self.dist, self.device)
@@ -255,7 +315,8 @@ class Trainer:
         self.predictor.load_state_dict(state["predictor"])
         if self.residual_net is not None:
             self.residual_net.load_state_dict(state["residual_net"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimizer.load_state_dict(state["optimizer"])  # new state tensors: a captured step is stale
+        self._graph, self._eager_steps = None, 0
         return state["epoch"] + 1, History(**state["history"]), state["best"], state["bad_epochs"]
 
     def fit(self, stop_after_epochs: int | None = None) -> History:

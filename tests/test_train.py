@@ -140,3 +140,24 @@ def test_alignment_and_supervised_days_are_checked_settings():
     with pytest.raises(ValueError, match="'supervised_days' must be less than 'seq_len' \\(30\\)"):
         TrainConfig(seq_len=30, supervised_days=30)
     assert TrainConfig().alignment == "simulation" and TrainConfig().supervised_days == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the training step is replayed as a CUDA graph only on a GPU")
+@pytest.mark.parametrize("mode", ["none", "differentiable", "conceptual"])
+def test_the_replayed_cuda_graph_trains_as_the_eager_step_does(prepared, mode):
+    """Same seeds, same batches, same dropout masks: the graph's losses and weights follow the
+    eager step's to float32 rounding (cuDNN is not bitwise deterministic), also after a resume."""
+    config = TrainConfig(**{**CONFIG.__dict__, "device": "cuda", "epochs": 2})
+    histories, weights = [], []
+    for graph in (False, True):
+        trainer = _trainer(prepared, config=config, mode=mode)
+        trainer.autocast = False  # bf16 rounding would hide a real difference
+        trainer.cuda_graph = graph
+        histories.append(trainer.fit())
+        weights.append(_weights(trainer))
+        if graph:
+            assert trainer._graph is not None, "the step was never captured"
+    torch.testing.assert_close(histories[1].train_loss, histories[0].train_loss, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(histories[1].validation_loss, histories[0].validation_loss, rtol=1e-4, atol=1e-5)
+    for key, value in weights[0].items():
+        torch.testing.assert_close(weights[1][key], value, rtol=1e-3, atol=1e-4, msg=key)
