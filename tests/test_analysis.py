@@ -13,6 +13,7 @@ from hydrolib.analysis import (closest_to_observed, closure_error, deepest_droug
                                scarcity_per_seed)
 from hydrolib.evaluate import median_table, tail_scores, water_balance
 from hydrolib.plots import grid_field
+from hydrolib.profiles import get_profile
 from hydrolib.regions import in_region
 from hydrolib.study import (CLAIMS, difference, judge, judge_correlations, seed_summary, seed_table,
                             study_vs_book)
@@ -117,7 +118,7 @@ def test_book_runs_cover_seeds_and_the_scarcity_sweep_once_each():
     assert len(set(requests)) == len(requests)
     assert {r.name for r in requests if r.seed == 5 and r.train_fraction == 1.0} == set(experiments.EXPERIMENTS)
     assert {(r.seed, r.train_fraction) for r in requests if r.name == "mtl-diff"} == \
-        {(s, f) for s in (5, 6) for f in (1.0, 0.2, 0.05)}
+        {(s, f) for s in experiments.training_seeds("quick", 5) for f in get_profile("quick").scarcity_fractions}
     assert not any(r.name.startswith("stl") and r.seed != 5 for r in requests)
 
 

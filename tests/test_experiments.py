@@ -1,10 +1,11 @@
 """The study's seven runs train and evaluate in the smoke profile, and are cached."""
 
+import os
 import numpy as np
 import pytest
 
 from hydrolib.cli import main
-from hydrolib.experiments import EXPERIMENTS, load_weights, run
+from hydrolib.experiments import EXPERIMENTS, is_cached, load_weights, run
 
 
 def test_the_studys_seven_runs_and_the_books_conceptual_variant_are_named():
@@ -86,3 +87,13 @@ def test_command_line_takes_data_settings_by_the_same_names_everywhere(capsys):
         main(["run-all", "--profile", "smoke", "--set", "epoch=1"])
     with pytest.raises(SystemExit, match="setting 'seed' given twice with different values"):
         main(["summary", "stl-et", "--profile", "smoke", "--seed", "1", "--set", "seed=2"])
+
+
+def test_runs_trained_side_by_side_are_stored_and_a_failure_names_its_run():
+    from hydrolib.experiments.plan import _train_side_by_side, default_workers
+
+    good, bad = ("mtl-none", {"epochs": 1, "seed": 7}), ("mtl-fixed", {"epochs": 1, "seed": 7, "hidden": 0})
+    with pytest.raises(RuntimeError, match=r"1 of 2 runs failed:\n.*mtl-fixed.*hidden"):
+        _train_side_by_side([good, bad], "smoke", "cpu", workers=2)
+    assert is_cached(good[0], "smoke", **good[1])  # the other worker's run finished and was stored
+    assert default_workers("cuda") == 1 and default_workers("cpu") == (os.cpu_count() or 1)

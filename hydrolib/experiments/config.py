@@ -121,7 +121,8 @@ class RunConfig:
             "prepare": {"seed": seed},
             "network": {"hidden": p.hidden, "dropout": p.dropout},
             "training": {k: getattr(p, k) for k in ("seq_len", "batch_size", "epochs", "iterations_per_epoch",
-                                                    "validation_batches", "patience", "supervised_days")},
+                                                    "validation_batches", "patience", "supervised_days",
+                                                    "learning_rate")},
             "physics": {"mode": experiment.constraint},
         }
         for key, value in settings.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import xarray as xr
 from hydrolib.distributed import SINGLE, DistInfo
 from hydrolib.evaluate import SCORES
 from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS
+from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.store import Run
 from hydrolib.experiments.training import is_cached, run
 from hydrolib.profiles import get_profile
@@ -57,16 +59,66 @@ def book_runs(profile: str, seed: int = 0) -> list[RunRequest]:
     return requests
 
 
+def default_workers(device: str, dist_info: DistInfo = SINGLE) -> int:
+    """Runs trained side by side by ``run_all``: one per CPU core on the CPU, one on a GPU.
+
+    On the CPU each worker process runs torch on one thread: the quick profile's LSTM step
+    takes 30 ms on one thread of this project's 2-core machine, while two threads in one process
+    on a busy machine took 1.7 s (they wait on each other), so two one-thread runs beat one
+    two-thread run. On a GPU, processes only time-slice it (issue 17's measurement), so one.
+    """
+    if dist_info.active or not device.startswith("cpu"):
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> str:
+    import torch
+
+    torch.set_num_threads(1)
+    return run(name, profile, device=device, progress=False, **settings).folder.name
+
+
+def _train_side_by_side(jobs: list[tuple[str, dict]], profile: str, device: str, workers: int) -> None:
+    """Train ``jobs`` (experiment, settings) in ``workers`` processes of one torch thread each;
+    a failure in any is raised here, naming the run, once the others have finished."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    from hydrolib.data.source import load_prepared
+
+    first = RunConfig.build(jobs[0][0], profile, **jobs[0][1])
+    load_prepared(first.data, first.prepare)  # the data's caches written once, here, before the workers read them
+    errors = []
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_train_in_worker, name, profile, device, each): (name, each) for name, each in jobs}
+        for future, (name, each) in futures.items():
+            try:
+                print(f"trained {future.result()}", flush=True)
+            except Exception as error:  # noqa: BLE001 -- collected, then raised with the run named
+                errors.append(f"{name} {each}: {type(error).__name__}: {error}")
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
+
+
 def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progress: bool = True,
-            dist_info: DistInfo = SINGLE, report=None, **settings) -> list[Run]:
+            dist_info: DistInfo = SINGLE, report=None, workers: int | None = None, **settings) -> list[Run]:
     """Train every run of ``book_runs`` that the store lacks, with ``settings`` (e.g.
     ``world_seed``, ``data_root``, ``epochs``) applied to each. ``report(request, run)`` is called
     after each run (e.g. to print it), also for cached ones, which are then loaded; without
-    ``report`` cached runs are skipped and only the newly trained ones are returned."""
-    runs = []
+    ``report`` cached runs are skipped and only the newly trained ones are returned.
+    ``workers``: runs trained side by side (default ``default_workers``)."""
+    jobs = []
     for request in book_runs(profile, seed):
         each = dict(settings, seed=request.seed, train_fraction=request.train_fraction)
-        if report is None and is_cached(request.name, profile, **each):
+        jobs.append((request, each, is_cached(request.name, profile, **each)))
+    workers = default_workers(device, dist_info) if workers is None else workers
+    missing = [(request.name, each) for request, each, cached in jobs if not cached]
+    if workers > 1 and len(missing) > 1:
+        _train_side_by_side(missing, profile, device, min(workers, len(missing)))
+    runs = []
+    for request, each, cached in jobs:
+        if report is None and cached:
             continue  # nobody asked to see it: do not spend time loading it
         result = run(request.name, profile, device=device, progress=progress, dist_info=dist_info, **each)
         if result is not None:
