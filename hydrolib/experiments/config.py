@@ -27,7 +27,7 @@ from hydrolib.train import TrainConfig, TrainSettings
 
 # The library code whose change can change a trained run (paths inside the package).
 CODE_THAT_DECIDES_A_RUN = (
-    "models.py", "physics.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py", "data/prepare.py",
+    "models.py", "physics.py", "hybrid.py", "conceptual.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py", "data/prepare.py",
     "data/scaling.py", "experiments/config.py", "experiments/registry.py", "experiments/training.py",
 )
 
