@@ -22,6 +22,7 @@ from hydrolib.data.prepare import PrepareConfig
 from hydrolib.data.source import DataSettings
 from hydrolib.experiments.registry import Experiment, get_experiment
 from hydrolib.physics import PhysicsConfig
+from hydrolib.physics_weights import chosen_weights, provenance
 from hydrolib.profiles import get_profile
 from hydrolib.train import TrainConfig, TrainSettings
 
@@ -58,7 +59,7 @@ class NetworkSettings:
 SECTIONS = {"data": DataSettings, "prepare": PrepareConfig, "network": NetworkSettings,
             "training": TrainSettings, "physics": PhysicsConfig}
 # Settings that the configuration decides itself, not the user.
-DERIVED = {("prepare", "seed"), ("physics", "mode")}
+DERIVED = {("prepare", "seed"), ("physics", "mode"), ("physics", "weights_chosen_by")}
 
 
 def known_settings() -> dict[str, str]:
@@ -122,12 +123,15 @@ class RunConfig:
             "network": {"hidden": p.hidden, "dropout": p.dropout},
             "training": {k: getattr(p, k) for k in ("seq_len", "batch_size", "epochs", "iterations_per_epoch",
                                                     "validation_batches", "patience", "supervised_days")},
-            "physics": {"mode": experiment.constraint},
+            "physics": {"mode": experiment.constraint, **chosen_weights(experiment.constraint)},
         }
         for key, value in settings.items():
             section = known[key]
             hints = typing.get_type_hints(SECTIONS[section])
             values[section][key] = _check_type(key, value, hints[key])
+        weights = {f.name: values["physics"].get(f.name, f.default) for f in fields(PhysicsConfig)
+                   if f.name in ("balance_weight", "window_balance_weight", "epsilon_weight")}
+        values["physics"]["weights_chosen_by"] = provenance(experiment.constraint, weights)
         try:
             sections = {section: SECTIONS[section](**kwargs) for section, kwargs in values.items()}
         except ValueError as error:  # a section's own check: it names the setting
@@ -156,6 +160,7 @@ class RunConfig:
         identity = self.to_dict()
         identity.pop("profile")
         identity["data"].pop("data_root")
+        identity["physics"].pop("weights_chosen_by")  # words about the weights; the weights themselves stay
         return identity
 
     def key(self, data_fingerprint: str | None = None) -> str:
