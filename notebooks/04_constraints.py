@@ -63,6 +63,7 @@ globals().update(check_parameters(globals(), BOOK_PARAMETERS))
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -239,7 +240,8 @@ for ax, measure, unit in ((axes[0], "closure", "median closure (mm/day)"), (axes
     ax.set_xticks(np.arange(len(labels)), [label.replace("MTL, ", "") for label in labels], rotation=30)
     ax.set_ylabel(unit)
 axes[1].set_ylim(min(0.0, axes[1].get_ylim()[0]), 1.0)
-axes[0].legend(fontsize=7)
+axes[0].legend(handles=[Patch(facecolor="white", edgecolor="0.2", hatch=h, label=a)
+                        for a, h in (("simulation", ""), ("forecast", "//"))], fontsize=7)
 plt.tight_layout()
 plt.show()
 
