@@ -450,6 +450,83 @@ def epsilon_correlations(predictions: xr.Dataset) -> tuple[float, float]:
     return daily, monthly
 
 
+
+def recovery_table(predictions: dict, groups: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """``epsilon_recovery`` of several runs side by side (e.g. one variant under two input
+    alignments).
+
+    Parameters
+    ----------
+    predictions : dict
+        Row key (a name, or a tuple such as (variant, alignment)) → test-period predictions.
+    groups : dict of str to bool array over cells, optional
+        Cell sets, as ``epsilon_recovery`` takes them (default: all cells).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per key (a MultiIndex for tuple keys); columns (group, measure) for the measures
+        ``r daily``, ``r monthly`` (medians over cells, NaN without ε̂) and ``closure``
+        (mm day⁻¹), in that order per group.
+    """
+    measures = ["r daily", "r monthly", "closure"]
+    rows = {key: epsilon_recovery(data, groups)[measures].stack() for key, data in predictions.items()}
+    table = pd.DataFrame(rows).T
+    table.columns.names = ["cells", "measure"]
+    return table
+
+
+def correlation_maps(estimates: dict[str, xr.DataArray], truth: xr.DataArray) -> xr.Dataset:
+    """Per-cell Pearson correlation over time between each estimate of ε and the truth.
+
+    .. math:: r_c = \\mathrm{corr}_t(\\varepsilon_{c,t}, \\hat\\varepsilon_{c,t})
+
+    Parameters
+    ----------
+    estimates : dict of str to xr.DataArray
+        Name (e.g. a variant) → (cell, time) ε̂ in mm day⁻¹.
+    truth : xr.DataArray
+        (cell, time) true ε (on the synthetic world the change of the hidden stores), mm day⁻¹,
+        on the same cells and days.
+
+    Returns
+    -------
+    xr.Dataset
+        One (cell,) variable per name, dimensionless; NaN where a cell has fewer than two
+        valid days or no variance (``metrics.pearson_r``).
+    """
+    return xr.Dataset({name: pearson_r(truth, values, dim="time") for name, values in estimates.items()})
+
+
+def seasonal_cycles(series: dict[str, xr.DataArray], groups: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The mean seasonal cycle of each (cell, time) series over each group of cells.
+
+    Parameters
+    ----------
+    series : dict of str to xr.DataArray
+        Name → (cell, time) values (e.g. ε̂ of each variant and the true ε, mm day⁻¹).
+    groups : dict of str to bool array over cells
+        Cell sets (e.g. land in the northern hemisphere, snow climates).
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``month`` 1–12; columns (group, name): the mean over the group's cells, then over
+        the days of each calendar month (``monthly_cycle``), in the series' unit. An empty group
+        gives NaN.
+    """
+    columns = {}
+    for group, mask in groups.items():
+        cells = np.flatnonzero(np.asarray(mask, bool))
+        for name, values in series.items():
+            cycle = (monthly_cycle(values, cells).to_series() if cells.size
+                     else pd.Series(np.nan, index=pd.RangeIndex(1, 13, name="month")))
+            columns[(group, name)] = cycle.reindex(range(1, 13))
+    table = pd.DataFrame(columns)
+    table.index.name = "month"
+    table.columns.names = ["cells", "series"]
+    return table
+
 # --- chapter 8: how much of ε the forcing can explain at all ------------------------------------
 
 def data_residual(prepared) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The water balance the study constrains its predictions with, in mm and mm day⁻¹.
 
 ``P = ET + R + ΔS + ε`` over one day, with ΔS the change of soil water in ERA5-Land's
-0–100 cm, ``Σ_i Δθ_i d_i`` for layer thicknesses d = 70, 210, 720 mm. Three modes:
+0–100 cm, ``Σ_i Δθ_i d_i`` for layer thicknesses d = 70, 210, 720 mm. The modes (``CONSTRAINTS``):
 
 * ``none`` — no physical term in the loss;
 * ``fixed`` — a penalty on ``P − ET − R − ΔS − ε`` with ε fixed at 0. The fixed formula
@@ -10,7 +10,11 @@
   the only residual that uses no label and no fitting, hence the one a "fixed formula" has;
 * ``differentiable`` — ε comes from the residual network, trained jointly with the
   predictor, and the penalty applies to the balance with that ε, plus a small weight on
-  ε² so that the network explains only what the balance needs.
+  ε² so that the network explains only what the balance needs;
+* ``conceptual`` — ε from a textbook snow and canopy model on the forcing (``hydrolib.conceptual``);
+* ``hybrid`` — ε from a differentiable snow store and groundwater reservoir whose parameters a
+  small network sets per cell, plus a learned remainder (``hydrolib.hybrid``), with the same
+  small weight on ε² as the learned residual.
 
 ΔS is the change between the model's *own* predictions for consecutive days; ET is the
 predicted ET of the day; P and R are observed. Taking ΔS between two predictions makes the
@@ -40,10 +44,12 @@ first supervised one. w_b, w_k, w_ε are ``PhysicsConfig``'s ``balance_weight``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from hydrolib.data.layout import LAYER_THICKNESS_MM, SOIL_LAYERS
 from hydrolib.data.prepare import TARGET_NAMES
@@ -52,15 +58,85 @@ from hydrolib.data.scaling import TargetScaler
 
 
 @dataclass(frozen=True)
+class EpsilonSource:
+    """Where a constraint's ε comes from, and how the Trainer gets it for a batch.
+
+    ``network``: builds the module that outputs ε from the predictor's input window and is
+    trained with it, ``network(n_inputs, hidden, dropout, layout)`` with ``layout`` a
+    ``hydrolib.hybrid.WindowLayout`` (None where the module does not need one); ``daily``:
+    computes ε once for every (cell, day) of the prepared data, ``daily(prepared)`` →
+    (cell, time) mm day⁻¹, from which each batch gathers its supervised days. Neither: ε = 0.
+    """
+
+    name: str
+    network: Callable | None = None
+    daily: Callable | None = None
+
+    @property
+    def learned(self) -> bool:
+        """Whether ε comes from a network trained with the predictor."""
+        return self.network is not None
+
+    def of_batch(self, batch, supervised_days: int, network: nn.Module | None,
+                 daily: torch.Tensor | None) -> torch.Tensor | None:
+        """ε (mm day⁻¹) of the k = ``supervised_days`` last days d−k+1 … d of each window of
+        ``batch`` (a ``hydrolib.data.sampler.Batch``), (batch, k); None for ε = 0. ``network``
+        is this source's trained module, ``daily`` the (cell, time) table of ``daily``."""
+        if self.network is not None:
+            return network(batch.inputs, last=supervised_days)
+        if self.daily is not None:
+            offsets = torch.arange(1 - supervised_days, 1, device=batch.days.device)
+            return daily[batch.cells[:, None], batch.days[:, None] + offsets]
+        return None
+
+
+def _residual_network(n_inputs: int, hidden: int, dropout: float, layout=None) -> nn.Module:
+    from hydrolib.models import ResidualNet
+
+    return ResidualNet(n_inputs, max(8, hidden // 2), dropout)
+
+
+def _hybrid_network(n_inputs: int, hidden: int, dropout: float, layout=None) -> nn.Module:
+    from hydrolib.hybrid import HybridResidual
+
+    if layout is None:
+        raise ValueError("the hybrid ε needs the layout of the input window (hydrolib.hybrid.WindowLayout."
+                         "from_prepared(prepared)); build_networks got none")
+    network = HybridResidual(layout, max(8, hidden // 4), dropout)
+    if n_inputs != len(layout.forcing) + len(layout.statics):
+        raise ValueError(f"the hybrid ε: n_inputs {n_inputs} differs from the layout's "
+                         f"{len(layout.forcing)} forcing + {len(layout.statics)} statics")
+    return network
+
+
+def _conceptual_daily(prepared) -> np.ndarray:
+    from hydrolib.conceptual import conceptual_epsilon
+
+    return conceptual_epsilon(prepared)
+
+
+# Every source of ε a constraint can name: the Trainer looks its ε up here, so a new variant
+# adds an entry (and its module) without touching the Trainer.
+EPSILON_SOURCES: dict[str, EpsilonSource] = {s.name: s for s in (
+    EpsilonSource("zero"),
+    EpsilonSource("network", network=_residual_network),
+    EpsilonSource("hybrid", network=_hybrid_network),
+    EpsilonSource("forcing", daily=_conceptual_daily),
+)}
+
+
+@dataclass(frozen=True)
 class Constraint:
     """A way of bringing the water balance into training (a "constraint variant").
 
     ``balance``: whether the loss holds a penalty on ``P − ET − R − ΔS − ε``;
-    ``epsilon``: where ε comes from — ``"zero"`` (ε = 0), ``"network"`` (a residual network
-    trained with the predictor) or ``"forcing"`` (a conceptual model of the snow and canopy
-    stores run on the forcing, ``hydrolib.conceptual``; nothing learned). A new variant is one
-    entry of ``CONSTRAINTS`` plus, where it needs one, its own source of ε; experiments name it
-    in ``hydrolib.experiments.registry``.
+    ``epsilon``: where ε comes from, a key of ``EPSILON_SOURCES`` — ``"zero"`` (ε = 0),
+    ``"network"`` (a residual network trained with the predictor), ``"hybrid"`` (a
+    differentiable snow store and groundwater reservoir with parameters from the statics plus
+    a learned remainder, ``hydrolib.hybrid``) or ``"forcing"`` (a conceptual model of the
+    snow and canopy stores run on the forcing, ``hydrolib.conceptual``; nothing learned). A
+    new variant is one entry of ``CONSTRAINTS`` plus, where it needs one, its own
+    ``EpsilonSource``; experiments name it in ``hydrolib.experiments.registry``.
     """
 
     name: str
@@ -70,15 +146,18 @@ class Constraint:
 
     def __post_init__(self):
         if self.epsilon not in EPSILON_SOURCES:
-            raise ValueError(f"constraint {self.name!r}: epsilon must be one of {EPSILON_SOURCES}; got {self.epsilon!r}")
+            raise ValueError(f"constraint {self.name!r}: epsilon must be one of {tuple(EPSILON_SOURCES)}; "
+                             f"got {self.epsilon!r}")
+
+    @property
+    def source(self) -> EpsilonSource:
+        """The source of ε (``EPSILON_SOURCES``)."""
+        return EPSILON_SOURCES[self.epsilon]
 
     @property
     def learned_residual(self) -> bool:
-        """Whether ε comes from a residual network trained with the predictor."""
-        return self.epsilon == "network"
-
-
-EPSILON_SOURCES = ("zero", "network", "forcing")
+        """Whether ε comes from a network trained with the predictor."""
+        return self.source.learned
 
 
 CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
@@ -88,6 +167,9 @@ CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
                "a penalty on the balance with ε from a textbook snow and canopy model on the forcing (nothing learned)"),
     Constraint("differentiable", True, "network",
                "a penalty on the balance with ε from a residual network trained end to end (the study's framework)"),
+    Constraint("hybrid", True, "hybrid",
+               "a penalty on the balance with ε from a differentiable snow store and groundwater reservoir, their "
+               "parameters set per cell from the statics by a small network, plus a learned remainder"),
 )}
 MODES = tuple(CONSTRAINTS)
 # Bumped whenever the physical term's definition changes, so cached runs that used it retrain.
@@ -113,13 +195,16 @@ class PhysicsConfig:
     ``window_balance_weight`` equals it: the squared window mean is at most the mean square
     of the days (Jensen), so the k-day term at most doubles the physical term.
     ``epsilon_weight`` is a tenth of ``balance_weight``, so ε is held back only lightly.
-    Sweeping them is left to the notebooks.
+    A sweep on the validation year (``hydrolib.physics_weights``) kept them: no swept weight
+    was better on every validation measure. ``RunConfig`` takes each constraint's weights
+    from there and records their provenance in ``weights_chosen_by``.
     """
 
     mode: str = "none"
     balance_weight: float = 0.1
     epsilon_weight: float = 0.01
     window_balance_weight: float = 0.1
+    weights_chosen_by: str = ""  # provenance of the weights (hydrolib.physics_weights), recorded with the run
 
     def __post_init__(self):
         if self.mode not in CONSTRAINTS:

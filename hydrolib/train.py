@@ -163,11 +163,9 @@ class Trainer:
         # s of the balance term: the std of daily precipitation over the training data (mm day-1)
         self.precip_scale = prepared.forcing_std("precipitation")
         self.water_at = {name: prepared.water_index(name) for name in ("precipitation", "total_runoff")}
-        self.forcing_epsilon = None  # ε from the forcing (cell, time), for constraints that take it from there
-        if physics.constraint.epsilon == "forcing":
-            from hydrolib.conceptual import conceptual_epsilon
-
-            self.forcing_epsilon = torch.as_tensor(conceptual_epsilon(prepared), device=self.device)
+        self.epsilon_source = physics.constraint.source  # where ε comes from (hydrolib.physics.EPSILON_SOURCES)
+        daily = self.epsilon_source.daily  # ε (cell, time) computed once from the data, for sources that have it
+        self.forcing_epsilon = torch.as_tensor(daily(prepared), device=self.device) if daily else None
         parameters = list(self.predictor.parameters()) + (list(self.residual_net.parameters()) if self.residual_net else [])
         # On a GPU the whole training step (forward, backward, Adam) is replayed as one CUDA
         # graph: the step is hundreds of small kernels (heads, balance, optimiser) whose
@@ -205,10 +203,7 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast,
                             cache_enabled=not self.cuda_graph):
             outputs = self._predict(batch.inputs, last=steps)  # (batch, steps, targets), float32 heads
-            epsilon = self._residual(batch.inputs, last=k) if self._residual is not None else None
-        if self.forcing_epsilon is not None:  # the k supervised days d−k+1 … d of each window
-            epsilon = self.forcing_epsilon[batch.cells[:, None],
-                                           batch.days[:, None] + torch.arange(1 - k, 1, device=self.device)]
+            epsilon = self.epsilon_source.of_batch(batch, k, self._residual, self.forcing_epsilon)
         predicted, previous = outputs[:, -k:], (outputs[:, -k - 1] if steps > k else None)
         # the data loss: mean squared error over windows and supervised days, per task; missing
         # observations are NaN, and the mean runs over the valid entries only

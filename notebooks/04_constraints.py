@@ -15,7 +15,7 @@
 # # No constraint, a fixed penalty, or a learned residual
 #
 # The study's second question: should the multi-task model be made to respect the water
-# balance {eq}`eq-balance`, and how? The study's three variants, and a fourth of this book's,
+# balance {eq}`eq-balance`, and how? The study's three variants, and two of this book's,
 # share the same network and data:
 #
 # - **none** — the data loss alone;
@@ -28,13 +28,19 @@
 #   whatever makes the balance close while the data loss keeps the predictions honest;
 # - **conceptual** (this book's) — {math}`\varepsilon` from a textbook degree-day snow pack
 #   and canopy bucket run on the forcing (`hydrolib.conceptual`): nothing learned, a yardstick
-#   for what the learned residual should at least reach.
+#   for what the learned residual should at least reach;
+# - **hybrid** (this book's) — {math}`\varepsilon` from a differentiable snow store
+#   (degree-day melt) and a linear groundwater reservoir whose parameters (degree-day factor,
+#   threshold temperature, reservoir time constant, recharge fraction) a small network sets
+#   per cell from the static attributes, plus a small learned remainder, all trained with the
+#   predictor (`hydrolib.hybrid`).
 #
 # Every window sees the forcing through the day it predicts (the `simulation` alignment):
 # the balance of day d involves that day's rain and snowfall.
 #
-# Both physical terms are divided by the spread of daily precipitation and weighted 0.1
-# against the data loss (ε² gets 0.01), as set in `hydrolib.physics.PhysicsConfig`.
+# Both physical terms are divided by the spread of daily precipitation and weighted against
+# the data loss; the weights were chosen on the validation year, never the test year (see
+# *How the physics weights were chosen* below).
 
 # %% tags=["parameters"]
 profile = "smoke"  # smoke | quick | paper
@@ -56,16 +62,20 @@ globals().update(check_parameters(globals(), BOOK_PARAMETERS))
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
 import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
-from hydrolib.analysis import closure_error, median_by_bin, quantile_bins
+from hydrolib.analysis import closure_error, median_by_bin, quantile_bins, recovery_table
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.baselines import baseline_scores
 from hydrolib.evaluate import median_table, score_support
 from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
+from hydrolib.physics_weights import CHOICE, SWEEP
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.summary import climate_groups
 
 plots.use_style()
 seeds = training_seeds(profile, seed)
@@ -75,6 +85,28 @@ display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}"
         .set_caption("What the scores rest on: test-year observations"))
 first = runs[seed]
 display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))
+
+# %% [markdown]
+# ## How the physics weights were chosen
+#
+# The weights of the balance terms were swept on the validation year of the quick profile
+# (one training seed, `simulation` alignment) by `benchmarks/physics_weight_sweep.py`; the
+# table gives its measured numbers (`hydrolib.physics_weights`, copied from
+# benchmarks/RESULTS.md). Every constrained run records the provenance of its weights in its
+# configuration (`physics.weights_chosen_by` in the run folder's `config.json`).
+
+# %%
+display(SWEEP.table().style.format("{:.3f}", na_rep="—").format("{:.2f}", subset=["closure (mm/day)"])
+        .format_index("{:g}", level="weight")
+        .set_caption(f"Validation year {SWEEP.validation_years[0]}, {SWEEP.profile} profile, seed {SWEEP.seed}, "
+                     f"balance_weight = window_balance_weight; {SWEEP.date}"))
+display(pd.DataFrame({plots.model_label(n): {"balance": first[n].config.physics.balance_weight,
+                                             "k-day total": first[n].config.physics.window_balance_weight,
+                                             "ε²": first[n].config.physics.epsilon_weight,
+                                             "why": CHOICE[first[n].config.physics.mode].reason}
+                      for n in SEEDED_RUNS if first[n].config.physics.mode in CHOICE}).T
+        .style.format("{:g}", subset=["balance", "k-day total", "ε²"])
+        .set_caption("The weights these runs used, read from their configurations"))
 
 # %% [markdown]
 # ## Layer by layer
@@ -107,8 +139,8 @@ plt.show()
 #
 # For each model we compute its own daily balance from its predictions,
 # {math}`P - \widehat{ET} - R - \Delta\widehat{S} - \hat\varepsilon`, with {math}`\Delta\widehat{S}`
-# between consecutive predicted days and {math}`\hat\varepsilon` only for the differentiable
-# variant; P and R are observed. The data's own residual (ε of the previous chapter) is the
+# between consecutive predicted days and {math}`\hat\varepsilon` for the variants that
+# have one (conceptual, differentiable, hybrid); P and R are observed. The data's own residual (ε of the previous chapter) is the
 # reference: a model that closes the balance *tighter* than the data has forced ET or soil
 # moisture to absorb water that really went into snow or groundwater
 # ({numref}`fig-closure`).
@@ -169,6 +201,66 @@ display(Markdown(
     + "; ".join(f"{t} {a:+.3f} vs {b:+.3f}" for t, (a, b) in hurt.items()) + "."))
 
 # %% [markdown]
+# ## Forcing through the day, or through the day before
+#
+# Every run so far saw the forcing through the day it predicts (`simulation`). The LandBench
+# toolbox's windows end the day *before* (`forecast`, lead 0). For the balance of day d that
+# is fatal: {math}`P(d)` enters it observed, and the states are end-of-day values that
+# already hold that day's rain and snowfall, so {math}`\Delta S(d)` and the hidden stores'
+# change {math}`\varepsilon(d)` answer to {math}`P(d)` and {math}`T(d)`. A window that ends
+# on d − 1 has never seen them: neither the predictor's {math}`\Delta\widehat S(d)` nor a
+# learned {math}`\hat\varepsilon(d)` can follow the day's rain, and whatever part of
+# {math}`P(d)` the past does not foretell stays in the balance as an error. The conceptual
+# ε is the exception on its side of the balance: it is computed from the forcing of the
+# day itself, whatever the window holds, so only its predictor lags.
+#
+# To keep the book's cost small, the variants are trained once more with
+# `alignment="forecast"` for the first training seed only (one extra run each); the table
+# and {numref}`fig-alignment` set them beside the same seed's `simulation` runs.
+
+# %%
+forecast = load_runs(SEEDED_RUNS, profile, seed=seed, alignment="forecast", **common)
+aligned = {"simulation": first, "forecast": forecast}
+groups = climate_groups(first["mtl-none"])
+alignment_table = recovery_table({(plots.model_label(n), a): aligned[a][n].predictions
+                                  for n in SEEDED_RUNS for a in aligned}, groups)
+alignment_table.index.names = ["variant", "alignment"]
+display(alignment_table.style.format("{:.2f}", na_rep="—").set_caption(
+    f"Seed {seed}, test year: median per-cell r(ε̂, data's residual), daily and of monthly means, and the median "
+    f"closure |P − ÊT − R − ΔŜ − ε̂| (mm/day), over all land and the snow climates (Köppen D, E)"))
+
+# %% mystnb={"figure": {"caption": "Closure of the predictions (left) and daily recovery of the data's residual by ε̂ (right), all land cells, with windows through the target day (simulation) and through the day before (forecast). First training seed; no bar: the variant has no ε̂.", "name": "fig-alignment"}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+labels = [plots.model_label(n) for n in SEEDED_RUNS]
+for ax, measure, unit in ((axes[0], "closure", "median closure (mm/day)"), (axes[1], "r daily", "median daily r")):
+    for i, (alignment, hatch) in enumerate((("simulation", ""), ("forecast", "//"))):
+        values = [alignment_table.loc[(label, alignment), ("all cells", measure)] for label in labels]
+        ax.bar(np.arange(len(labels)) + (i - 0.5) * 0.38, values, width=0.38, hatch=hatch, label=alignment,
+               color=[plots.model_color(n) for n in SEEDED_RUNS], edgecolor="0.2")
+    ax.set_xticks(np.arange(len(labels)), [label.replace("MTL, ", "") for label in labels], rotation=30)
+    ax.set_ylabel(unit)
+axes[1].set_ylim(min(0.0, axes[1].get_ylim()[0]), 1.0)
+axes[0].legend(handles=[Patch(facecolor="white", edgecolor="0.2", hatch=h, label=a)
+                        for a, h in (("simulation", ""), ("forecast", "//"))], fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %%
+def _row(label, alignment, measure):
+    return alignment_table.loc[(label, alignment), ("all cells", measure)]
+
+
+display(Markdown(
+    "With the forcing through the day before, the median closure of the predictions moves "
+    + "; ".join(f"{label.replace('MTL, ', '')} {_row(label, 'simulation', 'closure'):.2f} → "
+                f"{_row(label, 'forecast', 'closure'):.2f} mm/day" for label in labels)
+    + ", and the daily recovery of the residual by the learned ε̂ "
+    + "; ".join(f"{label.replace('MTL, ', '')} {_row(label, 'simulation', 'r daily'):.2f} → "
+                f"{_row(label, 'forecast', 'r daily'):.2f}" for label in labels
+                if np.isfinite(_row(label, "simulation", "r daily")))
+    + f" (seed {seed}, profile `{profile}`, {len(SEEDED_RUNS)} extra runs)."))
+
+# %% [markdown]
 # ## Study vs this book
 #
 # Differences are between seed-averaged medians; the ± is the typical gap between two seeds
@@ -195,4 +287,5 @@ display(Markdown(
     f"gives the best soil moisture: **{judge(diff_best, noise)}**; that it gains on ET: "
     f"**{judge(diff_et, noise)}**. Its predictions close the balance to "
     f"{closure_table.loc[names['mtl-diff'], 'median over cells (mm/day)']:.2f} mm/day with ε "
-    f"(median cell), the data's own residual is {closure_table.iloc[-1, 0]:.2f} mm/day."))
+    f"(median cell), the hybrid's to {closure_table.loc[names['mtl-hybrid'], 'median over cells (mm/day)']:.2f}, "
+    f"the data's own residual is {closure_table.iloc[-1, 0]:.2f} mm/day."))

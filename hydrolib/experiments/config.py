@@ -22,12 +22,13 @@ from hydrolib.data.prepare import PrepareConfig
 from hydrolib.data.source import DataSettings
 from hydrolib.experiments.registry import Experiment, get_experiment
 from hydrolib.physics import PhysicsConfig
+from hydrolib.physics_weights import chosen_weights, provenance
 from hydrolib.profiles import get_profile
 from hydrolib.train import TrainConfig, TrainSettings
 
 # The library code whose change can change a trained run (paths inside the package).
 CODE_THAT_DECIDES_A_RUN = (
-    "models.py", "physics.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py", "data/prepare.py",
+    "models.py", "physics.py", "hybrid.py", "conceptual.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py", "data/prepare.py",
     "data/scaling.py", "experiments/config.py", "experiments/registry.py", "experiments/training.py",
 )
 
@@ -58,7 +59,7 @@ class NetworkSettings:
 SECTIONS = {"data": DataSettings, "prepare": PrepareConfig, "network": NetworkSettings,
             "training": TrainSettings, "physics": PhysicsConfig}
 # Settings that the configuration decides itself, not the user.
-DERIVED = {("prepare", "seed"), ("physics", "mode")}
+DERIVED = {("prepare", "seed"), ("physics", "mode"), ("physics", "weights_chosen_by")}
 
 
 def known_settings() -> dict[str, str]:
@@ -123,12 +124,15 @@ class RunConfig:
             "training": {k: getattr(p, k) for k in ("seq_len", "batch_size", "epochs", "iterations_per_epoch",
                                                     "validation_batches", "patience", "supervised_days",
                                                     "learning_rate")},
-            "physics": {"mode": experiment.constraint},
+            "physics": {"mode": experiment.constraint, **chosen_weights(experiment.constraint)},
         }
         for key, value in settings.items():
             section = known[key]
             hints = typing.get_type_hints(SECTIONS[section])
             values[section][key] = _check_type(key, value, hints[key])
+        weights = {f.name: values["physics"].get(f.name, f.default) for f in fields(PhysicsConfig)
+                   if f.name in ("balance_weight", "window_balance_weight", "epsilon_weight")}
+        values["physics"]["weights_chosen_by"] = provenance(experiment.constraint, weights)
         try:
             sections = {section: SECTIONS[section](**kwargs) for section, kwargs in values.items()}
         except ValueError as error:  # a section's own check: it names the setting
@@ -157,6 +161,7 @@ class RunConfig:
         identity = self.to_dict()
         identity.pop("profile")
         identity["data"].pop("data_root")
+        identity["physics"].pop("weights_chosen_by")  # words about the weights; the weights themselves stay
         return identity
 
     def key(self, data_fingerprint: str | None = None) -> str:

@@ -103,6 +103,9 @@ register(Experiment("mtl-conceptual", TARGET_NAMES, "mtl", "conceptual", "MTL, c
 register(Experiment("mtl-diff", TARGET_NAMES, "mtl", "differentiable", "MTL, differentiable", "#2ca02c",
                     "multi-task LSTM with the differentiable framework: a residual network learns ε",
                     seeded=True, scarcity=True))
+register(Experiment("mtl-hybrid", TARGET_NAMES, "mtl", "hybrid", "MTL, hybrid ε", "#d62728",
+                    "multi-task LSTM with ε from a differentiable snow store and groundwater reservoir, their "
+                    "parameters set per cell by a small network, plus a learned remainder", seeded=True))
 
 
 def get_experiment(name: str) -> Experiment:

@@ -21,15 +21,19 @@ from hydrolib.evaluate import cell_scores, predict
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.store import Run, is_finished, load_run, load_verified, run_folder, save_run
 from hydrolib.locking import file_lock
-from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
+from hydrolib.hybrid import WindowLayout
+from hydrolib.models import MultiTaskLSTM, SingleTaskLSTM
 from hydrolib.train import Trainer, check_device
 
 
-def build_networks(config: RunConfig, n_inputs: int) -> tuple[torch.nn.Module, torch.nn.Module | None]:
-    """(predictor, residual network or None) of a run, initialised from its seed.
+def build_networks(config: RunConfig, n_inputs: int, layout: WindowLayout | None = None
+                   ) -> tuple[torch.nn.Module, torch.nn.Module | None]:
+    """(predictor, network of ε or None) of a run, initialised from its seed.
 
-    The predictor is a single-task or multi-task LSTM as the experiment declares; a residual
-    network (half the hidden size, at least 8) goes with constraints whose ε is learned.
+    The predictor is a single-task or multi-task LSTM as the experiment declares; a network
+    of ε goes with constraints whose ε is learned, built by the constraint's source
+    (``hydrolib.physics.EPSILON_SOURCES``). ``layout`` (what the input window's columns hold:
+    ``WindowLayout.from_prepared``) is needed by the hybrid ε.
     """
     spec, network = config.spec, config.network
     torch.manual_seed(config.seed)
@@ -37,8 +41,8 @@ def build_networks(config: RunConfig, n_inputs: int) -> tuple[torch.nn.Module, t
         predictor = SingleTaskLSTM(n_inputs, network.hidden, network.dropout)
     else:
         predictor = MultiTaskLSTM(n_inputs, len(spec.targets), network.hidden, network.dropout)
-    residual = (ResidualNet(n_inputs, max(8, network.hidden // 2), network.dropout)
-                if config.physics.constraint.learned_residual else None)
+    source = config.physics.constraint.source
+    residual = source.network(n_inputs, network.hidden, network.dropout, layout) if source.learned else None
     return predictor, residual
 
 
@@ -100,7 +104,8 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
 
     started = time.perf_counter()
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
-    predictor, residual = build_networks(config, n_inputs)
+    layout = WindowLayout.from_prepared(prepared)
+    predictor, residual = build_networks(config, n_inputs, layout)
     targets = config.spec.target_index
     work = folder.with_name(folder.name + ".training")
     trainer = Trainer(predictor, prepared, targets, config.train_config(device, progress), config.physics, residual,
@@ -118,12 +123,13 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
         return None
     predictions = predict(trainer.predictor, prepared, targets, config.training.seq_len,
                           residual_net=trainer.residual_net, device=device, alignment=config.training.alignment)
-    if trainer.forcing_epsilon is not None:  # the conceptual ε of the test period, beside the predictions
+    if trainer.forcing_epsilon is not None:  # ε computed from the data (conceptual): the test period's
         start, stop = prepared.splits["test"]
         predictions["epsilon"] = (("cell", "time"), trainer.forcing_epsilon[:, start:stop].cpu().numpy())
     scores = cell_scores(predictions)
     weights = {"predictor": trainer.predictor.state_dict(),
-               "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {}}
+               "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {},
+               "input_layout": layout.to_dict()}  # plain data: rebuilds the networks without the data
     save_run(folder, config, n_inputs=n_inputs, history=history, predictions=predictions, scores=scores,
              weights=weights, seconds=time.perf_counter() - started, device=str(device),
              fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""))
@@ -134,8 +140,9 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
 
 def load_weights(run_: Run) -> tuple[torch.nn.Module, torch.nn.Module | None]:
     """The trained networks of a run (weights load with ``weights_only=True``)."""
-    predictor, residual = build_networks(run_.config, run_.n_inputs)
     state = torch.load(run_.folder / "weights.pt", map_location="cpu", weights_only=True)
+    layout = WindowLayout.from_dict(state["input_layout"]) if "input_layout" in state else None
+    predictor, residual = build_networks(run_.config, run_.n_inputs, layout)
     predictor.load_state_dict(state["predictor"])
     if residual is not None:
         residual.load_state_dict(state["residual_net"])
