@@ -115,16 +115,16 @@ def test_grid_field_places_cells_and_refuses_points_off_the_grid():
 def test_book_runs_cover_seeds_and_the_scarcity_sweep_once_each():
     requests = experiments.book_runs("quick", seed=5)
     assert len(set(requests)) == len(requests)
-    assert {r.name for r in requests if r.seed == 5 and r.train_fraction == 1.0} == set(experiments.EXPERIMENTS)
-    assert {(r.seed, r.train_fraction) for r in requests if r.name == "mtl-diff"} == \
-        {(s, f) for s in (5, 6) for f in (1.0, 0.2, 0.05)}
+    assert {r.name for r in requests if r.seed == 5 and r.setting == "all data"} == set(experiments.EXPERIMENTS)
+    assert {(r.seed, r.setting) for r in requests if r.name == "mtl-diff"} == \
+        {(s, setting) for s in (5, 6) for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE")}
     assert not any(r.name.startswith("stl") and r.seed != 5 for r in requests)
 
 
 def test_run_all_trains_only_what_the_cache_lacks(monkeypatch):
     trained = experiments.run_all("smoke", progress=False)
     assert len(trained) <= len(experiments.book_runs("smoke"))
-    assert all(experiments.is_cached(r.name, "smoke", seed=r.seed, train_fraction=r.train_fraction)
+    assert all(experiments.is_cached(r.name, "smoke", **r.settings())
                for r in experiments.book_runs("smoke"))
 
     def must_not_train(*args, **kwargs):
