@@ -55,6 +55,11 @@ class PrepareConfig:
     linearly in time, per cell, if it spans at most ``max_gap_days`` days (a gap at the
     start or end of the record takes the nearest value). ``allow``: names of data checks
     (``hydrolib.data.checks.CHECKS``) whose failure is accepted on purpose.
+    ``train_years``: keep only the last N whole training years — targets, inputs of training
+    windows, normalisation statistics and the cells' data checks (0: all).
+    ``holdout``: Köppen–Geiger main groups (e.g. ``"DE"``) whose cells are left out of training
+    and validation and are the only cells scored (``Prepared.test_cells``). See
+    ``hydrolib.data.scarcity``.
     """
 
     test_years: int = 1
