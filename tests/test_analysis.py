@@ -13,7 +13,6 @@ from hydrolib.analysis import (closest_to_observed, closure_error, deepest_droug
                                scarcity_per_seed)
 from hydrolib.evaluate import median_table, tail_scores, water_balance
 from hydrolib.plots import grid_field
-from hydrolib.profiles import get_profile
 from hydrolib.regions import in_region
 from hydrolib.study import (CLAIMS, difference, judge, judge_correlations, seed_summary, seed_table,
                             study_vs_book)
@@ -116,16 +115,19 @@ def test_grid_field_places_cells_and_refuses_points_off_the_grid():
 def test_book_runs_cover_seeds_and_the_scarcity_sweep_once_each():
     requests = experiments.book_runs("quick", seed=5)
     assert len(set(requests)) == len(requests)
-    assert {r.name for r in requests if r.seed == 5 and r.train_fraction == 1.0} == set(experiments.EXPERIMENTS)
-    assert {(r.seed, r.train_fraction) for r in requests if r.name == "mtl-diff"} == \
-        {(s, f) for s in experiments.training_seeds("quick", 5) for f in get_profile("quick").scarcity_fractions}
-    assert not any(r.name.startswith("stl") and r.seed != 5 for r in requests)
+    assert {r.name for r in requests if r.seed == 5 and r.setting == "all data"} == set(experiments.EXPERIMENTS)
+    assert {(r.seed, r.setting) for r in requests if r.name == "mtl-diff"} == \
+        {(s, setting) for s in experiments.training_seeds("quick", 5)
+         for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE")} | {(5, "all data, forecast windows")}
+    # every experiment, single-task ones included, with every seed of the profile
+    assert {(r.name, r.seed) for r in requests if r.setting == "all data"} == \
+        {(name, s) for name in experiments.EXPERIMENTS for s in experiments.training_seeds("quick", 5)}
 
 
 def test_run_all_trains_only_what_the_cache_lacks(monkeypatch):
     trained = experiments.run_all("smoke", progress=False)
     assert len(trained) <= len(experiments.book_runs("smoke"))
-    assert all(experiments.is_cached(r.name, "smoke", seed=r.seed, train_fraction=r.train_fraction)
+    assert all(experiments.is_cached(r.name, "smoke", **r.settings())
                for r in experiments.book_runs("smoke"))
 
     def must_not_train(*args, **kwargs):

@@ -6,7 +6,9 @@ period and the 12 before them validation, as the study's toolbox does with calen
 years), checks the values (``hydrolib.data.checks``), drops cells with too little data,
 refuses or fills gaps in the inputs, normalises inputs and targets with training-period
 statistics only, appends the static attributes to the inputs and, for the data-scarcity
-experiment, keeps a seeded fraction of training cells or training years. Results are
+experiment, keeps a seeded fraction of training cells or training years, only the last
+training years (inputs included) or the cells outside a block of climates
+(``hydrolib.data.scarcity``). Results are
 cached on disk as ``.npy`` files keyed by a hash of everything that determines them.
 
 Missing target values stay NaN: the training loss and every score skip them. A grid cell
@@ -30,6 +32,7 @@ import xarray as xr
 
 import hydrolib
 from hydrolib.data.checks import check_arrays, validate_allow
+from hydrolib.data.scarcity import check_holdout, first_kept_day, grid_resolution, held_out_cells
 from hydrolib.data.landbench import (  # noqa: F401  (re-exported: the names every run uses)
     FORCING, REQUIRED_INPUTS, STATICS, TARGET_NAMES, TARGETS, WATER, run_variables,
 )
@@ -52,6 +55,11 @@ class PrepareConfig:
     linearly in time, per cell, if it spans at most ``max_gap_days`` days (a gap at the
     start or end of the record takes the nearest value). ``allow``: names of data checks
     (``hydrolib.data.checks.CHECKS``) whose failure is accepted on purpose.
+    ``train_years``: keep only the last N whole training years — targets, inputs of training
+    windows, normalisation statistics and the cells' data checks (0: all).
+    ``holdout``: Köppen–Geiger main groups (e.g. ``"DE"``) whose cells are left out of training
+    and validation and are the only cells scored (``Prepared.test_cells``). See
+    ``hydrolib.data.scarcity``.
     """
 
     test_years: int = 1
@@ -63,8 +71,14 @@ class PrepareConfig:
     input_gaps: str = "error"
     max_gap_days: int = 5
     allow: tuple[str, ...] = ()
+    train_years: int = 0  # keep only the last N training years, inputs included (0: all); hydrolib.data.scarcity
+    holdout: str = ""  # Köppen main groups held out of training and validation, scored alone (e.g. "DE")
 
     def __post_init__(self):
+        if isinstance(self.train_years, bool) or not isinstance(self.train_years, int) or self.train_years < 0:
+            raise ValueError(f"setting 'train_years' must be a whole number >= 0 (0: every training year); "
+                             f"got {self.train_years!r}")
+        object.__setattr__(self, "holdout", check_holdout(self.holdout))
         if not 0.0 < self.train_fraction <= 1.0:
             raise ValueError(f"train_fraction must be in (0, 1]; got {self.train_fraction}")
         if self.scarcity not in ("cells", "years"):
@@ -139,6 +153,19 @@ class Prepared:
         from hydrolib.data.scaling import TargetScaler
 
         return TargetScaler.from_stats(self.stats)(values)
+
+    @property
+    def first_input_day(self) -> int:
+        """Time index of the first day whose inputs training windows may read: the start of
+        the kept training years (``PrepareConfig.train_years``), else 0."""
+        return int(self.meta.get("first_input_day", 0))
+
+    @property
+    def test_cells(self) -> np.ndarray:
+        """Indices of the cells a run is scored on: the held-out cells under
+        ``PrepareConfig.holdout``, else every cell."""
+        cells = self.meta.get("test_cells")
+        return np.arange(self.inputs.shape[0]) if cells is None else np.asarray(cells, dtype=int)
 
     def valid_days(self, split: str) -> np.ndarray:
         """(cell, target) int: days of ``split`` on which each target is observed — how many
@@ -236,6 +263,7 @@ class LandArrays:
     static_names: tuple[str, ...] = STATICS
     absent: tuple[str, ...] = ()
     sources: dict = field(default_factory=dict)
+    resolution: float = 0.0  # grid spacing in degrees; 0: read from the cell centres when needed
 
     def variables(self) -> tuple:
         """What the arrays hold, for cache keys (as ``held_variables``)."""
@@ -291,7 +319,8 @@ def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArra
                  else np.zeros((int(land.sum()), 0), np.float32)),
         lat=lat2d[land], lon=lon2d[land], time=dataset["time"].values.astype("datetime64[D]"),
         fingerprint=fingerprint or _fingerprint(dataset), forcing=forcing, static_names=statics,
-        absent=tuple(n for n in (*TARGETS, *WATER) if n not in present), sources=sources)
+        absent=tuple(n for n in (*TARGETS, *WATER) if n not in present), sources=sources,
+        resolution=float(dataset.attrs.get("resolution", 0.0) or 0.0))
 
 
 def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache: Path | str | None = None,
@@ -450,7 +479,11 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
                  | {n: raw.inputs[:, :, k] for k, n in enumerate(raw.forcing) if n not in WATER},
                  sources=raw.sources, allow=config.allow)
 
-    keep, dropped = _cells_to_keep(raw, slice(*splits["train"]), config)
+    # With train_years, the earlier training years are unavailable, inputs included: cells are
+    # kept, statistics taken and training windows drawn from the kept years alone.
+    first_day = first_kept_day(raw.time, splits["train"], config.train_years)
+    kept = slice(first_day, splits["train"][1])
+    keep, dropped = _cells_to_keep(raw, kept, config)
     inputs, targets, water, statics = (np.array(a[keep]) for a in (raw.inputs, raw.targets, raw.water, raw.statics))
     inputs, water, filled = _input_gaps(raw, inputs, water, raw.time, config)
 
@@ -459,19 +492,27 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     n_cells = inputs.shape[0]
     train_cells = np.arange(n_cells)
     train_days = np.zeros(raw.time.size, bool)
-    train_days[slice(*splits["train"])] = True
+    train_days[kept] = True
+    test_cells = np.arange(n_cells)
+    if config.holdout:
+        resolution = raw.resolution or grid_resolution(raw.lat, raw.lon)
+        held_out = held_out_cells(raw.lat[keep], raw.lon[keep], resolution, config.holdout)
+        if held_out.all() or not held_out.any():
+            raise ValueError(f"setting 'holdout' = {config.holdout!r}: {int(held_out.sum())} of {n_cells} cells lie in "
+                             f"Köppen group(s) {', '.join(config.holdout)}; a hold-out needs cells both inside and "
+                             "outside them")
+        train_cells, test_cells = np.flatnonzero(~held_out), np.flatnonzero(held_out)
     if config.train_fraction < 1.0:
         if config.scarcity == "cells":
-            keep_n = max(1, int(round(config.train_fraction * n_cells)))
-            train_cells = np.sort(rng.choice(n_cells, size=keep_n, replace=False))
+            keep_n = max(1, int(round(config.train_fraction * train_cells.size)))
+            train_cells = np.sort(rng.choice(train_cells, size=keep_n, replace=False))
         else:
-            train_years = np.unique(years_of_day[train_days])
-            keep_n = max(1, int(round(config.train_fraction * train_years.size)))
-            train_days &= np.isin(years_of_day, rng.choice(train_years, size=keep_n, replace=False))
+            years = np.unique(years_of_day[train_days])
+            keep_n = max(1, int(round(config.train_fraction * years.size)))
+            train_days &= np.isin(years_of_day, rng.choice(years, size=keep_n, replace=False))
 
     # Normalise with what training sees, nothing else; missing target values are skipped.
-    t0, t1 = splits["train"]
-    in_mean, in_std = _nan_moments(inputs[train_cells, t0:t1].reshape(-1, inputs.shape[2]))
+    in_mean, in_std = _nan_moments(inputs[train_cells, kept].reshape(-1, inputs.shape[2]))
     tg_mean, tg_std = _nan_moments(targets[train_cells][:, train_days].reshape(-1, targets.shape[2]))
     st_mean, st_std = _nan_moments(statics[train_cells])
     split_dates = {name: (str(raw.time[a]), str(raw.time[b - 1])) if b > a else None
@@ -491,6 +532,7 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
               "absent": raw.absent, "split_dates": split_dates,
               "dropped_incomplete_cells": int((~keep).sum()), "dropped_cells": dropped,
               "filled_input_values": filled,
+              "first_input_day": first_day, "test_cells": test_cells.tolist(),
               "key": _cache_key(raw.fingerprint, config, raw.variables())},
     )
     prepared.meta["valid_days"] = {split: dict(zip(TARGET_NAMES, prepared.valid_days(split).sum(axis=0).tolist()))

@@ -103,15 +103,19 @@ class WindowSampler:
         start, stop = prepared.splits[split]
         # A window needs seq_len input days up to day d − lag; inputs may reach back before the
         # split (the forcing is known), targets may not leave it: all k supervised days lie in it.
+        # Training windows read no input before prepared.first_input_day (the kept training
+        # years of a years-scarcity run: earlier years are unavailable, forcing included).
+        # Validation draws from the training cells only: cells withheld from training (a
+        # spatial hold-out, a cell-scarcity subset) are unobserved and cannot steer early stopping.
         k = self.supervised_days
-        first_target = max(start + k - 1, self.seq_len - 1 + self.lag)
+        first_input = prepared.first_input_day if split == "train" else 0
+        first_target = max(start + k - 1, first_input + self.seq_len - 1 + self.lag)
         days = np.arange(first_target, stop)
+        cells = np.asarray(prepared.train_cells) if split in ("train", "validation") else \
+            np.arange(prepared.inputs.shape[0])
         if split == "train":
             allowed = np.asarray(prepared.train_days)
             days = days[np.all([allowed[days - j] for j in range(k)], axis=0)] if days.size else days
-            cells = prepared.train_cells
-        else:
-            cells = np.arange(prepared.inputs.shape[0])
         rank, world_size = shard
         cells = cells[rank::world_size]
         if cells.size == 0:

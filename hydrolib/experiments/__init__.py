@@ -8,7 +8,9 @@
 """
 
 from hydrolib.experiments.config import RunConfig, code_fingerprint, known_settings
-from hydrolib.experiments.plan import RunRequest, book_runs, combine_stl, run_all, scarcity_table, training_seeds
+from hydrolib.experiments.plan import (
+    RunRequest, book_runs, combine_stl, run_all, scarcity_runs, scarcity_table, sweep_per_seed, training_seeds,
+)
 from hydrolib.experiments.registry import (
     EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS, Experiment, get_experiment, register,
 )
@@ -21,5 +23,5 @@ __all__ = [
     "EXPERIMENTS", "SCARCITY_RUNS", "SEEDED_RUNS", "STL_RUNS", "Experiment", "Run", "RunConfig", "RunRequest",
     "book_runs", "build_networks", "code_fingerprint", "combine_stl", "get_experiment", "is_cached",
     "known_settings", "load_run", "load_runs", "load_weights", "register", "run", "run_all", "run_config",
-    "scarcity_table", "training_seeds",
+    "scarcity_runs", "scarcity_table", "sweep_per_seed", "training_seeds",
 ]

@@ -28,8 +28,9 @@ from hydrolib.train import TrainConfig, TrainSettings
 
 # The library code whose change can change a trained run (paths inside the package).
 CODE_THAT_DECIDES_A_RUN = (
-    "models.py", "physics.py", "hybrid.py", "conceptual.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py", "data/prepare.py",
-    "data/scaling.py", "experiments/config.py", "experiments/registry.py", "experiments/training.py",
+    "models.py", "physics.py", "hybrid.py", "conceptual.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py",
+    "data/prepare.py", "data/scaling.py", "data/scarcity.py", "experiments/config.py", "experiments/registry.py",
+    "experiments/training.py",
 )
 
 
@@ -88,6 +89,17 @@ def _check_type(name: str, value, annotation) -> object:
     return value
 
 
+def _check_train_years(data: DataSettings, prepare: PrepareConfig) -> None:
+    """Refuse ``train_years`` beyond the training years the record holds (the years asked
+    for less the validation and test years), before any data are opened."""
+    first, last = data.years
+    available = last - first + 1 - prepare.validation_years - prepare.test_years
+    if prepare.train_years > available:
+        raise SettingError(f"setting 'train_years' = {prepare.train_years} asks for more training years than the "
+                           f"data hold: years {first}–{last} less {prepare.validation_years} validation and "
+                           f"{prepare.test_years} test year(s) leave {available}; use 1 … {available}, or 0 for all")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that decides a run: experiment, seed and one frozen section per concern."""
@@ -137,6 +149,7 @@ class RunConfig:
             sections = {section: SECTIONS[section](**kwargs) for section, kwargs in values.items()}
         except ValueError as error:  # a section's own check: it names the setting
             raise SettingError(str(error)) from None
+        _check_train_years(sections["data"], sections["prepare"])
         return cls(experiment=name, profile=profile, seed=seed, **sections)
 
     @property

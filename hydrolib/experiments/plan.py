@@ -1,4 +1,11 @@
-"""The book's plan: which runs its notebooks read, and the tables that span several runs."""
+"""The book's plan: which runs its notebooks read, and the tables that span several runs.
+
+The data-scarcity chapter compares ``SCARCITY_RUNS`` under two sweeps (``scarcity_runs``):
+fewer training years and a spatial hold-out of climates (``hydrolib.data.scarcity``). The
+earlier sweep over random shares of training cells is no longer in the book: every synthetic
+cell runs the same land model, so removing cells cost at most 0.039 KGE — it could not
+show what scarcity does (``train_fraction`` remains a run setting).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import xarray as xr
 
 from hydrolib.distributed import SINGLE, DistInfo
 from hydrolib.evaluate import SCORES
+from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.store import Run
@@ -22,11 +30,35 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """One run the book needs: experiment, training seed and share of training cells."""
+    """One run the book needs: experiment, training seed and its data-scarcity settings
+    (share of training cells, last training years kept, Köppen groups held out)."""
 
     name: str
     seed: int
     train_fraction: float = 1.0
+    train_years: int = 0
+    holdout: str = ""
+    alignment: str = ""  # "": the profile's (simulation); "forecast" for chapter 4's comparison
+
+    def settings(self) -> dict:
+        """The run's settings by name (``hydrolib.experiments.config.known_settings``): the
+        seed, and the scarcity and alignment settings that differ from "all data"."""
+        differ = {"train_fraction": self.train_fraction != 1.0, "train_years": self.train_years != 0,
+                  "holdout": self.holdout != "", "alignment": self.alignment != ""}
+        return {"seed": self.seed} | {k: getattr(self, k) for k, differs in differ.items() if differs}
+
+    @property
+    def setting(self) -> str:
+        """A label of the run's data, e.g. ``all data``, ``last 1 year``, ``hold-out DE``."""
+        if self.holdout:
+            return f"hold-out {self.holdout}"
+        if self.train_years:
+            return f"last {self.train_years} year{'s' if self.train_years > 1 else ''}"
+        if self.train_fraction != 1.0:
+            return f"{self.train_fraction:.0%} of cells"
+        if self.alignment:
+            return f"all data, {self.alignment} windows"
+        return "all data"
 
 
 def training_seeds(profile: str, seed: int = 0) -> list[int]:
@@ -46,16 +78,45 @@ def combine_stl(runs: dict[str, Run]) -> tuple[xr.Dataset, xr.Dataset]:
     return predictions, xr.concat([r.scores for r in ordered], dim="target")
 
 
-def book_runs(profile: str, seed: int = 0) -> list[RunRequest]:
-    """Every run the notebooks of ``profile`` read: every experiment with ``seed``; the
-    experiments compared across seeds (``SEEDED_RUNS``) with the profile's further seeds; and
-    the data-scarcity sweep of ``SCARCITY_RUNS`` over the profile's training fractions and seeds."""
+def available_training_years(profile: str, **settings) -> int:
+    """Whole training years of ``profile``'s data (with ``settings`` such as ``years`` or
+    ``validation_years`` applied): the years asked for less the validation and test years."""
+    config = RunConfig.build(SCARCITY_RUNS[0], profile, **settings)
+    first, last = config.data.years
+    return last - first + 1 - config.prepare.validation_years - config.prepare.test_years
+
+
+def scarcity_runs(profile: str, seed: int = 0, names: tuple[str, ...] = SCARCITY_RUNS,
+                  **settings) -> list[RunRequest]:
+    """The two data-scarcity sweeps of ``profile`` for ``names`` and every training seed:
+    fewer training years (``Profile.scarcity_years`` below the years available; all years
+    is the plain run) and the spatial hold-out (``Profile.holdout``). The all-data runs they
+    are compared with are not listed here (they are the seeded runs of ``book_runs``)."""
     p = get_profile(profile)
+    available = available_training_years(profile, **settings)
+    years = [n for n in p.scarcity_years if 0 < n < available]
+    requests = []
+    for s in training_seeds(profile, seed):
+        for name in names:
+            requests += [RunRequest(name, s, train_years=n) for n in years]
+            if p.holdout:
+                requests.append(RunRequest(name, s, holdout=p.holdout))
+    return requests
+
+
+def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
+    """Every run the notebooks of ``profile`` read: every experiment with every training seed
+    of the profile (chapter 3 compares the single-task runs with the multi-task one, chapter 4
+    the constraint variants, each across seeds); the variants of ``SEEDED_RUNS`` once more with
+    forecast windows, first seed only (chapter 4's alignment comparison); and the data-scarcity
+    sweeps of ``SCARCITY_RUNS`` (``scarcity_runs``: fewer training years, a spatial hold-out)
+    over the seeds. ``settings`` (e.g. ``years``) are the data's, which decide how many
+    training years there are."""
     seeds = training_seeds(profile, seed)
     requests = [RunRequest(name, seed) for name in EXPERIMENTS]
-    requests += [RunRequest(name, s) for s in seeds[1:] for name in SEEDED_RUNS]
-    requests += [RunRequest(name, s, f) for s in seeds for f in p.scarcity_fractions if f < 1.0
-                 for name in SCARCITY_RUNS]
+    requests += [RunRequest(name, s) for s in seeds[1:] for name in (*STL_RUNS, *SEEDED_RUNS)]
+    requests += [RunRequest(name, seed, alignment="forecast") for name in SEEDED_RUNS]
+    requests += scarcity_runs(profile, seed, **settings)
     return requests
 
 
@@ -109,8 +170,9 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
     ``report`` cached runs are skipped and only the newly trained ones are returned.
     ``workers``: runs trained side by side (default ``default_workers``)."""
     jobs = []
-    for request in book_runs(profile, seed):
-        each = dict(settings, seed=request.seed, train_fraction=request.train_fraction)
+    data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years")}
+    for request in book_runs(profile, seed, **data):
+        each = dict(settings, **request.settings())
         jobs.append((request, each, is_cached(request.name, profile, **each)))
     workers = default_workers(device, dist_info) if workers is None else workers
     missing = [(request.name, each) for request, each, cached in jobs if not cached]
@@ -130,19 +192,57 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
 
 def scarcity_table(profile: str = "quick", *, seed: int = 0, device: str = "cpu",
                    names: tuple[str, ...] = SCARCITY_RUNS, progress: bool = False, **settings) -> pd.DataFrame:
-    """Median scores over cells for every run of the data-scarcity sweep, one row per
-    (experiment, seed, training fraction, target); trains what the store lacks."""
+    """Median scores over cells for the data-scarcity sweeps (``scarcity_runs``) and the
+    all-data runs they are compared with; trains what the store lacks.
+
+    One row per (experiment, seed, setting, cells, target). ``setting``: ``all data``,
+    ``last N years`` or ``hold-out DE`` (``RunRequest.setting``); ``years``: the training
+    years the run learnt from (all of them for ``all data`` and the hold-out); ``cells``:
+    ``all`` or ``held-out`` — the medians over the held-out cells alone, for the hold-out run
+    and, to compare with it, for the all-data run.
+    """
     import pandas as pd
 
+    from hydrolib.data.scarcity import held_out_cells
+
     p = get_profile(profile)
+    data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years")}
+    available = available_training_years(profile, **data)
+    requests = [RunRequest(name, s) for s in training_seeds(profile, seed) for name in names]
+    requests += scarcity_runs(profile, seed, names, **data)
     rows = []
-    for name in names:
-        for s in training_seeds(profile, seed):
-            for fraction in p.scarcity_fractions:
-                result = run(name, profile, device=device, progress=progress, seed=s, train_fraction=fraction,
-                             **settings)
-                for target in result.scores["target"].values:
-                    scores = result.scores.sel(target=target)
-                    rows.append({"experiment": name, "seed": s, "fraction": fraction, "target": str(target),
-                                 **{k: float(scores[k].median()) for k in SCORES}})
+    for request in requests:
+        result = run(request.name, profile, device=device, progress=progress, **settings, **request.settings())
+        groups = {"all": None}
+        if request.holdout:
+            groups = {"held-out": None}  # the run was scored on the held-out cells alone
+        elif request.train_years == 0 and p.holdout:
+            predictions = result.predictions
+            groups["held-out"] = held_out_cells(predictions["lat"].values, predictions["lon"].values,
+                                                result.config.data.resolution, p.holdout)
+        for cells, mask in groups.items():
+            scores = result.scores if mask is None else result.scores.isel(cell=mask)
+            for target in scores["target"].values:
+                per_cell = scores.sel(target=target)
+                rows.append({"experiment": request.name, "seed": request.seed, "setting": request.setting,
+                             "years": request.train_years or available, "holdout": request.holdout, "cells": cells,
+                             "n_cells": int(per_cell.sizes["cell"]), "target": str(target),
+                             **{k: float(per_cell[k].median()) for k in SCORES}})
     return pd.DataFrame(rows)
+
+
+def sweep_per_seed(table: pd.DataFrame, setting: str, cells: str = "all", score: str = "kge") -> pd.DataFrame:
+    """One setting of ``scarcity_table`` as per-seed medians for ``hydrolib.study.seed_summary``:
+    indexed by (seed, model), one column per target.
+
+    ``setting``: a value of the table's ``setting`` column (e.g. ``"last 1 year"``);
+    ``cells``: ``"all"`` or ``"held-out"``. Raises ``ValueError`` listing what the table has
+    when it holds no such rows.
+    """
+    rows = table[(table["setting"] == setting) & (table["cells"] == cells)]
+    if rows.empty:
+        have = sorted(set(zip(table["setting"], table["cells"])))
+        raise ValueError(f"the scarcity table has no rows for setting {setting!r} on {cells!r} cells; it has {have}")
+    per_seed = rows.pivot_table(index=["seed", "experiment"], columns="target", values=score, sort=False)
+    per_seed.index = per_seed.index.set_names(["seed", "model"])
+    return per_seed.sort_index(level="seed", sort_remaining=False)

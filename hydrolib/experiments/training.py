@@ -126,6 +126,8 @@ def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain
     if trainer.forcing_epsilon is not None:  # ε computed from the data (conceptual): the test period's
         start, stop = prepared.splits["test"]
         predictions["epsilon"] = (("cell", "time"), trainer.forcing_epsilon[:, start:stop].cpu().numpy())
+    if prepared.test_cells.size < predictions.sizes["cell"]:  # a spatial hold-out is scored on its cells alone
+        predictions = predictions.isel(cell=prepared.test_cells)
     scores = cell_scores(predictions)
     weights = {"predictor": trainer.predictor.state_dict(),
                "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {},
