@@ -236,45 +236,6 @@ def median_by_bin(values: np.ndarray, bins: np.ndarray, n_bins: int | None = Non
     return [float(np.nanmedian(values[bins == b])) if (bins == b).any() else np.nan for b in range(n_bins)]
 
 
-# --- chapter 5: what data scarcity costs ------------------------------------------------------
-
-def scarcity_per_seed(table: pd.DataFrame, fraction: float, score: str = "kge") -> pd.DataFrame:
-    """One training fraction of the scarcity sweep as per-seed medians, for ``study.seed_summary``.
-
-    Parameters
-    ----------
-    table : pd.DataFrame
-        ``experiments.scarcity_table``: one row per (experiment, seed, fraction, target).
-    fraction : float
-        The share of training cells kept.
-    score : str
-        The column of ``table`` to take (median over cells of a score).
-
-    Returns
-    -------
-    pd.DataFrame
-        Indexed by (seed, model) with the experiments as models, one column per target.
-    """
-    chosen = table[np.isclose(table["fraction"], fraction)]
-    if chosen.empty:
-        raise ValueError(f"the scarcity table has no runs at fraction {fraction}; "
-                         f"it has {sorted(table['fraction'].unique())}")
-    per_seed = chosen.pivot_table(index=["seed", "experiment"], columns="target", values=score, sort=False)
-    per_seed.index.names = ["seed", "model"]
-    per_seed.columns.name = None
-    return per_seed
-
-
-def scarcity_cost(table: pd.DataFrame, fraction: float, score: str = "kge") -> dict[str, float]:
-    """How far each experiment's seed-mean median score moves between all training cells and
-    ``fraction`` of them: the largest |change| over targets, in the unit of ``score``."""
-    means = table.groupby(["experiment", "fraction", "target"])[score].mean()
-    experiments = list(dict.fromkeys(table["experiment"]))
-    targets = list(dict.fromkeys(table["target"]))
-    return {name: float(max(abs(means[name, 1.0, t] - means[name, fraction, t]) for t in targets))
-            for name in experiments}
-
-
 # --- chapter 6: the extremes ------------------------------------------------------------------
 
 def deepest_drought_cell(observed: xr.DataArray) -> int:

@@ -57,9 +57,18 @@ def check_setting_device(device: str) -> None:
         raise SettingError(str(error)) from None
 
 
-def _report(name: str, seed: int, fraction: float, result) -> None:
+def _setting_label(config) -> str:
+    """The run's data and windows as ``RunRequest.setting`` words them (e.g. ``hold-out DE``)."""
+    from hydrolib.experiments import RunRequest
+
+    prepare = config.prepare
+    return RunRequest(config.experiment, config.seed, prepare.train_fraction, prepare.train_years, prepare.holdout,
+                      "" if config.training.alignment == "simulation" else config.training.alignment).setting
+
+
+def _report(name: str, seed: int, setting: str, result) -> None:
     medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
-    print(f"{name:10s} seed {seed} fraction {fraction:g}  median KGE: {medians}"
+    print(f"{name:10s} seed {seed} {setting}  median KGE: {medians}"
           f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
 
 
@@ -73,7 +82,7 @@ def _train(args: argparse.Namespace) -> int:
         check_setting_device(args.device)
         dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
         run_all(args.profile, device=device, progress=not args.quiet, dist_info=dist_info,
-                report=lambda request, result: _report(request.name, request.seed, request.train_fraction, result),
+                report=lambda request, result: _report(request.name, request.seed, request.setting, result),
                 **settings)
         return 0
     config = RunConfig.build(args.name, args.profile, **settings)
@@ -81,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
     dist_info, device = init_from_environment(args.device)
     result = run(config, device=device, progress=not args.quiet, dist_info=dist_info)
     if result is not None:  # None on ranks other than 0
-        _report(args.name, config.seed, config.prepare.train_fraction, result)
+        _report(args.name, config.seed, _setting_label(config), result)
     return 0
 
 

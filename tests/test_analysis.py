@@ -9,8 +9,7 @@ from hydrolib import experiments
 from hydrolib.analysis import (closest_to_observed, closure_error, deepest_drought_cell, epsilon_correlations,
                                et_by_moisture, et_moisture_slope, et_moisture_slopes, furthest_from_one,
                                kge_part_errors, magnitudes, median_by_bin, median_by_group, median_kge_parts,
-                               moisture_bin_edges, monthly_cycle, quantile_bins, root_zone_moisture, scarcity_cost,
-                               scarcity_per_seed)
+                               moisture_bin_edges, monthly_cycle, quantile_bins, root_zone_moisture)
 from hydrolib.evaluate import median_table, tail_scores, water_balance
 from hydrolib.plots import grid_field
 from hydrolib.regions import in_region
@@ -194,22 +193,6 @@ def test_quintiles_and_their_medians():
     assert quantile_bins(values, 5).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert median_by_bin(np.array([1.0, np.nan, 3.0, 10.0]), np.array([0, 0, 0, 1]), 3)[:2] == [2.0, 10.0]
     assert np.isnan(median_by_bin(np.array([1.0]), np.array([0]), 2)[1])
-
-
-def test_scarcity_per_seed_and_cost():
-    rows = [("none", 0, 1.0, 0.60), ("none", 1, 1.0, 0.64), ("none", 0, 0.2, 0.50), ("none", 1, 0.2, 0.56),
-            ("diff", 0, 1.0, 0.70), ("diff", 1, 1.0, 0.70), ("diff", 0, 0.2, 0.66), ("diff", 1, 0.2, 0.70)]
-    table = pd.DataFrame([{"experiment": e, "seed": s, "fraction": f, "target": "SM3", "kge": k}
-                          for e, s, f, k in rows])
-    per_seed = scarcity_per_seed(table, 0.2)
-    assert per_seed.loc[(1, "diff"), "SM3"] == pytest.approx(0.70)
-    mean, noise = seed_summary(per_seed)
-    assert list(mean.index) == ["none", "diff"]  # first order, as the table lists them
-    assert mean.loc["none", "SM3"] == pytest.approx(0.53) and noise["SM3"] == pytest.approx((0.06 + 0.04) / 2)
-    # seed means 0.62 → 0.53 for none, 0.70 → 0.68 for diff
-    assert scarcity_cost(table, 0.2) == pytest.approx({"none": 0.09, "diff": 0.02})
-    with pytest.raises(ValueError, match="no runs at fraction 0.05"):
-        scarcity_per_seed(table, 0.05)
 
 
 def test_extremes_deepest_drought_and_costliest_kge_part():
