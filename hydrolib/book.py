@@ -164,6 +164,35 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     return seconds
 
 
+def sphinx_warnings(log: str) -> list[str]:
+    """The WARNING and ERROR lines of a Sphinx log, colour codes removed."""
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log)
+    return [line for line in plain.splitlines() if "WARNING:" in line or "ERROR:" in line]
+
+
+def render_book(staging: Path, output: Path) -> Path:
+    """Render ``staging`` (``_config.yml``, ``_toc.yml``, pages) into ``output/_build/html`` with
+    Jupyter Book; raises ``BookBuildError`` listing Sphinx's warnings if there are any."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    # -W --keep-going: every Sphinx warning (a broken reference, an unparsable docstring, a missing
+    # citation) fails the build, and all of them are listed, not only the first.
+    command = [str(jupyter_book), "build", str(staging), "--path-output", str(output), "--builder", "html",
+               "-W", "--keep-going"]
+    # the API chapter's autodoc imports hydrolib: the same copy as the one building the book
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    log = output / "jupyter-book.log"
+    log.write_text(result.stdout + result.stderr)  # kept on success too: what Sphinx said, for the reader
+    if result.returncode != 0:
+        warnings = sphinx_warnings(result.stdout + result.stderr)
+        listed = "\n".join(warnings) if warnings else f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        raise BookBuildError(f"jupyter-book build failed ({result.returncode}; Sphinx warnings are errors, "
+                             f"whole log in {log}):\n{listed}")
+    return output / "_build" / "html"
+
+
 def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
                notebooks: list[str] | None = None, parameters: dict | None = None,
                repo: Path = REPO_ROOT, train: bool = True) -> Path:
@@ -211,15 +240,6 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
                              f"({details}). Execute them: python -m hydrolib book --profile {profile} "
                              f"--only {' '.join(refused)}")
 
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [str(jupyter_book), "build", str(staging), "--path-output", str(output), "--builder", "html"]
-    # the API chapter's autodoc imports hydrolib: the same copy as the one building the book
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    (output / "jupyter-book.log").write_text(result.stdout + result.stderr)  # Sphinx's warnings, for the reader
-    if result.returncode != 0:
-        raise BookBuildError(f"jupyter-book build failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
-                             f"{result.stderr[-4000:]}")
-    html = output / "_build" / "html"
+    html = render_book(staging, output)
     print(f"book written to {html / 'index.html'}")
     return html

@@ -131,3 +131,19 @@ def test_api_chapter_documents_every_module_with_signatures_formulas_and_no_sphi
     api_warnings = [line for line in log.splitlines()
                     if "WARNING" in line and ("api.md" in line or "docstring of hydrolib" in line)]
     assert api_warnings == []
+
+
+def test_a_sphinx_warning_fails_the_book_build_and_is_named_in_the_error(tmp_path):
+    from hydrolib.book import render_book
+
+    staging = tmp_path / "src"
+    staging.mkdir()
+    (staging / "_config.yml").write_text("title: t\nexecute:\n  execute_notebooks: 'off'\n")
+    (staging / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (staging / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label` and {numref}`fig-missing`.\n")
+    with pytest.raises(BookBuildError, match=r"(?s)Sphinx warnings are errors.*intro.*WARNING.*no-such-label"):
+        render_book(staging, tmp_path / "out")
+    assert (tmp_path / "out" / "jupyter-book.log").exists()  # the whole log is kept beside the output
+    (staging / "intro.md").write_text("# Intro\n\nNothing to warn about.\n")
+    html = render_book(staging, tmp_path / "out2")
+    assert (html / "intro.html").exists()
