@@ -164,6 +164,36 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     return seconds
 
 
+# In the staging folder; _config.yml's html_extra_path copies _extra/ to the HTML root and its
+# mathjax_path points there. Not _static/: Jupyter Book would add every .js file found in
+# _static to every page's <head> (MathJax has ~100).
+MATHJAX_DIR = "_extra/mathjax"
+
+
+def mathjax_files() -> Path:
+    """MathJax 3's browser files (``es5/``: ``tex-chtml.js``, its fonts and lazily loaded
+    components) as the pinned ``django-static-mathjax`` package installs them."""
+    try:
+        import mathjax
+    except ImportError:
+        raise BookBuildError("the book's math needs MathJax from the package django-static-mathjax "
+                             "(pip install -c requirements/lock.txt django-static-mathjax)") from None
+    es5 = Path(list(mathjax.__path__)[0]) / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-chtml.js").exists():
+        raise BookBuildError(f"{es5 / 'tex-chtml.js'} is missing: django-static-mathjax no longer ships MathJax 3's "
+                             "es5 build where the book expects it")
+    return es5
+
+
+def vendor_mathjax(staging: Path) -> Path:
+    """Copy MathJax into ``staging/_extra/mathjax`` so the rendered book typesets math from its own
+    files: opening a page fetches nothing from the network (the default loads MathJax from a CDN)."""
+    target = staging / MATHJAX_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(mathjax_files(), target)
+    return target
+
+
 def sphinx_warnings(log: str) -> list[str]:
     """The WARNING and ERROR lines of a Sphinx log, colour codes removed."""
     import re
@@ -213,6 +243,8 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
             shutil.copytree(src, dst)
         else:
             shutil.copy2(src, dst)
+
+    vendor_mathjax(staging)
 
     params = {"profile": profile, **(parameters or {})}
     settings = run_settings(params)  # the data's settings, for the runs and the world alike
