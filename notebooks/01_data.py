@@ -52,11 +52,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.data import data_settings, open_data
 from hydrolib.data.realism import koppen_on, realism_table, seasonal_cycle_by_class
 from hydrolib.analysis import balance_terms, land_mean
 
 plots.use_style()
+tables = Tables(1)
 source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
                        years=(first_year, last_year) if first_year and last_year else None)
 data = open_data(source)
@@ -193,7 +195,7 @@ if source.synthetic:
         "mean (mm/day)": [from_data.mean(), truth.iloc[1:].mean()] + [v.mean() for v in parts.values()],
         "std (mm/day)": [from_data.std(), truth.iloc[1:].std()] + [v.std() for v in parts.values()],
     }, index=["ε from P − ET − R − ΔS", "ε stored truth"] + [f"  of which Δ{k}" for k in parts])
-    display(check.round(4))
+    tables.show(check, "ε from the data against the stored truth, land mean (mm/day)", digits=4)
     display(Markdown(
         f"Largest daily difference between ε from the data and the stored truth (land mean): "
         f"{np.abs(from_data - truth.iloc[1:]).max():.2e} mm/day — float32 rounding of the files."))
@@ -209,9 +211,8 @@ else:
 
 # %%
 table = realism_table(data, source.resolution)
-display(table[["this world", "published", "accepted low", "accepted high", "units", "within band", "source"]]
-        .style.format({"this world": "{:.3g}", "published": "{:.3g}", "accepted low": "{:.3g}",
-                       "accepted high": "{:.3g}"}))
+tables.show(table[["this world", "published", "accepted low", "accepted high", "units", "within band", "source"]],
+            "This world beside published figures", digits=2)
 inside = int(table["within band"].sum())
 display(Markdown(f"**{inside} of {len(table)}** figures fall within the accepted band around the published value."))
 

@@ -53,12 +53,14 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.data import data_settings, open_data
 from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.analysis import balance_terms
 from hydrolib.physics import soil_storage_mm
 
 plots.use_style()
+tables = Tables(2)
 source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
                        years=(first_year, last_year) if first_year and last_year else None)
 data = open_data(source)
@@ -83,7 +85,7 @@ display(Markdown(f"**Data:** {'synthetic world' if source.synthetic else 'LandBe
 layers = pd.DataFrame({"depth (cm)": ["0–7", "7–28", "28–100"], "thickness d (mm)": LAYER_THICKNESS_MM},
                       index=["SM1", "SM2", "SM3"])
 layers["water in mm per 0.01 m³ m⁻³"] = layers["thickness d (mm)"] * 0.01
-display(layers)
+tables.show(layers, "ERA5-Land's soil layers", digits={"thickness d (mm)": 0, "water in mm per 0.01 m³ m⁻³": 1})
 
 # %% [markdown]
 # ## What ε holds
@@ -121,8 +123,7 @@ cell_lat, cell_lon = float(where["lat"][0]), float(where["lon"][0])
 cell = data.sel(lat=cell_lat, lon=cell_lon).sel(time=slice(str(source.years[1] - 1) + "-12-31", year)).load()
 storage = soil_storage_mm(cell)
 budget = balance_terms(cell).to_dataframe()[["P", "ET", "R", "ΔS", "ε"]]
-display(Markdown(f"The cell at **{plots.place(cell_lat, cell_lon)}**; its first week of {year} in mm/day:"))
-display(budget.head(7).round(2))
+tables.show(budget.head(7), f"The first week of {year} at {plots.place(cell_lat, cell_lon)} (mm/day)", digits=2)
 
 # %% [markdown]
 # Check the first row by hand: {math}`\varepsilon = P - ET - R - \Delta S`. Summed over the

@@ -55,6 +55,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import kge_part_errors
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.baselines import baseline_scores
@@ -64,18 +65,20 @@ from hydrolib.profiles import get_profile
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(3)
 p = get_profile(profile)
 common = dict(device=device, **run_settings(globals()))
 stl = load_runs(STL_RUNS, profile, seed=seed, **common)
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in training_seeds(profile, seed)}
-display(score_support(mtl_by_seed[seed].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(mtl_by_seed[seed].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 mtl = mtl_by_seed[seed]
 
 _, stl_scores = combine_stl(stl)  # one target from each single-task run
-display(pd.DataFrame(
+tables.show(pd.DataFrame(
     {name: {"epochs": len(r.history.train_loss), "best epoch": r.history.best_epoch + 1,
-            "training + test (s)": round(r.seconds)} for name, r in {**stl, "mtl-none": mtl}.items()}).T)
+            "training + test (s)": round(r.seconds)} for name, r in {**stl, "mtl-none": mtl}.items()}).T,
+            "Training of each run", digits=0)
 
 # %% [markdown]
 # ## Scores, target by target
@@ -89,8 +92,8 @@ scores = {"STL": stl_scores, "MTL": mtl.scores}
 yardsticks = {f"{name} (baseline)": s for name, s in baseline_scores(mtl.config).items()}
 table = pd.concat({score: median_table({**scores, **yardsticks}, score) for score in ("kge", "r2", "rmse", "bias")},
                   axis=1)
-display(table.style.format("{:.3f}").set_caption("Median over cells; the baselines are yardsticks, not models "
-                                                 "(persistence uses yesterday's observation, which no model sees)"))
+tables.show(table, "Median over cells; the baselines are yardsticks, not models "
+                   "(persistence uses yesterday's observation, which no model sees)")
 
 # %% mystnb={"figure": {"caption": "Per-cell test-year scores of the four single-task models (grey) and the multi-task model without constraint (blue); boxes span the quartiles, whiskers 1.5 IQR.", "name": "fig-stl-mtl-scores"}}
 score_names = {"kge": "KGE", "r2": "R²", "rmse": "RMSE", "bias": "bias"}
@@ -177,7 +180,7 @@ rows = [
     ("mtl_et", "ET, STL → MTL: " + ", ".join(f"{k} {et_parts['STL'][k]:.3f} → {et_parts['MTL'][k]:.3f}"
                                               for k in et_gain), judge(et_gain, et_noise)),
 ]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 better = [t for t in sm if sm_gain[t] > noise[t]]
 display(Markdown(
     "**Here,** the multi-task model's median soil-moisture KGE is "

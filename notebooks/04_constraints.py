@@ -60,6 +60,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import closure_error, median_by_bin, quantile_bins
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.baselines import baseline_scores
@@ -68,11 +69,12 @@ from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(4)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(runs[seed]["mtl-none"].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 first = runs[seed]
 display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))
 
@@ -86,9 +88,9 @@ display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({
 per_seed = seed_table({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}) for s in seeds})
 mean_over_seeds, noise = seed_summary(per_seed)
 yardsticks = median_table(baseline_scores(first["mtl-none"].config))
-display(pd.concat({**{f"seed {s}": per_seed.loc[s] for s in seeds}, "mean": mean_over_seeds, "baseline": yardsticks})
-        .style.format("{:.3f}").set_caption("Median KGE over cells; the baselines are yardsticks, not models "
-                                            "(persistence uses yesterday's observation, which no model sees)"))
+tables.show(pd.concat({**{f"seed {s}": per_seed.loc[s] for s in seeds}, "mean": mean_over_seeds, "baseline": yardsticks}),
+            "Median KGE over cells; the baselines are yardsticks, not models "
+            "(persistence uses yesterday's observation, which no model sees)")
 
 # %% mystnb={"figure": {"caption": "Per-cell test-year KGE of the three multi-task variants (first training seed).", "name": "fig-constraint-kge"}}
 fig, axes = plt.subplots(1, len(TARGET_NAMES), figsize=(10, 3.2), sharey=True)
@@ -119,7 +121,7 @@ closure["MTL, differentiable, without ε"] = closure_error(first["mtl-diff"].pre
 closure["data: |P − ET − R − ΔS|"] = closure_error(first["mtl-none"].predictions, "observed")
 closure_table = pd.DataFrame({k: {"median over cells (mm/day)": float(v.median()), "mean (mm/day)": float(v.mean())}
                               for k, v in closure.items()}).T
-display(closure_table.style.format("{:.3f}").set_caption("Mean absolute daily closure error per cell"))
+tables.show(closure_table, "Mean absolute daily closure error per cell")
 
 # %% mystnb={"figure": {"caption": "Distribution over cells of the mean absolute daily closure error of each model's predictions, and of the data's own residual (black).", "name": "fig-closure"}}
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
@@ -187,7 +189,7 @@ rows = [
     ("diff_sm", "median KGE, diff − best other: " + describe(diff_best, noise), judge(diff_best, noise)),
     ("diff_et", "median KGE, diff − none: " + describe(diff_et, noise), judge(diff_et, noise)),
 ]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     "**Here,** averaged over seeds the median KGE (SM1, SM2, SM3, ET) is "
     + "; ".join(f"{names[n]} " + ", ".join(f"{mean.loc[n, t]:.3f}" for t in TARGET_NAMES) for n in SEEDED_RUNS)

@@ -49,12 +49,14 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import scarcity_cost, scarcity_per_seed
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.experiments import SCARCITY_RUNS, load_runs, scarcity_table
 from hydrolib.study import describe, difference, judge, seed_summary, study_vs_book
 
 plots.use_style()
+tables = Tables(5)
 common = dict(device=device, **run_settings(globals()))
 table = scarcity_table(profile, seed=seed, **common)
 fractions = sorted(table["fraction"].unique())
@@ -89,8 +91,8 @@ plt.show()
 # %%
 summary = table.pivot_table(index=["fraction", "experiment"], columns="target", values="kge",
                             aggfunc=["mean", "min", "max"])
-display(summary["mean"][list(TARGET_NAMES)].rename(index=lambda v: f"{v:.0%}" if isinstance(v, float) else v)
-        .style.format("{:.3f}").set_caption("Median KGE, mean over seeds"))
+tables.show(summary["mean"][list(TARGET_NAMES)].rename(index=lambda v: f"{v:.0%}" if isinstance(v, float) else v),
+            "Median KGE, mean over seeds")
 
 # %% [markdown]
 # ## Predicted against observed, with the fewest data
@@ -126,7 +128,7 @@ gain = difference(mean, "mtl-diff", "mtl-none", TARGET_NAMES)
 full, _ = seed_summary(scarcity_per_seed(table, 1.0))
 rows = [("scarcity_sm3", f"SM3 at {fractions[0]:.0%} of cells: {mean.loc['mtl-none', 'SM3']:.3f} → "
          f"{mean.loc['mtl-diff', 'SM3']:.3f} (±{noise['SM3']:.3f})", judge({"SM3": gain["SM3"]}, noise))]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     f"**Here,** with {fractions[0]:.0%} of the training cells the differentiable framework changes the median "
     f"KGE by " + describe(gain, noise) + f" against the unconstrained model (seed means). With all cells, SM3's "

@@ -53,6 +53,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import deepest_drought_cell, furthest_from_one, median_kge_parts
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table, score_support, tail_scores
@@ -60,11 +61,12 @@ from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, 
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(6)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(runs[seed]["mtl-none"].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 
 low = {s: {n: tail_scores(r.predictions, quantile, "low") for n, r in runs[s].items()} for s in seeds}
@@ -81,9 +83,9 @@ display(Markdown(f"Each tail holds about **{days} days** per cell ({quantile:.0%
 # %%
 first = {"STL": low_stl, **{plots.model_label(n): v for n, v in low[seed].items()}}
 per_seed = seed_table({s: median_table({plots.model_label(n): v for n, v in low[s].items()}) for s in seeds})
-display(pd.concat({"STL (seed %d)" % seed: median_table({"STL": low_stl}),
-                   **{f"seed {s}": per_seed.loc[s] for s in seeds}})
-        .style.format("{:.3f}").set_caption(f"Median KGE over cells on each cell's lowest {quantile:.0%} of days"))
+tables.show(pd.concat({"STL (seed %d)" % seed: median_table({"STL": low_stl}),
+                       **{f"seed {s}": per_seed.loc[s] for s in seeds}}),
+            f"Median KGE over cells on each cell's lowest {quantile:.0%} of days")
 
 # %%
 tail_sm2 = median_kge_parts(low[seed]["mtl-none"], "SM2")
@@ -184,7 +186,7 @@ rows = [
     ("high_et", "ET KGE whole year − high tail: " + ", ".join(f"{m} {v:+.2f}" for m, v in hard.items()),
      judge(hard, noise_hard)),
 ]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     "**Here,** on the low tails the framework changes the median KGE by " + describe(low_gain, noise)
     + f" against the unconstrained model (seed means). The study's low-SM2 claim (0.434 → 0.504): "

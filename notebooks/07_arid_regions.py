@@ -49,6 +49,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import closest_to_observed, et_by_moisture, et_moisture_slopes, moisture_bin_edges
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.evaluate import median_table, score_support
@@ -58,18 +59,19 @@ from hydrolib.regions import REGIONS, in_region
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(7)
 p = get_profile(profile)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(runs[seed]["mtl-none"].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 first = runs[seed]
 lat, lon = first["mtl-none"].scores["lat"].values, first["mtl-none"].scores["lon"].values
 masks = {region: in_region(lat, lon, region) for region in REGIONS}
 masks["both"] = np.logical_or.reduce(list(masks.values()))
-display(pd.DataFrame({"land cells": {r: int(m.sum()) for r, m in masks.items()}}).T)
+tables.show(pd.DataFrame({"land cells": {r: int(m.sum()) for r, m in masks.items()}}).T, "Land cells per arid region")
 
 # %% mystnb={"figure": {"caption": "The two arid regions on this grid: land cells whose centre lies in a North African or Middle Eastern country, with the test-year mean top-layer soil moisture.", "name": "fig-arid-map"}}
 fig = plt.figure(figsize=(7, 3.6))
@@ -114,8 +116,7 @@ plt.show()
 
 # %%
 slopes = et_moisture_slopes(first["mtl-none"].predictions, models, {region: masks[region] for region in regions})
-display(slopes.style.format("{:.2f}").set_caption("Slope of daily ET on root-zone soil moisture "
-                                                   "(mm/day per m³ m⁻³), first seed"))
+tables.show(slopes, "Slope of daily ET on root-zone soil moisture (mm/day per m³ m⁻³), first seed", digits=2)
 
 # %% [markdown]
 # ## Scores in the arid regions
@@ -126,9 +127,8 @@ display(slopes.style.format("{:.2f}").set_caption("Slope of daily ET on root-zon
 cells = masks["both"]
 per_seed = seed_table({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}, cells=cells)
                        for s in seeds})
-display(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells=cells),
-                   **{f"seed {s}": per_seed.loc[s] for s in seeds}})
-        .style.format("{:.3f}").set_caption("Median KGE over the arid cells"))
+tables.show(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells=cells),
+                       **{f"seed {s}": per_seed.loc[s] for s in seeds}}), "Median KGE over the arid cells")
 
 # %% [markdown]
 # ## Study vs this book
@@ -144,7 +144,7 @@ gain = difference(mean, diff, none, TARGET_NAMES)
 closest = closest_to_observed(slopes)
 rows = [("arid", "median KGE in arid cells, diff − none: " + describe(gain, noise)
          + f"; ET–SM slope closest to observed: {closest}", judge(gain, noise))]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     f"**Here,** the observed ET rises by {slopes.loc['observed'].mean():.1f} mm/day per unit of root-zone soil "
     f"moisture in the arid cells (mean of the regions). The model whose own predictions come closest to that "

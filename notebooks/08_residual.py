@@ -52,6 +52,7 @@ import xarray as xr
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import epsilon_correlations, forcing_ceiling, magnitudes, median_by_group, monthly_cycle
 from hydrolib.data import data_settings, load_prepared, open_data
 from hydrolib.data.realism import koppen_on
@@ -62,6 +63,7 @@ from hydrolib.profiles import get_profile
 from hydrolib.study import judge_correlations, study_vs_book
 
 plots.use_style()
+tables = Tables(8)
 p = get_profile(profile)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
@@ -98,7 +100,7 @@ size = magnitudes({
     "predictions' residual (before ε̂)": model_residual,
     **({f"true Δ{name.split('_')[0]}": truth[name] for name in hidden_names} if source.synthetic else {}),
 })
-display(size.style.format("{:.3f}").set_caption("mm/day, all cells and test days"))
+tables.show(size, "Size of each term (mm/day), all cells and test days")
 
 # %% [markdown]
 # ## Day by day, cell by cell
@@ -134,10 +136,10 @@ plt.show()
 # %%
 prepared = load_prepared(runs[seed].config.data, runs[seed].config.prepare)
 ceiling = {alignment: forcing_ceiling(prepared, alignment) for alignment in ("simulation", "forecast")}
-display(pd.DataFrame({"median r, linear fit on the forcing": {a: float(np.nanmedian(r)) for a, r in ceiling.items()},
+tables.show(pd.DataFrame({"median r, linear fit on the forcing": {a: float(np.nanmedian(r)) for a, r in ceiling.items()},
                       "median r, learned ε̂ (this run)": {runs[seed].config.training.alignment:
-                                                          float(np.nanmedian(corr_data))}})
-        .style.format("{:.3f}", na_rep="—").set_caption("Daily correlation with the data's residual, test year"))
+                                                          float(np.nanmedian(corr_data))}}),
+            "Daily correlation with the data's residual, test year")
 
 # %% [markdown]
 # ## Against each hidden process
@@ -155,8 +157,8 @@ if source.synthetic:
 else:
     correlations = {"data's residual": corr_data.values, "predictions' residual": corr_model.values}
 by_group = median_by_group(correlations, group)
-display(by_group.style.format({c: "{:.2f}" for c in correlations}).set_caption(
-    "Median per-cell correlation of ε̂ with …, by Köppen–Geiger group"))
+tables.show(by_group, "Median per-cell correlation of ε̂ with …, by Köppen–Geiger group",
+            digits={c: 2 for c in correlations})
 
 # %% [markdown]
 # ## Seasonal cycles by climate
@@ -200,7 +202,7 @@ best_group = by_group.drop(index="all")["data's residual"].idxmax()
 best_value = by_group.loc[best_group, "data's residual"]
 rows = [("epsilon", "median corr(ε̂, data's residual), daily / monthly: "
          + ", ".join(f"seed {s} {d:.2f} / {m:.2f}" for s, (d, m) in correlations_by_seed.items()), verdict)]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     "**Here,** the learned ε̂ correlates with the data's residual at a median of "
     + ", ".join(f"{d:.2f} day to day and {m:.2f} month to month (seed {s})"
