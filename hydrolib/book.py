@@ -149,10 +149,19 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     finally:
         unexecuted.unlink(missing_ok=True)
     executed = nbformat.read(running, as_version=4)
-    for cell in executed.cells:  # papermill does not copy the parameters cell's tags to its own cell
+    for cell in executed.cells:
         tags = cell.metadata.setdefault("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and HIDDEN_TAG not in tags:
+        # One toggle: the parameters cell folded; papermill's injected cell removed from the page (the
+        # banner below it shows the values in effect; the downloadable notebook keeps the cell).
+        if "parameters" in tags and HIDDEN_TAG not in tags:
             tags.append(HIDDEN_TAG)
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    # papermill records the paths it read and wrote; the published notebook carries file names only
+    record_paths = executed.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if record_paths.get(key):
+            record_paths[key] = Path(record_paths[key]).name
     nbformat.write(executed, running)
     seconds = time.perf_counter() - started
     os.replace(running, output)
