@@ -96,6 +96,36 @@ def verified_good(name: str, notebooks_dir: Path, parameters: dict) -> str | Non
     return None
 
 
+FOLDED_TAG = "hide-input"
+
+
+def fold_plotting_and_loading(cells: list) -> None:
+    """Tag the cells whose code a reader rarely needs ``hide-input`` (the code folds behind a
+    toggle, the output stays): every cell that draws a captioned figure (``mystnb.figure``
+    metadata) and the first code cell after the banner (imports and loading). Analysis cells stay
+    visible; a cell tagged ``show-input`` in its source is never folded."""
+    after_banner = False
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.setdefault("tags", [])
+        figure = "figure" in cell.metadata.get("mystnb", {})
+        if (figure or after_banner) and FOLDED_TAG not in tags and "show-input" not in tags \
+                and "remove-input" not in tags and "remove-cell" not in tags:
+            tags.append(FOLDED_TAG)
+        after_banner = "show_banner(" in cell.source
+
+
+def captions_as_alt_text(cells: list) -> None:
+    """Give each captioned figure its caption as alt text (myst-nb's ``mystnb.image.alt``), for
+    screen readers and for when the image cannot load, instead of the PNG's hash."""
+    for cell in cells:
+        mystnb = cell.metadata.get("mystnb", {})
+        caption = mystnb.get("figure", {}).get("caption")
+        if caption and "alt" not in mystnb.get("image", {}):
+            mystnb.setdefault("image", {})["alt"] = caption
+
+
 def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
                      work_dir: Path | None = None) -> float:
     """Convert ``notebooks/<name>.py`` and execute it into ``out_dir/<name>.ipynb``; seconds taken.
@@ -149,6 +179,8 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     finally:
         unexecuted.unlink(missing_ok=True)
     executed = nbformat.read(running, as_version=4)
+    fold_plotting_and_loading(executed.cells)
+    captions_as_alt_text(executed.cells)
     for cell in executed.cells:
         tags = cell.metadata.setdefault("tags", [])
         # One toggle: the parameters cell folded; papermill's injected cell removed from the page (the
@@ -192,6 +224,76 @@ def mathjax_files() -> Path:
         raise BookBuildError(f"{es5 / 'tex-chtml.js'} is missing: django-static-mathjax no longer ships MathJax 3's "
                              "es5 build where the book expects it")
     return es5
+
+
+def publish_sources(staging: Path, repo: Path = REPO_ROOT) -> None:
+    """Copy each chapter's jupytext source (``notebooks/<name>.py``) where the book serves it for
+    download, beside the executed ``.ipynb`` (``hydrolib.sphinx_downloads`` adds the button)."""
+    from hydrolib.sphinx_downloads import SOURCES_DIR
+
+    target = staging / SOURCES_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in toc_notebooks(repo):
+        shutil.copy2(repo / "notebooks" / f"{name}.py", target / f"{name}.py")
+
+
+CITING_PAGE = "book/citing.md"  # written into the staging folder from CITATION.cff at each build
+
+
+def citation_page(cff: dict) -> str:
+    """The "How to cite" page (MyST) from a parsed ``CITATION.cff``: the book as software and the
+    study it reproduces (``preferred-citation``), each as a sentence and as BibTeX."""
+    def names(people: list[dict]) -> list[str]:
+        return [p.get("name") or f"{p.get('family-names', '')}, {p.get('given-names', '')}".strip(", ")
+                for p in people]
+
+    book_authors = names(cff.get("authors", []))
+    study = cff.get("preferred-citation")
+    lines = ["# How to cite", "", cff.get("message", ""), "", "## This book and hydrolib", "",
+             f"{'; '.join(book_authors)} ({str(cff.get('date-released', '2026'))[:4]}). "
+             f"*{cff['title']}*, version {cff.get('version', '')}. License: {cff.get('license', '')}.", "",
+             "```bibtex",
+             "@software{hydrolib_book,",
+             f"  author  = {{{' and '.join('{' + a + '}' if ',' not in a else a for a in book_authors)}}},",
+             f"  title   = {{{cff['title']}}},",
+             f"  version = {{{cff.get('version', '')}}},",
+             "  year    = {2026},",
+             "}", "```", ""]
+    if study:
+        authors = names(study.get("authors", []))
+        shown = ", ".join(authors) + ", et al."  # the CFF lists the first authors; the paper has more
+        doi = study.get("doi", "")
+        lines += ["## The study it reproduces", "",
+                  f"{shown} ({study.get('year', '')}). {study['title']}. *{study.get('journal', '')}* "
+                  f"{study.get('volume', '')}, {study.get('start', '')}. doi:{doi}", "",
+                  "```bibtex",
+                  "@article{study,",
+                  f"  author  = {{{' and '.join(authors)} and others}},",
+                  f"  title   = {{{study['title']}}},",
+                  f"  journal = {{{study.get('journal', '')}}},",
+                  f"  volume  = {{{study.get('volume', '')}}},",
+                  f"  pages   = {{{study.get('start', '')}}},",
+                  f"  year    = {{{study.get('year', '')}}},",
+                  f"  doi     = {{{doi}}}",
+                  "}", "```", ""]
+    lines += ["The data, LandBench 1.0 {cite}`li2024landbench`, and the other sources the chapters use are "
+              "listed in {doc}`references`.", "",
+              "This page is written from the repository's `CITATION.cff` when the book is built.", ""]
+    return "\n".join(lines)
+
+
+def write_citation_page(staging: Path, repo: Path = REPO_ROOT) -> Path:
+    """Write ``staging/book/citing.md`` from ``repo/CITATION.cff``."""
+    import yaml
+
+    cff_path = repo / "CITATION.cff"
+    if not cff_path.exists():
+        raise BookBuildError(f"{cff_path} is missing: the book's How to cite page is written from it")
+    page = staging / CITING_PAGE
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(citation_page(yaml.safe_load(cff_path.read_text())))
+    return page
 
 
 def vendor_mathjax(staging: Path) -> Path:
@@ -254,6 +356,8 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
             shutil.copy2(src, dst)
 
     vendor_mathjax(staging)
+    publish_sources(staging, repo)
+    write_citation_page(staging, repo)
 
     params = {"profile": profile, **(parameters or {})}
     settings = run_settings(params)  # the data's settings, for the runs and the world alike

@@ -14,6 +14,13 @@
 # %% [markdown]
 # # The water balance, for teaching
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how volumetric soil moisture becomes millimetres of water; what the residual ε of {math}`P = ET + R + \Delta S + \varepsilon` holds; why a balance with ε fixed at zero misleads a model in snowy or wet places.
+# - **Prerequisites:** {doc}`01_data`.
+# - **Time to run:** under a minute with the smoke profile (about 35 s measured); it trains nothing.
+# :::
+#
 # This chapter is the physics behind the rest of the book. It needs no trained model: only
 # the data and a pencil. Everything the study {cite}`yan2026mtl` calls a *physical
 # constraint* is one line of bookkeeping,
@@ -182,6 +189,14 @@ display(Markdown(
     f"{storage.mean().item():.0f} mm in the top metre. A model penalised towards that "
     "formula is pushed to wet its soil in winter and dry it at melt: the penalty is *wrong* here, "
     "not merely loose. The differentiable framework lets a second network learn ε instead."))
+
+# %% [markdown]
+# ## Summary
+#
+# - A layer of thickness d holds θ·d mm of water; the deep layer (720 mm) outweighs the top one (70 mm).
+# - ε collects snow, interception, groundwater exchange and, for real data, reanalysis error.
+# - Day by day ε is large where snow and groundwater matter; over a year it nearly cancels, which annual budgets hide.
+# - A penalty that assumes ε = 0 asks a model to put snowfall into the soil.
 
 # %% [markdown]
 # ## Exercises

@@ -14,6 +14,13 @@
 # %% [markdown]
 # # When training data are scarce
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how training data are made scarce by keeping a share of the training cells; whether a physical constraint makes up for missing data.
+# - **Prerequisites:** {doc}`03_stl_vs_mtl` and {doc}`04_constraints`.
+# - **Time to run:** under a minute with the smoke profile once its runs are cached (20 s measured); with `quick`, one run per fraction, variant and seed trains first (README).
+# :::
+#
 # A physical constraint is a form of prior knowledge, and prior knowledge should matter most
 # when data are few. The study reports that with sharply reduced training data the
 # differentiable framework lifts the KGE of the deepest layer, SM3, from 0.675 to 0.730.
@@ -143,3 +150,33 @@ display(Markdown(
     + f"; the seeds alone spread by up to {max(noise.values()):.3f} at {fractions[0]:.0%}. Every synthetic cell runs the same land-surface model, so a few hundred "
     "cells already show the network most of what there is to learn; on real data, whose cells differ in ways no "
     "single model captures, scarcity may well bite harder (not tested here)."))
+
+# %% [markdown]
+# ## Summary
+#
+# - Scarcity is simulated by training on a share of the cells and testing on all of them.
+# - The constraint's benefit is the difference between variants at the smallest share, judged against the seed spread.
+# - On a synthetic world where every cell runs the same model, few cells already teach most of what there is to learn.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-scarcity-count
+# The profile keeps shares of the training cells ({math}`f`). If the grid has {math}`N` land cells, how many does a run at {math}`f = 0.2` learn from, and on how many is it tested? What do you expect the KGE to do as {math}`f` falls, and which of the two models should lose less if the study is right?
+# :::
+#
+# :::{solution} ex-scarcity-count
+# :class: dropdown
+# It learns from about {math}`0.2N` cells and is tested on all {math}`N`, most of them unseen. KGE should fall as {math}`f` falls; if the constraint carries prior knowledge that the data no longer do, the differentiable framework should lose less, so the gap between the curves should widen at small {math}`f`, especially for SM3.
+# :::
+#
+# :::{exercise}
+# :label: ex-scarcity-seed
+# Each seed draws its own subset of cells. Re-run with `-p seed=5` and compare the band (the seed range) of the figure at the smallest share with this page's. Why is the band widest there?
+# :::
+#
+# :::{solution} ex-scarcity-seed
+# :class: dropdown
+# With few cells, which cells are drawn matters: a subset without snowy or arid cells teaches the network nothing about them. Different seeds draw different subsets, so the spread between seeds grows as the share shrinks, and a difference between models must be larger to count.
+# :::

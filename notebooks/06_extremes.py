@@ -14,6 +14,13 @@
 # %% [markdown]
 # # Droughts and extremes
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how models are scored on each cell's driest and most evaporative days; why a KGE inside a tail is low for every model; whether the constraint helps in droughts.
+# - **Prerequisites:** {doc}`03_stl_vs_mtl` (KGE and its parts) and {doc}`04_constraints`.
+# - **Time to run:** about a minute with the smoke profile once its runs are cached (40 s measured).
+# :::
+#
 # Averages flatter models: most days are ordinary. The study looks at the tails — very low
 # soil moisture and ET, the signature of drought, where it reports that the differentiable
 # framework lifts the median KGE of low SM2 values from 0.434 to 0.504; and high,
@@ -195,3 +202,33 @@ display(Markdown(
     f"**{judge({'SM2': low_gain['SM2']}, noise)}**. High ET days: the median KGE drops from "
     + ", ".join(f"{whole_et[m]:.2f} to {high_et[m]:.2f} ({m})" for m in whole_et)
     + f" — that they stay hard: **{judge(hard, noise_hard)}**."))
+
+# %% [markdown]
+# ## Summary
+#
+# - Tails are each cell's days at or below its low quantile (and, for ET, at or above its high quantile) of the observed values.
+# - Inside a tail observations vary little, so α and β and with them KGE are touchy; compare models on the same days.
+# - The table gives the verdicts on the low-SM2 and high-ET claims.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-tail-alpha
+# On its driest days a cell's observed SM2 varies with a standard deviation of 0.004 m³ m⁻³; the model's predictions on the same days vary by 0.008 m³ m⁻³, with perfect correlation and no bias. What is the tail KGE? What does this say about comparing tail KGEs with whole-year KGEs?
+# :::
+#
+# :::{solution} ex-tail-alpha
+# :class: dropdown
+# {math}`\alpha = 0.008/0.004 = 2`, {math}`r = 1`, {math}`\beta = 1`, so {math}`\mathrm{KGE} = 1 - |2 - 1| = 0`. A spread of 0.008 m³ m⁻³ is tiny on the whole-year scale, yet inside the tail it halves the score: tail KGEs are low for every model and comparable only between models on the same days.
+# :::
+#
+# :::{exercise}
+# :label: ex-quantile
+# Re-run with a wider tail, `-p quantile=0.2`. Predict whether the tail KGEs rise or fall, and whether the difference between the unconstrained model and the framework grows or shrinks.
+# :::
+#
+# :::{solution} ex-quantile
+# :class: dropdown
+# A wider tail holds more days with more variation, so α and β are less touchy and the tail KGEs rise toward the whole-year values. The difference between models usually shrinks as the tail widens, since the days where the models differ most, the extremes, weigh less.
+# :::

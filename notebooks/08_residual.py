@@ -14,6 +14,13 @@
 # %% [markdown]
 # # What did the residual network learn?
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** what the residual network's ε̂ holds, checked against the synthetic world's hidden stores (snow, canopy, groundwater); the difference between the data's residual and the predictions' residual.
+# - **Prerequisites:** {doc}`02_water_balance` (what ε holds) and {doc}`04_constraints` (the differentiable framework).
+# - **Time to run:** about a minute with the smoke profile once its runs are cached (45 s measured).
+# :::
+#
 # In the differentiable framework a second network outputs {math}`\hat\varepsilon`, the water
 # that {math}`P = ET + R + \Delta S` leaves unaccounted for. The study describes it as the
 # snowmelt, groundwater exchange and interception the simple equation misses, but on real
@@ -212,3 +219,33 @@ display(Markdown(
     + f"; best in climate group {best_group} (daily {best_value:.2f}). With the predictions' own residual the daily "
     f"median is {float(np.nanmedian(corr_model)):.2f}: part of what the network learns is the predictor's own "
     f"error. The reading of ε as the hidden stores: **{verdict}**."))
+
+# %% [markdown]
+# ## Summary
+#
+# - The learned ε̂ is compared with the data's residual and with the true hidden stores of the synthetic world.
+# - Correlations are given day to day and month to month: a residual can follow the seasons without following the days.
+# - Part of what ε̂ learns is the predictor's own error, visible in its correlation with the predictions' residual.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-melt-sign
+# On a spring day a cell's snowpack melts by 12 mm and the meltwater enters the soil; the canopy and groundwater do not change. What sign and size should a perfect ε̂ have that day? Which column of the correlation table should be high in snowy climate groups?
+# :::
+#
+# :::{solution} ex-melt-sign
+# :class: dropdown
+# ε = change of the hidden stores = −12 mm (the snowpack lost what the soil gained). In snowy groups (D, E) the correlation of ε̂ with Δsnow should be the highest of the hidden stores, if the network learned the snowpack.
+# :::
+#
+# :::{exercise}
+# :label: ex-epsilon-tropics
+# In the tropical group (A) there is no snow. Predict the correlation of ε̂ with Δsnow there, and what ε̂ can still follow.
+# :::
+#
+# :::{solution} ex-epsilon-tropics
+# :class: dropdown
+# Δsnow is zero every day, so its correlation with anything is undefined (shown as —). ε̂ can still follow the canopy store (daily interception) and groundwater exchange, and the predictor's own errors.
+# :::

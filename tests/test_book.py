@@ -147,3 +147,17 @@ def test_a_sphinx_warning_fails_the_book_build_and_is_named_in_the_error(tmp_pat
     (staging / "intro.md").write_text("# Intro\n\nNothing to warn about.\n")
     html = render_book(staging, tmp_path / "out2")
     assert (html / "intro.html").exists()
+
+
+def test_figure_and_loading_cells_fold_while_analysis_stays_visible():
+    from nbformat.v4 import new_code_cell
+
+    from hydrolib.book import fold_plotting_and_loading
+
+    cells = [new_code_cell("show_banner(globals())", metadata={"tags": ["remove-input"]}),
+             new_code_cell("import numpy as np\\ndata = open_data(source)"),
+             new_code_cell("gain = difference(mean, 'diff', 'none')"),
+             new_code_cell("plt.plot(x)", metadata={"mystnb": {"figure": {"caption": "c", "name": "fig-x"}}}),
+             new_code_cell("plt.plot(y)", metadata={"mystnb": {"figure": {"caption": "c"}}, "tags": ["show-input"]})]
+    fold_plotting_and_loading(cells)
+    assert [c.metadata["tags"] for c in cells] == [["remove-input"], ["hide-input"], [], ["hide-input"], ["show-input"]]
