@@ -71,8 +71,8 @@ def banner_html(values: Mapping[str, object]) -> str:
     """The banner's HTML: the facts of ``banner_facts`` in a note box and, for the smoke profile,
     a warning box above it. Admonition classes, so the book's theme styles them."""
     facts = banner_facts(values)
-    rows = "".join(f'<tr><th style="text-align:left;padding:0.1em 1em 0.1em 0;font-weight:600">{html.escape(k)}</th>'
-                   f'<td style="padding:0.1em 0">{html.escape(v)}</td></tr>' for k, v in facts.items())
+    rows = "".join(f'<tr><th style="text-align:left;padding:0.15em 1em 0.15em 0;font-weight:600">{html.escape(k)}</th>'
+                   f'<td style="padding:0.15em 0.5em">{html.escape(v)}</td></tr>' for k, v in facts.items())
     parts = []
     if facts["profile"] == "smoke":
         parts.append('<div class="admonition warning hydrolib-smoke"><p class="admonition-title">Smoke build: '

@@ -107,9 +107,9 @@ plt.show()
 # %% mystnb={"figure": {"caption": "Mean annual precipitation, evapotranspiration and runoff (mm/yr).", "name": "fig-budget-maps"}}
 annual = {name: (data[name].mean("time") * 365.25).compute()
           for name in ("precipitation", "evapotranspiration", "total_runoff")}
-fig = plt.figure(figsize=(11, 3.3))
+fig = plt.figure(figsize=(6, 8.4))  # maps stacked: each stays readable on a phone
 for i, (name, values) in enumerate(annual.items()):
-    ax = plots.map_axes(fig, 1, 3, i + 1)
+    ax = plots.map_axes(fig, 3, 1, i + 1)
     plots.map_field(ax, data["lat"], data["lon"], values, title=name.replace("_", " "), units="mm/yr",
                     cmap="YlGnBu", vmin=0, vmax=2500 if name == "precipitation" else 1500)
 plt.show()
@@ -121,10 +121,10 @@ plt.show()
 # Deeper layers are wetter in the mean and slower to change ({numref}`fig-soil-moisture`).
 
 # %% mystnb={"figure": {"caption": "Mean volumetric soil moisture by layer (m³ m⁻³).", "name": "fig-soil-moisture"}}
-fig = plt.figure(figsize=(11, 3.3))
+fig = plt.figure(figsize=(6, 8.4))  # maps stacked: each stays readable on a phone
 for layer in (1, 2, 3):
     name = f"volumetric_soil_water_layer_{layer}"
-    ax = plots.map_axes(fig, 1, 3, layer)
+    ax = plots.map_axes(fig, 3, 1, layer)
     plots.map_field(ax, data["lat"], data["lon"], data[name].mean("time").compute(),
                     title=plots.target_title(f"SM{layer}"),
                     units="m³ m⁻³", cmap="BrBG", vmin=0.0, vmax=0.45)
@@ -189,9 +189,9 @@ if source.synthetic:
     hidden = open_data(source, ["snowmelt", "canopy_evaporation", "capillary_rise", "recharge",
                                 "snow_storage_change", "canopy_storage_change", "groundwater_storage_change",
                                 "water_balance_residual"])
-    fig = plt.figure(figsize=(11, 3.3))
+    fig = plt.figure(figsize=(6, 8.4))  # maps stacked: each stays readable on a phone
     for i, name in enumerate(["snowmelt", "canopy_evaporation", "capillary_rise"]):
-        ax = plots.map_axes(fig, 1, 3, i + 1)
+        ax = plots.map_axes(fig, 3, 1, i + 1)
         plots.map_field(ax, data["lat"], data["lon"], (hidden[name].mean("time") * 365.25).compute(),
                         title=name.replace("_", " "), units="mm/yr", cmap="PuBu", vmin=0)
     plt.show()

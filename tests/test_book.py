@@ -1,5 +1,6 @@
 """Every notebook executes in the smoke profile and the book renders them, offline."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -63,10 +64,19 @@ def test_book_renders_every_executed_notebook_with_its_figures(built_book):
             assert img.stat().st_size > 5000  # real plots, not empty canvases
         if name not in ("01_data", "02_water_balance"):  # the chapters that weigh the study's claims
             assert "Study vs this book" in page and "this book" in page, f"{name}: no study-vs-book table"
+            assert page.count('class="exercise admonition"') >= 1, f"{name}: no exercise"
+        # what built the page, a smoke warning, overview and summary, numbered tables, no local path
+        assert "How this page was built" in page and "Smoke build: not results" in page, f"{name}: no banner"
+        assert "What you will learn" in page and 'id="summary"' in page, f"{name}: no overview or summary"
+        assert f"Table {int(name[:2])}.1: " in page, f"{name}: no numbered table"
+        assert os.environ["HYDROLIB_CACHE"] not in page, f"{name}: the page shows the local cache's path"
+        assert (html / "_sources" / "notebooks" / f"{name}.py").exists(), f"{name}: no jupytext source to download"
+        assert f"notebooks/{name}.py" in page and f"notebooks/{name}.ipynb" in page, f"{name}: no download buttons"
     assert "Fig. 1" in (html / "notebooks" / "01_data.html").read_text()
     teaching = (html / "notebooks" / "02_water_balance.html").read_text()
     assert teaching.count('class="exercise admonition"') >= 3 and "solution" in teaching
     assert "Yan" in (html / "book" / "references.html").read_text()
+    assert "10.1038/s41598-026-41277-w" in (html / "book" / "citing.html").read_text()  # from CITATION.cff
 
 
 def test_a_failing_notebook_stops_the_build_naming_notebook_cell_and_error(tmp_path):

@@ -102,7 +102,7 @@ PAGE_CHECK = r"""
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
   const main = document.querySelector('main') || document.body;
   const maths = [...main.querySelectorAll('span.math, div.math')];
-  const cells = [...main.querySelectorAll('table td')];
+  const cells = [...main.querySelectorAll('table:not(.indextable):not(.modindextable) td')];  // index pages lay out with tables
   return {
     broken_images: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     images: images.length,
