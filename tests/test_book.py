@@ -114,6 +114,8 @@ API_MODULES = (
     "hydrolib.study",
     "hydrolib.regions",
     "hydrolib.plots",
+    "hydrolib.tables",
+    "hydrolib.banner",
     "hydrolib.cache",
     "hydrolib.parameters",
 )
