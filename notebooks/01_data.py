@@ -107,7 +107,7 @@ plt.show()
 # %% mystnb={"figure": {"caption": "Mean annual precipitation, evapotranspiration and runoff (mm/yr).", "name": "fig-budget-maps"}}
 annual = {name: (data[name].mean("time") * 365.25).compute()
           for name in ("precipitation", "evapotranspiration", "total_runoff")}
-fig = plt.figure(figsize=(6, 8.4))  # maps stacked: each stays readable on a phone
+fig = plt.figure(figsize=(6, 9), layout="constrained")  # maps stacked: each stays readable on a phone
 for i, (name, values) in enumerate(annual.items()):
     ax = plots.map_axes(fig, 3, 1, i + 1)
     plots.map_field(ax, data["lat"], data["lon"], values, title=name.replace("_", " "), units="mm/yr",
@@ -121,7 +121,7 @@ plt.show()
 # Deeper layers are wetter in the mean and slower to change ({numref}`fig-soil-moisture`).
 
 # %% mystnb={"figure": {"caption": "Mean volumetric soil moisture by layer (m³ m⁻³).", "name": "fig-soil-moisture"}}
-fig = plt.figure(figsize=(6, 8.4))  # maps stacked: each stays readable on a phone
+fig = plt.figure(figsize=(6, 9), layout="constrained")  # maps stacked: each stays readable on a phone
 for layer in (1, 2, 3):
     name = f"volumetric_soil_water_layer_{layer}"
     ax = plots.map_axes(fig, 3, 1, layer)
@@ -139,17 +139,17 @@ plt.show()
 # ({numref}`fig-seasonal`). Northern-hemisphere cells only, so months line up.
 
 # %% mystnb={"figure": {"caption": "Monthly climatology by Köppen–Geiger class, northern hemisphere: precipitation, top-layer soil moisture and evapotranspiration.", "name": "fig-seasonal"}}
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharex=True)
+fig, axes = plt.subplots(3, 1, figsize=(6, 9), sharex=True, layout="constrained")  # stacked: readable on a phone
 for ax, (name, label) in zip(axes, [("precipitation", "P (mm/day)"),
                                     ("volumetric_soil_water_layer_1", "SM1 (m³ m⁻³)"),
                                     ("evapotranspiration", "ET (mm/day)")]):
     cycle = seasonal_cycle_by_class(data, name, source.resolution)
     cycle = cycle.rename(columns=plots.koppen_label)  # "tundra (ET)", never a bare "ET" beside evapotranspiration
-    cycle.plot(ax=ax, legend=ax is axes[-1])
+    cycle.plot(ax=ax, legend=False)
     ax.set_ylabel(label)
-    ax.set_xticks(range(1, 13, 2))
-axes[-1].legend(ncol=2, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-plt.tight_layout()
+    ax.set_xticks(range(1, 13))
+axes[-1].set_xlabel("month")
+fig.legend(*axes[0].get_legend_handles_labels(), ncol=2, fontsize=7, loc="outside lower center")
 plt.show()
 
 # %% [markdown]
@@ -189,7 +189,7 @@ if source.synthetic:
     hidden = open_data(source, ["snowmelt", "canopy_evaporation", "capillary_rise", "recharge",
                                 "snow_storage_change", "canopy_storage_change", "groundwater_storage_change",
                                 "water_balance_residual"])
-    fig = plt.figure(figsize=(6, 8.4))  # maps stacked: each stays readable on a phone
+    fig = plt.figure(figsize=(6, 9), layout="constrained")  # maps stacked: each stays readable on a phone
     for i, name in enumerate(["snowmelt", "canopy_evaporation", "capillary_rise"]):
         ax = plots.map_axes(fig, 3, 1, i + 1)
         plots.map_field(ax, data["lat"], data["lon"], (hidden[name].mean("time") * 365.25).compute(),
