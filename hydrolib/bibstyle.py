@@ -20,14 +20,16 @@ from pybtex.style.sorting.author_year_title import SortingStyle
 
 def author_year_label(entry) -> str:
     """'Oki and Kanae, 2006', 'Yan et al., 2026': surnames of one or two authors, else the
-    first and "et al." ("others" in the author list counts as more)."""
+    first and "et al."; a single author followed by "others" gives 'Li and others, 2024', as the
+    citation in the text reads."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     surnames = [" ".join(p.last_names) for p in people if " ".join(p.last_names).lower() != "others"]
     more = len(people) > len(surnames)
     if not surnames:
         names = entry.fields.get("title", entry.key)
-    elif len(surnames) == 1 and not more:
-        names = surnames[0]
+    elif len(surnames) == 1:
+        # "Li and others", as sphinxcontrib-bibtex's author_year citations write a single author + others
+        names = f"{surnames[0]} and others" if more else surnames[0]
     elif len(surnames) == 2 and not more:
         names = f"{surnames[0]} and {surnames[1]}"
     else:
