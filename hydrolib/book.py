@@ -126,6 +126,17 @@ def captions_as_alt_text(cells: list) -> None:
             mystnb.setdefault("image", {})["alt"] = caption
 
 
+def keep_image_proportions(cells: list) -> None:
+    """Drop the height that retina PNGs carry in their output metadata, keeping the width: with
+    both, a page narrower than the figure (a phone) squeezes it sideways; with the width alone
+    the browser scales the height along."""
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            for size in output.get("metadata", {}).values():
+                if isinstance(size, dict) and "width" in size:
+                    size.pop("height", None)
+
+
 def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
                      work_dir: Path | None = None) -> float:
     """Convert ``notebooks/<name>.py`` and execute it into ``out_dir/<name>.ipynb``; seconds taken.
@@ -181,6 +192,7 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     executed = nbformat.read(running, as_version=4)
     fold_plotting_and_loading(executed.cells)
     captions_as_alt_text(executed.cells)
+    keep_image_proportions(executed.cells)
     for cell in executed.cells:
         tags = cell.metadata.setdefault("tags", [])
         # One toggle: the parameters cell folded; papermill's injected cell removed from the page (the

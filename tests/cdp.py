@@ -91,8 +91,20 @@ class Browser:
         self.send("Page.enable")
         self.send("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+        self.send("Page.navigate", {"url": "about:blank"})  # so that reopening the same URL is seen as new
+        self.loop.run_until_complete(self._wait_for("Page.loadEventFired", timeout))
+        self.events.clear()
         self.send("Page.navigate", {"url": url})
         self.loop.run_until_complete(self._wait_for("Page.loadEventFired", timeout))
+        # wait for this page's document (a redirect, as index.html's, may replace the URL)
+        ready = self.evaluate(f"""(async () => {{
+            for (let i = 0; i < {int(timeout * 10)}; i++) {{
+              if (location.href !== 'about:blank' && document.readyState === 'complete' && document.body) return true;
+              await new Promise(r => setTimeout(r, 100));
+            }}
+            return false; }})()""", timeout=timeout + 5)
+        if not ready:
+            raise TimeoutError(f"{url} did not finish loading within {timeout} s")
 
     def evaluate(self, expression: str, timeout: float = 30):
         """The JSON value of a JavaScript expression (promises awaited) in the page."""

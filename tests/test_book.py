@@ -1,6 +1,7 @@
 """Every notebook executes in the smoke profile and the book renders them, offline."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -58,8 +59,9 @@ def test_book_renders_every_executed_notebook_with_its_figures(built_book):
         executed = nbformat.read(output / "book_src" / "notebooks" / f"{name}.ipynb", as_version=4)
         assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
         page = (html / "notebooks" / f"{name}.html").read_text()
-        images = page.count('<img alt="../_images/')
-        assert images >= 1, f"{name}: no figure in the HTML"
+        images = re.findall(r'<img alt="([^"]*)" src="../_images/', page)
+        assert len(images) >= 1, f"{name}: no figure in the HTML"
+        assert not [alt for alt in images if alt.startswith("../_images/")], f"{name}: a figure's alt text is its file name"
         for img in Path(html / "_images").iterdir():
             assert img.stat().st_size > 5000  # real plots, not empty canvases
         if name not in ("01_data", "02_water_balance"):  # the chapters that weigh the study's claims

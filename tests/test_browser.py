@@ -1,7 +1,7 @@
 """The built smoke book, opened page by page in headless Chromium as a reader would.
 
-For every page: no request leaves 127.0.0.1, every image loads, math is typeset (no raw TeX
-left), tables have padding. Then: the search finds a word that only a notebook holds, and an
+For every page, at 1400 and at 420 px: no request leaves 127.0.0.1, every image loads in its
+own proportions, math is typeset (no raw TeX left), tables have padding. Then: the search finds a word that only a notebook holds, and an
 exercise's solution opens on click. Screenshots of two pages are kept in
 ``_build/screenshots/`` (one at 1400 px, one at phone width, 420 px).
 
@@ -89,9 +89,10 @@ def browser():
 
 
 def _pages(html: Path) -> list[str]:
-    """Every page a reader can reach: the book's and the chapters' HTML (not _sources, _static)."""
+    """Every page a reader can reach: the book's and the chapters' HTML (not _sources, _static;
+    not index.html, which only redirects to book/intro.html)."""
     return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
-                  if not p.relative_to(html).parts[0].startswith("_") and p.name != "search.html")
+                  if not p.relative_to(html).parts[0].startswith("_") and p.name not in ("search.html", "index.html"))
 
 
 PAGE_CHECK = r"""
@@ -105,6 +106,8 @@ PAGE_CHECK = r"""
   const cells = [...main.querySelectorAll('table:not(.indextable):not(.modindextable) td')];  // index pages lay out with tables
   return {
     broken_images: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
+    distorted_images: images.filter(i => i.naturalWidth > 0 && i.clientHeight > 0 && Math.abs(
+        (i.clientWidth / i.clientHeight) / (i.naturalWidth / i.naturalHeight) - 1) > 0.03).map(i => i.getAttribute('alt')),
     images: images.length,
     untypeset_math: maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
     raw_tex: /\\\(|\\\[/.test(main.innerText),
@@ -122,8 +125,8 @@ def test_every_page_loads_only_local_resources_with_images_math_and_padded_table
     pages = _pages(book_html)
     assert "notebooks/03_stl_vs_mtl.html" in pages and "book/citing.html" in pages, pages
     report = {}
-    for page in pages:
-        browser.open(f"{served}/{page}")
+    for page, width in [(page, width) for page in pages for width in (1400, 420)]:
+        browser.open(f"{served}/{page}", width=width)
         result = browser.evaluate(PAGE_CHECK, timeout=60)
         outside = [u for u in browser.requested_urls()
                    if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"]
@@ -131,11 +134,12 @@ def test_every_page_loads_only_local_resources_with_images_math_and_padded_table
             "requests leaving 127.0.0.1": outside,
             "failed requests": browser.failed_requests(),
             "images that did not load": result["broken_images"],
+            "images out of proportion": result["distorted_images"],
             "math not typeset": result["untypeset_math"] + (["raw \\( or \\[ in the text"] if result["raw_tex"] else []),
             "table cells without padding": result["unpadded_cells"],
         }
         problems = {k: v for k, v in problems.items() if v}
-        assert not problems, f"{page}: {problems}"
+        assert not problems, f"{page} at {width} px: {problems}"
         report[page] = (result["images"], result["math"], result["cells"])
     # the chapters carry what the checks are about: figures, typeset formulas, tables
     assert report["notebooks/03_stl_vs_mtl.html"][0] >= 3
