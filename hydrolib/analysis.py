@@ -187,7 +187,7 @@ def et_moisture_slopes(observed: xr.Dataset, models: dict[str, xr.Dataset],
 
 def closest_to_observed(slopes: pd.DataFrame) -> str:
     """The model whose slopes come closest to the observed ones: least sum over regions of
-    |slope − observed slope| (rows and units as ``et_moisture_slopes`` returns them)."""
+    ``|slope − observed slope|`` (rows and units as ``et_moisture_slopes`` returns them)."""
     if "observed" not in slopes.index:
         raise ValueError(f"the slope table needs an 'observed' row; it has {list(slopes.index)}")
     return str((slopes.drop(index="observed") - slopes.loc["observed"]).abs().sum(axis=1).idxmin())
@@ -201,7 +201,7 @@ def quantile_bins(values: np.ndarray, n_bins: int = 5) -> np.ndarray:
     Parameters
     ----------
     values : np.ndarray
-        One value per cell (any unit), e.g. the mean |residual| of the data in mm day⁻¹.
+        One value per cell (any unit), e.g. the mean ``|residual|`` of the data in mm day⁻¹.
     n_bins : int
         Number of bins (5: quintiles).
 
@@ -268,7 +268,7 @@ def furthest_from_one(parts: dict[str, float]) -> str:
 
 
 def kge_part_errors(scores: xr.Dataset, target: str = "ET") -> dict[str, float]:
-    """Median over cells of |α − 1| and |β − 1| for one target: how far the variability and
+    """Median over cells of ``|α − 1|`` and ``|β − 1|`` for one target: how far the variability and
     the mean of the predictions stray from the observations' (dimensionless, ideal 0)."""
     chosen = scores.sel(target=target)
     return {"|α − 1|": float(np.abs(chosen["alpha"] - 1).median()),
@@ -309,7 +309,7 @@ def magnitudes(terms: dict[str, xr.DataArray]) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        One row per term (index "term"), columns "mean", "mean |·|" and "std" (population
+        One row per term (index "term"), columns "mean", ``"mean |·|"`` and "std" (population
         standard deviation), in the unit of the terms; NaN values are skipped.
     """
     table = pd.DataFrame({name: {"mean": float(v.mean()), "mean |·|": float(np.abs(v).mean()), "std": float(v.std())}
@@ -369,7 +369,7 @@ def epsilon_recovery(predictions: xr.Dataset, groups: dict[str, np.ndarray] | No
         One row per group: ``cells``; ``r daily`` and ``r monthly``, the median over cells of the
         Pearson correlation between ε̂ and the residual (daily values; calendar-month means),
         NaN without ε̂; ``closure`` (mm day⁻¹), the median over cells of the mean
-        |P − ÊT − R − ΔŜ − ε̂| of the predictions.
+        ``|P − ÊT − R − ΔŜ − ε̂|`` of the predictions.
     """
     groups = groups or {"all cells": np.ones(predictions.sizes["cell"], bool)}
     residual = water_balance(predictions, "observed")

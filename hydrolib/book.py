@@ -96,6 +96,47 @@ def verified_good(name: str, notebooks_dir: Path, parameters: dict) -> str | Non
     return None
 
 
+FOLDED_TAG = "hide-input"
+
+
+def fold_plotting_and_loading(cells: list) -> None:
+    """Tag the cells whose code a reader rarely needs ``hide-input`` (the code folds behind a
+    toggle, the output stays): every cell that draws a captioned figure (``mystnb.figure``
+    metadata) and the first code cell after the banner (imports and loading). Analysis cells stay
+    visible; a cell tagged ``show-input`` in its source is never folded."""
+    after_banner = False
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.setdefault("tags", [])
+        figure = "figure" in cell.metadata.get("mystnb", {})
+        if (figure or after_banner) and FOLDED_TAG not in tags and "show-input" not in tags \
+                and "remove-input" not in tags and "remove-cell" not in tags:
+            tags.append(FOLDED_TAG)
+        after_banner = "show_banner(" in cell.source
+
+
+def captions_as_alt_text(cells: list) -> None:
+    """Give each captioned figure its caption as alt text (myst-nb's ``mystnb.image.alt``), for
+    screen readers and for when the image cannot load, instead of the PNG's hash."""
+    for cell in cells:
+        mystnb = cell.metadata.get("mystnb", {})
+        caption = mystnb.get("figure", {}).get("caption")
+        if caption and "alt" not in mystnb.get("image", {}):
+            mystnb.setdefault("image", {})["alt"] = caption
+
+
+def keep_image_proportions(cells: list) -> None:
+    """Drop the height that retina PNGs carry in their output metadata, keeping the width: with
+    both, a page narrower than the figure (a phone) squeezes it sideways; with the width alone
+    the browser scales the height along."""
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            for size in output.get("metadata", {}).values():
+                if isinstance(size, dict) and "width" in size:
+                    size.pop("height", None)
+
+
 def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
                      work_dir: Path | None = None) -> float:
     """Convert ``notebooks/<name>.py`` and execute it into ``out_dir/<name>.ipynb``; seconds taken.
@@ -149,10 +190,22 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     finally:
         unexecuted.unlink(missing_ok=True)
     executed = nbformat.read(running, as_version=4)
-    for cell in executed.cells:  # papermill does not copy the parameters cell's tags to its own cell
+    fold_plotting_and_loading(executed.cells)
+    captions_as_alt_text(executed.cells)
+    keep_image_proportions(executed.cells)
+    for cell in executed.cells:
         tags = cell.metadata.setdefault("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and HIDDEN_TAG not in tags:
+        # One toggle: the parameters cell folded; papermill's injected cell removed from the page (the
+        # banner below it shows the values in effect; the downloadable notebook keeps the cell).
+        if "parameters" in tags and HIDDEN_TAG not in tags:
             tags.append(HIDDEN_TAG)
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    # papermill records the paths it read and wrote; the published notebook carries file names only
+    record_paths = executed.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if record_paths.get(key):
+            record_paths[key] = Path(record_paths[key]).name
     nbformat.write(executed, running)
     seconds = time.perf_counter() - started
     os.replace(running, output)
@@ -162,6 +215,135 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
                     "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     _write_record(out_dir, record)
     return seconds
+
+
+# In the staging folder; _config.yml's html_extra_path copies _extra/ to the HTML root and its
+# mathjax_path points there. Not _static/: Jupyter Book would add every .js file found in
+# _static to every page's <head> (MathJax has ~100).
+MATHJAX_DIR = "_extra/mathjax"
+
+
+def mathjax_files() -> Path:
+    """MathJax 3's browser files (``es5/``: ``tex-chtml.js``, its fonts and lazily loaded
+    components) as the pinned ``django-static-mathjax`` package installs them."""
+    try:
+        import mathjax
+    except ImportError:
+        raise BookBuildError("the book's math needs MathJax from the package django-static-mathjax "
+                             "(pip install -c requirements/lock.txt django-static-mathjax)") from None
+    es5 = Path(list(mathjax.__path__)[0]) / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-chtml.js").exists():
+        raise BookBuildError(f"{es5 / 'tex-chtml.js'} is missing: django-static-mathjax no longer ships MathJax 3's "
+                             "es5 build where the book expects it")
+    return es5
+
+
+def publish_sources(staging: Path, repo: Path = REPO_ROOT) -> None:
+    """Copy each chapter's jupytext source (``notebooks/<name>.py``) where the book serves it for
+    download, beside the executed ``.ipynb`` (``hydrolib.sphinx_downloads`` adds the button)."""
+    from hydrolib.sphinx_downloads import SOURCES_DIR
+
+    target = staging / SOURCES_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in toc_notebooks(repo):
+        shutil.copy2(repo / "notebooks" / f"{name}.py", target / f"{name}.py")
+
+
+CITING_PAGE = "book/citing.md"  # written into the staging folder from CITATION.cff at each build
+
+
+def citation_page(cff: dict) -> str:
+    """The "How to cite" page (MyST) from a parsed ``CITATION.cff``: the book as software and the
+    study it reproduces (``preferred-citation``), each as a sentence and as BibTeX."""
+    def names(people: list[dict]) -> list[str]:
+        return [p.get("name") or f"{p.get('family-names', '')}, {p.get('given-names', '')}".strip(", ")
+                for p in people]
+
+    book_authors = names(cff.get("authors", []))
+    study = cff.get("preferred-citation")
+    lines = ["# How to cite", "", cff.get("message", ""), "", "## This book and hydrolib", "",
+             f"{'; '.join(book_authors)} ({str(cff.get('date-released', '2026'))[:4]}). "
+             f"*{cff['title']}*, version {cff.get('version', '')}. License: {cff.get('license', '')}.", "",
+             "```bibtex",
+             "@software{hydrolib_book,",
+             f"  author  = {{{' and '.join('{' + a + '}' if ',' not in a else a for a in book_authors)}}},",
+             f"  title   = {{{cff['title']}}},",
+             f"  version = {{{cff.get('version', '')}}},",
+             "  year    = {2026},",
+             "}", "```", ""]
+    if study:
+        authors = names(study.get("authors", []))
+        shown = ", ".join(authors) + ", et al."  # the CFF lists the first authors; the paper has more
+        doi = study.get("doi", "")
+        lines += ["## The study it reproduces", "",
+                  f"{shown} ({study.get('year', '')}). {study['title']}. *{study.get('journal', '')}* "
+                  f"{study.get('volume', '')}, {study.get('start', '')}. doi:{doi}", "",
+                  "```bibtex",
+                  "@article{study,",
+                  f"  author  = {{{' and '.join(authors)} and others}},",
+                  f"  title   = {{{study['title']}}},",
+                  f"  journal = {{{study.get('journal', '')}}},",
+                  f"  volume  = {{{study.get('volume', '')}}},",
+                  f"  pages   = {{{study.get('start', '')}}},",
+                  f"  year    = {{{study.get('year', '')}}},",
+                  f"  doi     = {{{doi}}}",
+                  "}", "```", ""]
+    lines += ["The data, LandBench 1.0 {cite}`li2024landbench`, and the other sources the chapters use are "
+              "listed in {doc}`references`.", "",
+              "This page is written from the repository's `CITATION.cff` when the book is built.", ""]
+    return "\n".join(lines)
+
+
+def write_citation_page(staging: Path, repo: Path = REPO_ROOT) -> Path:
+    """Write ``staging/book/citing.md`` from ``repo/CITATION.cff``."""
+    import yaml
+
+    cff_path = repo / "CITATION.cff"
+    if not cff_path.exists():
+        raise BookBuildError(f"{cff_path} is missing: the book's How to cite page is written from it")
+    page = staging / CITING_PAGE
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(citation_page(yaml.safe_load(cff_path.read_text())))
+    return page
+
+
+def vendor_mathjax(staging: Path) -> Path:
+    """Copy MathJax into ``staging/_extra/mathjax`` so the rendered book typesets math from its own
+    files: opening a page fetches nothing from the network (the default loads MathJax from a CDN)."""
+    target = staging / MATHJAX_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(mathjax_files(), target)
+    return target
+
+
+def sphinx_warnings(log: str) -> list[str]:
+    """The WARNING and ERROR lines of a Sphinx log, colour codes removed."""
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log)
+    return [line for line in plain.splitlines() if "WARNING:" in line or "ERROR:" in line]
+
+
+def render_book(staging: Path, output: Path) -> Path:
+    """Render ``staging`` (``_config.yml``, ``_toc.yml``, pages) into ``output/_build/html`` with
+    Jupyter Book; raises ``BookBuildError`` listing Sphinx's warnings if there are any."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    # -W --keep-going: every Sphinx warning (a broken reference, an unparsable docstring, a missing
+    # citation) fails the build, and all of them are listed, not only the first.
+    command = [str(jupyter_book), "build", str(staging), "--path-output", str(output), "--builder", "html",
+               "-W", "--keep-going"]
+    # the API chapter's autodoc imports hydrolib: the same copy as the one building the book
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    log = output / "jupyter-book.log"
+    log.write_text(result.stdout + result.stderr)  # kept on success too: what Sphinx said, for the reader
+    if result.returncode != 0:
+        warnings = sphinx_warnings(result.stdout + result.stderr)
+        listed = "\n".join(warnings) if warnings else f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        raise BookBuildError(f"jupyter-book build failed ({result.returncode}; Sphinx warnings are errors, "
+                             f"whole log in {log}):\n{listed}")
+    return output / "_build" / "html"
 
 
 def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
@@ -184,6 +366,10 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
             shutil.copytree(src, dst)
         else:
             shutil.copy2(src, dst)
+
+    vendor_mathjax(staging)
+    publish_sources(staging, repo)
+    write_citation_page(staging, repo)
 
     params = {"profile": profile, **(parameters or {})}
     settings = run_settings(params)  # the data's settings, for the runs and the world alike
@@ -211,15 +397,6 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
                              f"({details}). Execute them: python -m hydrolib book --profile {profile} "
                              f"--only {' '.join(refused)}")
 
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    command = [str(jupyter_book), "build", str(staging), "--path-output", str(output), "--builder", "html"]
-    # the API chapter's autodoc imports hydrolib: the same copy as the one building the book
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    (output / "jupyter-book.log").write_text(result.stdout + result.stderr)  # Sphinx's warnings, for the reader
-    if result.returncode != 0:
-        raise BookBuildError(f"jupyter-book build failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
-                             f"{result.stderr[-4000:]}")
-    html = output / "_build" / "html"
+    html = render_book(staging, output)
     print(f"book written to {html / 'index.html'}")
     return html

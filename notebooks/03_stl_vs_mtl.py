@@ -14,6 +14,13 @@
 # %% [markdown]
 # # One model or four? Single-task against multi-task learning
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how single-task and multi-task LSTMs are compared on the same data; the Kling–Gupta efficiency and its three parts; how a difference between two models is judged against the spread between training seeds.
+# - **Prerequisites:** {doc}`01_data` and {doc}`02_water_balance`; what an LSTM is, roughly.
+# - **Time to run:** about a minute with the smoke profile once its runs are cached (50 s measured); with `quick`, training the book's runs first takes most of the book's 1.5 hours on a 2-core CPU (README).
+# :::
+#
 # The study's first question: is it better to train **four single-task LSTMs** (STL), one
 # for each of SM1, SM2, SM3 and ET, or **one multi-task LSTM** (MTL) whose shared core feeds
 # one small head per target? The targets are physically coupled — ET draws on the soil
@@ -42,11 +49,13 @@ last_year = 0
 validation_years = 0  # years of validation and test at the end; 0: the profile's
 test_years = 0
 
-# %%
+# %% tags=["remove-input"]
+from hydrolib.banner import show_banner
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), BOOK_PARAMETERS))
+show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
 
 # %%
 import matplotlib.pyplot as plt
@@ -55,6 +64,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import kge_part_errors
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.baselines import baseline_scores
@@ -64,18 +74,20 @@ from hydrolib.profiles import get_profile
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(3)
 p = get_profile(profile)
 common = dict(device=device, **run_settings(globals()))
 stl = load_runs(STL_RUNS, profile, seed=seed, **common)
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in training_seeds(profile, seed)}
-display(score_support(mtl_by_seed[seed].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(mtl_by_seed[seed].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 mtl = mtl_by_seed[seed]
 
 _, stl_scores = combine_stl(stl)  # one target from each single-task run
-display(pd.DataFrame(
+tables.show(pd.DataFrame(
     {name: {"epochs": len(r.history.train_loss), "best epoch": r.history.best_epoch + 1,
-            "training + test (s)": round(r.seconds)} for name, r in {**stl, "mtl-none": mtl}.items()}).T)
+            "training + test (s)": round(r.seconds)} for name, r in {**stl, "mtl-none": mtl}.items()}).T,
+            "Training of each run", digits=0)
 
 # %% [markdown]
 # ## Scores, target by target
@@ -89,10 +101,10 @@ scores = {"STL": stl_scores, "MTL": mtl.scores}
 yardsticks = {f"{name} (baseline)": s for name, s in baseline_scores(mtl.config).items()}
 table = pd.concat({score: median_table({**scores, **yardsticks}, score) for score in ("kge", "r2", "rmse", "bias")},
                   axis=1)
-display(table.style.format("{:.3f}").set_caption("Median over cells; the baselines are yardsticks, not models "
-                                                 "(persistence uses yesterday's observation, which no model sees)"))
+tables.show(table, "Median over cells; the baselines are yardsticks, not models "
+                   "(persistence uses yesterday's observation, which no model sees)")
 
-# %% mystnb={"figure": {"caption": "Per-cell test-year scores of the four single-task models (grey) and the multi-task model without constraint (blue); boxes span the quartiles, whiskers 1.5 IQR.", "name": "fig-stl-mtl-scores"}}
+# %% mystnb={"figure": {"caption": "Per-cell test-year scores of the four single-task models (grey) and the multi-task model without constraint (blue); boxes span the quartiles, whiskers 1.5 IQR; ↓n: n cells below the axis.", "name": "fig-stl-mtl-scores"}}
 score_names = {"kge": "KGE", "r2": "R²", "rmse": "RMSE", "bias": "bias"}
 fig, axes = plt.subplots(len(score_names), len(TARGET_NAMES), figsize=(10, 8))
 for row, (score, label) in enumerate(score_names.items()):
@@ -105,7 +117,7 @@ for row, (score, label) in enumerate(score_names.items()):
         if score == "bias":
             ax.axhline(0, color="0.3", lw=0.6)
         if row == 0:
-            ax.set_title(target)
+            ax.set_title(plots.target_title(target))
         if col == 0:
             ax.set_ylabel(label)
 plt.tight_layout()
@@ -125,11 +137,12 @@ for row, part in enumerate(("r", "alpha", "beta")):
         ax = axes[row, col]
         for model, data in scores.items():
             values = data[part].sel(target=target).values
-            plots.cdf(ax, np.clip(values, -1, 3), label=model,
-                      color=plots.model_color("stl" if model == "STL" else "mtl-none"))
+            plots.cdf(ax, values, label=model, color=plots.model_color("stl" if model == "STL" else "mtl-none"))
         ax.axvline(1.0, color="0.3", lw=0.6, ls=":")
+        plots.annotate_outside(ax, [data[part].sel(target=target).values for data in scores.values()], axis="x")
+        ax.set_xlim(-1, 3)  # the counts beyond it are written on the panel
         if row == 0:
-            ax.set_title(target)
+            ax.set_title(plots.target_title(target))
         if col == 0:
             ax.set_ylabel({"r": "r", "alpha": "α", "beta": "β"}[part] + "  (fraction of cells)")
 axes[0, -1].legend()
@@ -147,7 +160,7 @@ for i, target in enumerate(TARGET_NAMES):
     kge_change = (mtl.scores["kge"] - stl_scores["kge"]).sel(target=target).values
     lat, lon, field = plots.grid_field(mtl.scores["lat"].values, mtl.scores["lon"].values, kge_change, p.resolution)
     ax = plots.map_axes(fig, 2, 2, i + 1)
-    plots.map_field(ax, lat, lon, field, title=f"{target}: KGE MTL − STL", units="ΔKGE", cmap="PRGn",
+    plots.map_field(ax, lat, lon, field, title=plots.target_title(target), units="KGE, MTL − STL", cmap="PRGn",
                     vmin=-0.3, vmax=0.3)
 plt.show()
 
@@ -177,7 +190,7 @@ rows = [
     ("mtl_et", "ET, STL → MTL: " + ", ".join(f"{k} {et_parts['STL'][k]:.3f} → {et_parts['MTL'][k]:.3f}"
                                               for k in et_gain), judge(et_gain, et_noise)),
 ]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 better = [t for t in sm if sm_gain[t] > noise[t]]
 display(Markdown(
     "**Here,** the multi-task model's median soil-moisture KGE is "
@@ -186,3 +199,34 @@ display(Markdown(
     f"For ET, the median |α − 1| goes from {et_parts['STL']['|α − 1|']:.3f} to {et_parts['MTL']['|α − 1|']:.3f} "
     f"and |β − 1| from {et_parts['STL']['|β − 1|']:.3f} to {et_parts['MTL']['|β − 1|']:.3f} "
     f"(ET median KGE {kge_stl['ET']:.3f} → {kge_mtl['ET']:.3f})."))
+
+# %% [markdown]
+# ## Summary
+#
+# - Four single-task LSTMs and one multi-task LSTM are trained on the same inputs and scored cell by cell on the test years.
+# - KGE combines correlation, variability ratio α and bias ratio β; the ET claim is about α and β.
+# - A difference between models counts only beyond the spread between training seeds of one model.
+# - The *study vs this book* table gives the verdict for each claim on this build's data.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-kge-by-hand
+# A model's predictions at one cell have correlation {math}`r = 0.9`, variability ratio {math}`\alpha = 1.2` and bias ratio {math}`\beta = 0.95`. Compute its KGE. Which of the three parts costs most, and how would you see it in the ET rows of this chapter's tables?
+# :::
+#
+# :::{solution} ex-kge-by-hand
+# :class: dropdown
+# {math}`\mathrm{KGE} = 1 - \sqrt{0.1^2 + 0.2^2 + 0.05^2} = 1 - \sqrt{0.0525} \approx 0.771`. The variability ratio costs most (0.04 of the 0.0525 under the root). The ET claim of this chapter is about exactly these parts: compare the median {math}`|\alpha - 1|` and {math}`|\beta - 1|` of STL and MTL in the summary above the *study vs this book* table.
+# :::
+#
+# :::{exercise}
+# :label: ex-seed-rerun
+# Re-run this chapter with two other training seeds: `python -m hydrolib book --profile smoke --only 03_stl_vs_mtl -p seed=5`. Before you look, predict which verdicts may change. Then compare the ± column and the verdicts with this page.
+# :::
+#
+# :::{solution} ex-seed-rerun
+# :class: dropdown
+# The medians move a little with the seeds, and so does the seed spread (±) they are judged against. A verdict whose difference lies far beyond the ± survives a new pair of seeds; one near it may flip between *holds*, *partly* and *does not hold*. That is the reason for judging against the seed spread: a claim that flips with the seed was not resolved by the data in the first place. With the smoke profile (two epochs) expect flips; the quick and paper profiles train long enough for stable verdicts.
+# :::

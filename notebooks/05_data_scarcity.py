@@ -14,6 +14,13 @@
 # %% [markdown]
 # # When training data are scarce
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how training data are made scarce by keeping a share of the training cells; whether a physical constraint makes up for missing data.
+# - **Prerequisites:** {doc}`03_stl_vs_mtl` and {doc}`04_constraints`.
+# - **Time to run:** under a minute with the smoke profile once its runs are cached (20 s measured); with `quick`, one run per fraction, variant and seed trains first (README).
+# :::
+#
 # A physical constraint is a form of prior knowledge, and prior knowledge should matter most
 # when data are few. The study reports that with sharply reduced training data the
 # differentiable framework lifts the KGE of the deepest layer, SM3, from 0.675 to 0.730.
@@ -48,11 +55,13 @@ last_year = 0
 validation_years = 0  # years of validation and test at the end; 0: the profile's
 test_years = 0
 
-# %%
+# %% tags=["remove-input"]
+from hydrolib.banner import show_banner
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), BOOK_PARAMETERS))
+show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
 
 # %%
 import matplotlib.pyplot as plt
@@ -62,6 +71,7 @@ from IPython.display import Markdown, display
 
 from hydrolib import plots
 from hydrolib.baselines import baseline_scores
+from hydrolib.tables import Tables
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.data.scarcity import held_out_cells
 from hydrolib.evaluate import median_table
@@ -70,6 +80,7 @@ from hydrolib.profiles import get_profile
 from hydrolib.study import describe, difference, judge, seed_summary, study_vs_book
 
 plots.use_style()
+tables = Tables(5)
 common = dict(device=device, **run_settings(globals()))
 holdout = get_profile(profile).holdout
 table = scarcity_table(profile, seed=seed, **common)
@@ -141,8 +152,8 @@ for y in years_axis:
             t: f"{mean.loc[name, t]:.3f} ± {noise[t] / 2:.3f}" for t in TARGET_NAMES}
 for baseline in reference.index:
     rows[("all years", f"{baseline} (baseline)")] = {t: f"{reference.loc[baseline, t]:.3f}" for t in TARGET_NAMES}
-display(pd.DataFrame(rows).T.rename_axis(["training years", "model"]).style
-        .set_caption("Median KGE over all cells: mean over seeds ± half the seed spread"))
+tables.show(pd.DataFrame(rows).T.rename_axis(["training years", "model"]),
+            "Median KGE over all cells: mean over seeds ± half the seed spread")
 if len(years_axis) == 1:
     display(Markdown(f"*This profile's data hold {years_axis[0]} training year(s): no shorter record can be "
                      "cut from them, so the years sweep has the all-data point alone.*"))
@@ -172,8 +183,9 @@ for baseline in held_base.index:
     holdout_rows[(f"{baseline} (baseline)", "fitted outside D, E" if baseline == "linear" else "the cell's own years")] \
         = {t: f"{held_base.loc[baseline, t]:.3f}" for t in TARGET_NAMES}
 n_held = int(table.loc[table["cells"] == "held-out", "n_cells"].iloc[0])
-display(pd.DataFrame(holdout_rows).T.rename_axis(["model", "training"]).style.set_caption(
-    f"Median KGE over the {n_held} held-out cells (Köppen {', '.join(holdout)}): mean over seeds ± half the seed spread"))
+tables.show(pd.DataFrame(holdout_rows).T.rename_axis(["model", "training"]),
+            f"Median KGE over the {n_held} held-out cells (Köppen {', '.join(holdout)}): mean over seeds ± half the "
+            f"seed spread")
 cost = {name: {t: seen_mean.loc[name, t] - held_mean.loc[name, t] for t in TARGET_NAMES} for name in SCARCITY_RUNS}
 display(Markdown("**What the hold-out costs** (all-data minus hold-out, median KGE on the held-out cells): "
                  + "; ".join(f"{plots.model_label(n)}: " + describe(c, seen_noise) for n, c in cost.items()) + "."))
@@ -228,7 +240,7 @@ gain_held = difference(held_mean, "mtl-diff", "mtl-none", TARGET_NAMES)
 rows.append(("scarcity_sm3", f"SM3 on held-out {holdout} cells: {held_mean.loc['mtl-none', 'SM3']:.3f} → "
              f"{held_mean.loc['mtl-diff', 'SM3']:.3f} (±{held_noise['SM3']:.3f})",
              judge({"SM3": gain_held["SM3"]}, held_noise)))
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 full_mean, full_noise = by_years[years_axis[-1]]
 display(Markdown(
     (f"**Here,** with {fewest} training year{'s' if fewest > 1 else ''} the differentiable framework changes the median "
@@ -240,3 +252,33 @@ display(Markdown(
        + ", ".join(f"{t} {full_mean.loc['mtl-none', t] - scarce_mean.loc['mtl-none', t]:+.3f}" for t in TARGET_NAMES)
        + f" of median KGE ({fewest} vs {years_axis[-1]} years); the seed spread is up to "
        f"{max(scarce_noise.values()):.3f}." if fewest < years_axis[-1] else "")))
+
+# %% [markdown]
+# ## Summary
+#
+# - Scarcity is simulated two ways: by keeping only the last training years (earlier years, inputs included, are unavailable) and by holding out whole climates (Köppen D and E) from training and scoring only there.
+# - The constraint's benefit is the difference between the framework and the unconstrained model under scarcity, judged against the seed spread; climatology and a linear model on the forcing are the yardsticks.
+# - Removing random cells, the sweep of an earlier version of this book, cost at most 0.039 KGE: every synthetic cell runs the same land model, so cells are cheap to lose; years and unseen climates are not.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-scarcity-years
+# With the last year of training data only, the network sees one winter. Which target do you expect to lose most, SM1 or SM3, and why? Check your prediction in the years table above.
+# :::
+#
+# :::{solution} ex-scarcity-years
+# :class: dropdown
+# SM3: the deep layer integrates months of forcing, so one year shows the network one slow cycle, with no second year to separate the seasonal cycle from that year's anomaly. SM1 follows each day's rain and evaporation, which one year already samples hundreds of times.
+# :::
+#
+# :::{exercise}
+# :label: ex-scarcity-holdout
+# Hold out the arid climates instead: train `python -m hydrolib train mtl-none --set holdout=B` and the same for `mtl-diff`, then read them with `load_runs(["mtl-none", "mtl-diff"], "quick", holdout="B")` and compare their medians on the held-out cells (`run.scores`). Does the framework help more or less than on the snow climates, and what would explain it?
+# :::
+#
+# :::{solution} ex-scarcity-holdout
+# :class: dropdown
+# In arid cells the hidden stores (snow, interception) hardly change, so ε is small and the balance with a learned ε says little more than the fixed one: expect little benefit. In snow climates the snow store carries the balance through winter, which the framework's ε can learn from other cold cells only if it saw any.
+# :::

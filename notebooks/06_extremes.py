@@ -14,6 +14,13 @@
 # %% [markdown]
 # # Droughts and extremes
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how models are scored on each cell's driest and most evaporative days; why a KGE inside a tail is low for every model; whether the constraint helps in droughts.
+# - **Prerequisites:** {doc}`03_stl_vs_mtl` (KGE and its parts) and {doc}`04_constraints`.
+# - **Time to run:** about a minute with the smoke profile once its runs are cached (40 s measured).
+# :::
+#
 # Averages flatter models: most days are ordinary. The study looks at the tails — very low
 # soil moisture and ET, the signature of drought, where it reports that the differentiable
 # framework lifts the median KGE of low SM2 values from 0.434 to 0.504; and high,
@@ -47,11 +54,13 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 quantile = 0.1  # share of each cell's days in a tail
 
-# %%
+# %% tags=["remove-input"]
+from hydrolib.banner import show_banner
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), {**BOOK_PARAMETERS, "quantile": float}))
+show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
 
 # %%
 import matplotlib.pyplot as plt
@@ -61,6 +70,7 @@ from IPython.display import Markdown, display
 
 from hydrolib import baselines, extremes, plots
 from hydrolib.analysis import deepest_drought_cell
+from hydrolib.tables import Tables
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.data.source import load_prepared
 from hydrolib.evaluate import score_support, tail_scores
@@ -68,11 +78,12 @@ from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, 
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(6)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(runs[seed]["mtl-none"].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 config = runs[seed]["mtl-none"].config
 prepared = load_prepared(config.data, config.prepare)
@@ -125,17 +136,15 @@ sm = ["SM1", "SM2", "SM3"]
 kge_low = per_seed(low_by_seed, "kge", sm)
 mean_low, noise_low = seed_summary(kge_low)
 base_low = low_base["kge"].unstack("target")[sm]
-display(pd.concat({**{f"seed {s}": kge_low.loc[s] for s in seeds}, "mean over seeds": mean_low,
-                   "first seed / baselines": base_low})
-        .style.format("{:.3f}").set_caption("Median episode KGE over cells with a low episode"))
+tables.show(pd.concat({**{f"seed {s}": kge_low.loc[s] for s in seeds}, "mean over seeds": mean_low,
+                       "first seed / baselines": base_low}), "Median episode KGE over cells with a low episode")
 with_episode = low_base["cells_with_episode"].unstack("target").iloc[0]
 display(Markdown("Cells with a low episode in the test year: " + ", ".join(
     f"{t} {int(with_episode[t])} of {cells_total}" for t in TARGET_NAMES) + "."))
 csi_low = per_seed(low_by_seed, "csi", TARGET_NAMES)
 csi_mean, csi_noise = seed_summary(csi_low)
-display(pd.concat({"mean over seeds": csi_mean, "first seed / baselines": low_base["csi"].unstack("target")[
-    list(TARGET_NAMES)]}).style.format("{:.3f}").set_caption(
-    f"Median critical success index of the days below each cell's training {quantile:.0%} threshold"))
+tables.show(pd.concat({"mean over seeds": csi_mean, "first seed / baselines": low_base["csi"].unstack("target")[
+    list(TARGET_NAMES)]}), f"Median critical success index of the days below each cell's training {quantile:.0%} threshold")
 
 # %% mystnb={"figure": {"caption": "Episode KGE of the low extremes (SM1–SM3), per cell with an episode, for each model (first training seed); grey lines: the climatology (dashed) and linear (dotted) baselines' medians. The axis leaves out the lowest 5 % of values; each box's label counts its values below the axis.", "name": "fig-low-tails"}}
 first = {"STL": stl_predictions, **predictions_of(seed)}
@@ -174,7 +183,7 @@ flv = {m: extremes.duration_curve_scores(p) for m, p in {**first, **yardsticks}.
 flv_table = pd.DataFrame({m: {**{f"FLV {t} (%)": float(v["flv"].sel(target=t).median()) for t in sm},
                               "low-segment bias ET (mm day⁻¹)": float(v["low_segment_bias"].sel(target="ET").median())}
                           for m, v in flv.items()}).T
-display(flv_table.style.format("{:.3f}").set_caption("Median over cells, first training seed and the baselines"))
+tables.show(flv_table, "Median over cells, first training seed and the baselines")
 
 # %% [markdown]
 # ## One drought, day by day
@@ -213,12 +222,12 @@ plt.show()
 # %%
 kge_high = per_seed(high_by_seed, "kge", ["ET"])
 mean_high, noise_high = seed_summary(kge_high)
-display(pd.concat({**{f"seed {s}": high_by_seed[s].xs("ET", level="target")[["kge", "csi", "cells_with_episode"]]
+tables.show(pd.concat({**{f"seed {s}": high_by_seed[s].xs("ET", level="target")[["kge", "csi", "cells_with_episode"]]
                       for s in seeds},
                    "first seed / baselines": high_base.xs("ET", level="target")[["kge", "csi", "cells_with_episode"]]})
-        .style.format({"kge": "{:.3f}", "csi": "{:.3f}", "cells_with_episode": "{:d}"})
-        .set_caption(f"High-ET episodes (above each cell's training {1 - quantile:.0%} quantile): median episode KGE "
-                     f"and CSI over the cells with an episode, of {cells_total}"))
+,
+            f"High-ET episodes (above each cell's training {1 - quantile:.0%} quantile): median episode KGE "
+            f"and CSI over the cells with an episode, of {cells_total}", digits={"cells_with_episode": 0})
 
 # %% mystnb={"figure": {"caption": "ET's KGE over the whole test year and on its high episodes, per cell and model (first training seed); grey lines: the climatology (dashed) and linear (dotted) baselines' medians on the high episodes. The axis leaves out the lowest 5 % of values; the panel counts them.", "name": "fig-high-et"}}
 whole = {"STL": stl_scores, **{plots.model_label(n): r.scores for n, r in runs[seed].items()}}
@@ -268,8 +277,7 @@ why = pd.DataFrame({
     "episodes: median KGE": episodes_none["kge"].where(episodes_none["threshold_days"] > 0).median("cell").to_series(),
     "episodes: median α": episodes_none["alpha"].where(episodes_none["threshold_days"] > 0).median("cell").to_series(),
 }).loc[list(TARGET_NAMES)]
-display(why.style.format("{:.2f}").format("{:.0f}", subset=["per-day tail: cells with α = ∞"]).set_caption(f"{plots.model_label('mtl-none')}, first seed: low tails scored "
-                                              "two ways"))
+tables.show(why, f"{plots.model_label('mtl-none')}, first seed: low tails scored two ways", digits=2)
 display(Markdown(
     f"On SM2, the per-day tail gives a median α of {why.loc['SM2', 'per-day tail: median α']:.2f} (95th percentile "
     f"over cells {why.loc['SM2', 'per-day tail: 95th pct. α']:.1f}"
@@ -304,10 +312,40 @@ rows = [
     ("high_et", "ET KGE whole year − high episodes: " + ", ".join(f"{m} {v:+.2f}" for m, v in hard.items()),
      judge(hard, noise_hard)),
 ]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     "**Here,** on the low episodes the framework changes the median KGE by " + describe(low_gain, noise_low)
     + f" against the unconstrained model (seed means). The study's low-SM2 claim (0.434 → 0.504): "
     f"**{judge({'SM2': low_gain['SM2']}, noise_low)}**. High ET episodes: the median KGE goes from "
     + ", ".join(f"{whole_et[m]:.2f} to {high_et[m]:.2f} ({m})" for m in whole_et)
     + f" — that they stay hard: **{judge(hard, noise_hard)}**."))
+
+# %% [markdown]
+# ## Summary
+#
+# - Extremes are episodes: the test days beyond each cell's threshold from the *training* years, widened by ±15 days so onset and recovery count; KGE is taken on that union, over the cells that have an episode.
+# - Beside it, the critical success index scores the threshold days as hits, and the low segment of the duration curve (FLV, and ET's bias in mm/day) scores how low the model goes.
+# - KGE on each cell's own lowest days fails: inside them the observations barely vary, so α explodes; the table above shows by how much.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-tail-alpha
+# On its driest days a cell's observed SM2 varies with a standard deviation of 0.004 m³ m⁻³; the model's predictions on the same days vary by 0.008 m³ m⁻³, with perfect correlation and no bias. What is the tail KGE? What does this say about comparing tail KGEs with whole-year KGEs?
+# :::
+#
+# :::{solution} ex-tail-alpha
+# :class: dropdown
+# {math}`\alpha = 0.008/0.004 = 2`, {math}`r = 1`, {math}`\beta = 1`, so {math}`\mathrm{KGE} = 1 - |2 - 1| = 0`. A spread of 0.008 m³ m⁻³ is tiny on the whole-year scale, yet inside the tail it halves the score: tail KGEs are low for every model and comparable only between models on the same days.
+# :::
+#
+# :::{exercise}
+# :label: ex-quantile
+# Re-run with a wider tail, `-p quantile=0.2`. Predict whether the tail KGEs rise or fall, and whether the difference between the unconstrained model and the framework grows or shrinks.
+# :::
+#
+# :::{solution} ex-quantile
+# :class: dropdown
+# A wider tail holds more days with more variation, so α and β are less touchy and the tail KGEs rise toward the whole-year values. The difference between models usually shrinks as the tail widens, since the days where the models differ most, the extremes, weigh less.
+# :::

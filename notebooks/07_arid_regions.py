@@ -14,6 +14,13 @@
 # %% [markdown]
 # # Arid regions: where ET waits for water
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** how regions are drawn from country borders; what a moisture-limited ET regime looks like; whether each model reproduces the observed rise of ET with soil moisture.
+# - **Prerequisites:** {doc}`01_data` (climates) and {doc}`04_constraints`.
+# - **Time to run:** under a minute with the smoke profile once its runs are cached (20 s measured).
+# :::
+#
 # In a humid climate evapotranspiration is limited by energy: there is always water, and
 # ET follows radiation and temperature. In a desert it is limited by water: ET can only be
 # as large as what the soil holds, so it rises with soil moisture and stops when the soil
@@ -36,11 +43,13 @@ last_year = 0
 validation_years = 0  # years of validation and test at the end; 0: the profile's
 test_years = 0
 
-# %%
+# %% tags=["remove-input"]
+from hydrolib.banner import show_banner
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), BOOK_PARAMETERS))
+show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
 
 # %%
 import matplotlib.pyplot as plt
@@ -49,6 +58,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib import baselines, plots
+from hydrolib.tables import Tables
 from hydrolib.analysis import closest_to_observed, et_by_moisture, et_moisture_slopes, moisture_bin_edges
 from hydrolib.data.prepare import TARGET_NAMES
 from hydrolib.data.source import load_prepared
@@ -59,18 +69,19 @@ from hydrolib.regions import REGIONS, in_region
 from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
 
 plots.use_style()
+tables = Tables(7)
 p = get_profile(profile)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-display(score_support(runs[seed]["mtl-none"].predictions).style.format("{:,.0f}")
-        .set_caption("What the scores rest on: test-year observations"))
+tables.show(score_support(runs[seed]["mtl-none"].predictions),
+            "What the scores rest on: test-year observations", digits=0)
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 first = runs[seed]
 lat, lon = first["mtl-none"].scores["lat"].values, first["mtl-none"].scores["lon"].values
 masks = {region: in_region(lat, lon, region) for region in REGIONS}
 masks["both"] = np.logical_or.reduce(list(masks.values()))
-display(pd.DataFrame({"land cells": {r: int(m.sum()) for r, m in masks.items()}}).T)
+tables.show(pd.DataFrame({"land cells": {r: int(m.sum()) for r, m in masks.items()}}).T, "Land cells per arid region")
 
 # %% mystnb={"figure": {"caption": "The two arid regions on this grid: land cells whose centre lies in a North African or Middle Eastern country, with the test-year mean top-layer soil moisture.", "name": "fig-arid-map"}}
 fig = plt.figure(figsize=(7, 3.6))
@@ -103,13 +114,15 @@ for ax, region in zip(axes[0], regions):
     cells = np.flatnonzero(masks[region])
     edges = moisture_bin_edges(first["mtl-none"].predictions, cells, 12)
     centres = 0.5 * (edges[1:] + edges[:-1])
-    ax.plot(centres, et_by_moisture(first["mtl-none"].predictions, "observed", cells, edges), color="k", lw=2,
-            marker="o", label="observed")
-    for label, predictions in models.items():
-        ax.plot(centres, et_by_moisture(predictions, "predicted", cells, edges), color=colors[label], marker=".",
-                label=label)
-    ax.plot(centres, et_by_moisture(climatology, "predicted", cells, edges), color="0.65", ls="--",
-            label="climatology (baseline)")
+    curves = {"observed": et_by_moisture(first["mtl-none"].predictions, "observed", cells, edges),
+              **{label: et_by_moisture(predictions, "predicted", cells, edges) for label, predictions in models.items()}}
+    for label, median_et in curves.items():
+        filled = np.isfinite(median_et)  # empty bins are skipped, so a curve is one line, not scattered dots
+        ax.plot(centres[filled], np.asarray(median_et)[filled], color="k" if label == "observed" else colors[label],
+                lw=2 if label == "observed" else 1.2, marker="o" if label == "observed" else ".", label=label)
+    climatology_et = et_by_moisture(climatology, "predicted", cells, edges)
+    filled = np.isfinite(climatology_et)
+    ax.plot(centres[filled], np.asarray(climatology_et)[filled], color="0.65", ls="--", label="climatology (baseline)")
     ax.set_title(f"{region} ({cells.size} cells)")
     ax.set_xlabel("root-zone soil moisture (m³ m⁻³)")
 axes[0, 0].set_ylabel("median ET (mm/day)")
@@ -119,8 +132,7 @@ plt.show()
 
 # %%
 slopes = et_moisture_slopes(first["mtl-none"].predictions, models, {region: masks[region] for region in regions})
-display(slopes.style.format("{:.2f}").set_caption("Slope of daily ET on root-zone soil moisture "
-                                                   "(mm/day per m³ m⁻³), first seed"))
+tables.show(slopes, "Slope of daily ET on root-zone soil moisture (mm/day per m³ m⁻³), first seed", digits=2)
 
 # %% [markdown]
 # ## Scores in the arid regions
@@ -134,9 +146,9 @@ cells = masks["both"]
 per_seed = seed_table({s: median_table({plots.model_label(n): r.scores for n, r in runs[s].items()}, cells=cells)
                        for s in seeds})
 yardsticks = median_table(baselines.baseline_scores(first["mtl-none"].config), cells=cells)
-display(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells=cells),
-                   **{f"seed {s}": per_seed.loc[s] for s in seeds}, "baseline": yardsticks})
-        .style.format("{:.3f}").set_caption("Median KGE over the arid cells"))
+tables.show(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, cells=cells),
+                       **{f"seed {s}": per_seed.loc[s] for s in seeds}, "baseline": yardsticks}),
+            "Median KGE over the arid cells")
 
 # %% [markdown]
 # ## Study vs this book
@@ -153,7 +165,7 @@ gain = difference(mean, diff, none, TARGET_NAMES)
 closest = closest_to_observed(slopes)
 rows = [("arid", "median KGE in arid cells, diff − none: " + describe(gain, noise)
          + f"; ET–SM slope closest to observed: {closest}", judge(gain, noise))]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     f"**Here,** the observed ET rises by {slopes.loc['observed'].mean():.1f} mm/day per unit of root-zone soil "
     f"moisture in the arid cells (mean of the regions). The model whose own predictions come closest to that "
@@ -161,3 +173,33 @@ display(Markdown(
     + describe(gain, noise) + f" — the study's claim: **{judge(gain, noise)}**. For scale, the baselines' median "
     "KGE in these cells: " + "; ".join(f"{b} " + ", ".join(f"{t} {yardsticks.loc[b, t]:.2f}" for t in TARGET_NAMES)
                                        for b in yardsticks.index) + "."))
+
+# %% [markdown]
+# ## Summary
+#
+# - Regions come from Natural Earth country borders; a cell belongs to a region when its centre lies in one of its countries.
+# - Where ET is limited by water, it rises with root-zone soil moisture; the slope of that rise is compared between observations and models.
+# - The verdict weighs both the KGE gain in arid cells and which model's slope comes closest to the observed one.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-slope
+# In an arid cell the observed ET is 0.2 mm/day when root-zone soil moisture is 0.05 m³ m⁻³ and 1.0 mm/day at 0.15 m³ m⁻³. What slope does the ET–moisture table report for it, in its units? What slope would you expect in a rain forest cell, and why?
+# :::
+#
+# :::{solution} ex-slope
+# :class: dropdown
+# (1.0 − 0.2) / (0.15 − 0.05) = 8 mm/day per m³ m⁻³. In a rain forest the soil is rarely dry enough to limit ET, which follows radiation instead: the slope is near zero or even negative (wetter days are cloudier).
+# :::
+#
+# :::{exercise}
+# :label: ex-grid
+# Re-run this chapter on a finer grid (`-p resolution=2.0` with the smoke profile). Predict how the number of cells per region and the spread of the seeds change, and whether the verdict becomes more or less trustworthy.
+# :::
+#
+# :::{solution} ex-grid
+# :class: dropdown
+# A 2° grid holds about four times as many cells as a 4° one, so each region has more cells and the medians rest on more of them; the seed spread usually narrows. The verdict becomes more trustworthy, since small regions of a coarse grid hold only a handful of cells.
+# :::

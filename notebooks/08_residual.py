@@ -14,6 +14,13 @@
 # %% [markdown]
 # # What did the residual network learn?
 #
+# :::{admonition} Overview
+# :class: tip
+# - **What you will learn:** what the residual network's ε̂ holds, checked against the synthetic world's hidden stores (snow, canopy, groundwater); the difference between the data's residual and the predictions' residual.
+# - **Prerequisites:** {doc}`02_water_balance` (what ε holds) and {doc}`04_constraints` (the differentiable framework).
+# - **Time to run:** about a minute with the smoke profile once its runs are cached (45 s measured).
+# :::
+#
 # In the differentiable framework a second network outputs {math}`\hat\varepsilon`, the water
 # that {math}`P = ET + R + \Delta S` leaves unaccounted for. The study describes it as the
 # snowmelt, groundwater exchange and interception the simple equation misses, but on real
@@ -38,11 +45,13 @@ last_year = 0
 validation_years = 0  # years of validation and test at the end; 0: the profile's
 test_years = 0
 
-# %%
+# %% tags=["remove-input"]
+from hydrolib.banner import show_banner
 from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
 
 # a parameter of the wrong type (-p seed=one) is named here, before any work
 globals().update(check_parameters(globals(), BOOK_PARAMETERS))
+show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
 
 # %%
 import matplotlib.pyplot as plt
@@ -54,6 +63,7 @@ from IPython.display import Markdown, display
 from hydrolib import plots
 from hydrolib.analysis import (SNOW_CLIMATES, correlation_maps, epsilon_correlations, forcing_ceiling, magnitudes,
                                median_by_group, monthly_cycle, seasonal_cycles)
+from hydrolib.tables import Tables
 from hydrolib.data import data_settings, load_prepared, open_data
 from hydrolib.data.realism import koppen_on
 from hydrolib.evaluate import water_balance
@@ -63,6 +73,7 @@ from hydrolib.profiles import get_profile
 from hydrolib.study import judge_correlations, study_vs_book
 
 plots.use_style()
+tables = Tables(8)
 p = get_profile(profile)
 seeds = training_seeds(profile, seed)
 common = dict(device=device, **run_settings(globals()))
@@ -99,7 +110,7 @@ size = magnitudes({
     "predictions' residual (before ε̂)": model_residual,
     **({f"true Δ{name.split('_')[0]}": truth[name] for name in hidden_names} if source.synthetic else {}),
 })
-display(size.style.format("{:.3f}").set_caption("mm/day, all cells and test days"))
+tables.show(size, "Size of each term (mm/day), all cells and test days")
 
 # %% [markdown]
 # ## Day by day, cell by cell
@@ -135,10 +146,10 @@ plt.show()
 # %%
 prepared = load_prepared(runs[seed].config.data, runs[seed].config.prepare)
 ceiling = {alignment: forcing_ceiling(prepared, alignment) for alignment in ("simulation", "forecast")}
-display(pd.DataFrame({"median r, linear fit on the forcing": {a: float(np.nanmedian(r)) for a, r in ceiling.items()},
+tables.show(pd.DataFrame({"median r, linear fit on the forcing": {a: float(np.nanmedian(r)) for a, r in ceiling.items()},
                       "median r, learned ε̂ (this run)": {runs[seed].config.training.alignment:
-                                                          float(np.nanmedian(corr_data))}})
-        .style.format("{:.3f}", na_rep="—").set_caption("Daily correlation with the data's residual, test year"))
+                                                          float(np.nanmedian(corr_data))}}),
+            "Daily correlation with the data's residual, test year")
 
 # %% [markdown]
 # ## Three ways to ε, against the truth
@@ -164,10 +175,9 @@ else:
     true_epsilon, truth_label = data_residual, "data's residual"
 maps = correlation_maps(estimates, true_epsilon)
 snow = np.isin(group, list(SNOW_CLIMATES))
-display(median_by_group({name: maps[name].values for name in estimates}, group)
-        .style.format({name: "{:.2f}" for name in estimates}, na_rep="—")
-        .set_caption(f"Median per-cell daily r(ε̂, {truth_label}) by Köppen–Geiger group, test year {test_year}; "
-                     f"—: no correlation, ε̂ is constant in most of the group's cells"))
+tables.show(median_by_group({name: maps[name].values for name in estimates}, group),
+            f"Median per-cell daily r(ε̂, {truth_label}) by Köppen–Geiger group, test year {test_year}; "
+            f"—: no correlation, ε̂ is constant in most of the group's cells", digits=2)
 constant = {name: int((values.std("time") == 0).sum()) for name, values in estimates.items()}
 display(Markdown("Cells where ε̂ never changes over the test year (no correlation can be drawn, blank on the maps): "
                  + ", ".join(f"{name} {n} of {epsilon.sizes['cell']}" for name, n in constant.items())
@@ -239,8 +249,8 @@ if source.synthetic:
 else:
     correlations = {"data's residual": corr_data.values, "predictions' residual": corr_model.values}
 by_group = median_by_group(correlations, group)
-display(by_group.style.format({c: "{:.2f}" for c in correlations}).set_caption(
-    "Median per-cell correlation of ε̂ with …, by Köppen–Geiger group"))
+tables.show(by_group, "Median per-cell correlation of ε̂ with …, by Köppen–Geiger group",
+            digits={c: 2 for c in correlations})
 
 # %% [markdown]
 # ## Seasonal cycles by climate
@@ -284,7 +294,7 @@ best_group = by_group.drop(index="all")["data's residual"].idxmax()
 best_value = by_group.loc[best_group, "data's residual"]
 rows = [("epsilon", "median corr(ε̂, data's residual), daily / monthly: "
          + ", ".join(f"seed {s} {d:.2f} / {m:.2f}" for s, (d, m) in correlations_by_seed.items()), verdict)]
-display(study_vs_book(rows).style)  # a Styler shows whole cells; a DataFrame cuts them at 50 characters
+tables.show(study_vs_book(rows), "Study vs this book")
 display(Markdown(
     "**Here,** the learned ε̂ correlates with the data's residual at a median of "
     + ", ".join(f"{d:.2f} day to day and {m:.2f} month to month (seed {s})"
@@ -292,3 +302,33 @@ display(Markdown(
     + f"; best in climate group {best_group} (daily {best_value:.2f}). With the predictions' own residual the daily "
     f"median is {float(np.nanmedian(corr_model)):.2f}: part of what the network learns is the predictor's own "
     f"error. The reading of ε as the hidden stores: **{verdict}**."))
+
+# %% [markdown]
+# ## Summary
+#
+# - The learned ε̂ is compared with the data's residual and with the true hidden stores of the synthetic world.
+# - Correlations are given day to day and month to month: a residual can follow the seasons without following the days.
+# - Part of what ε̂ learns is the predictor's own error, visible in its correlation with the predictions' residual.
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise}
+# :label: ex-melt-sign
+# On a spring day a cell's snowpack melts by 12 mm and the meltwater enters the soil; the canopy and groundwater do not change. What sign and size should a perfect ε̂ have that day? Which column of the correlation table should be high in snowy climate groups?
+# :::
+#
+# :::{solution} ex-melt-sign
+# :class: dropdown
+# ε = change of the hidden stores = −12 mm (the snowpack lost what the soil gained). In snowy groups (D, E) the correlation of ε̂ with Δsnow should be the highest of the hidden stores, if the network learned the snowpack.
+# :::
+#
+# :::{exercise}
+# :label: ex-epsilon-tropics
+# In the tropical group (A) there is no snow. Predict the correlation of ε̂ with Δsnow there, and what ε̂ can still follow.
+# :::
+#
+# :::{solution} ex-epsilon-tropics
+# :class: dropdown
+# Δsnow is zero every day, so its correlation with anything is undefined (shown as —). ε̂ can still follow the canopy store (daily interception) and groundwater exchange, and the predictor's own errors.
+# :::

@@ -1,5 +1,7 @@
 """Every notebook executes in the smoke profile and the book renders them, offline."""
 
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -57,16 +59,26 @@ def test_book_renders_every_executed_notebook_with_its_figures(built_book):
         executed = nbformat.read(output / "book_src" / "notebooks" / f"{name}.ipynb", as_version=4)
         assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
         page = (html / "notebooks" / f"{name}.html").read_text()
-        images = page.count('<img alt="../_images/')
-        assert images >= 1, f"{name}: no figure in the HTML"
+        images = re.findall(r'<img alt="([^"]*)" src="../_images/', page)
+        assert len(images) >= 1, f"{name}: no figure in the HTML"
+        assert not [alt for alt in images if alt.startswith("../_images/")], f"{name}: a figure's alt text is its file name"
         for img in Path(html / "_images").iterdir():
             assert img.stat().st_size > 5000  # real plots, not empty canvases
         if name not in ("01_data", "02_water_balance"):  # the chapters that weigh the study's claims
             assert "Study vs this book" in page and "this book" in page, f"{name}: no study-vs-book table"
+            assert page.count('class="exercise admonition"') >= 1, f"{name}: no exercise"
+        # what built the page, a smoke warning, overview and summary, numbered tables, no local path
+        assert "How this page was built" in page and "Smoke build: not results" in page, f"{name}: no banner"
+        assert "What you will learn" in page and 'id="summary"' in page, f"{name}: no overview or summary"
+        assert f"Table {int(name[:2])}.1: " in page, f"{name}: no numbered table"
+        assert os.environ["HYDROLIB_CACHE"] not in page, f"{name}: the page shows the local cache's path"
+        assert (html / "_sources" / "notebooks" / f"{name}.py").exists(), f"{name}: no jupytext source to download"
+        assert f"notebooks/{name}.py" in page and f"notebooks/{name}.ipynb" in page, f"{name}: no download buttons"
     assert "Fig. 1" in (html / "notebooks" / "01_data.html").read_text()
     teaching = (html / "notebooks" / "02_water_balance.html").read_text()
     assert teaching.count('class="exercise admonition"') >= 3 and "solution" in teaching
     assert "Yan" in (html / "book" / "references.html").read_text()
+    assert "10.1038/s41598-026-41277-w" in (html / "book" / "citing.html").read_text()  # from CITATION.cff
 
 
 def test_a_failing_notebook_stops_the_build_naming_notebook_cell_and_error(tmp_path):
@@ -104,6 +116,8 @@ API_MODULES = (
     "hydrolib.study",
     "hydrolib.regions",
     "hydrolib.plots",
+    "hydrolib.tables",
+    "hydrolib.banner",
     "hydrolib.cache",
     "hydrolib.parameters",
 )
@@ -131,3 +145,33 @@ def test_api_chapter_documents_every_module_with_signatures_formulas_and_no_sphi
     api_warnings = [line for line in log.splitlines()
                     if "WARNING" in line and ("api.md" in line or "docstring of hydrolib" in line)]
     assert api_warnings == []
+
+
+def test_a_sphinx_warning_fails_the_book_build_and_is_named_in_the_error(tmp_path):
+    from hydrolib.book import render_book
+
+    staging = tmp_path / "src"
+    staging.mkdir()
+    (staging / "_config.yml").write_text("title: t\nexecute:\n  execute_notebooks: 'off'\n")
+    (staging / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (staging / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label` and {numref}`fig-missing`.\n")
+    with pytest.raises(BookBuildError, match=r"(?s)Sphinx warnings are errors.*intro.*WARNING.*no-such-label"):
+        render_book(staging, tmp_path / "out")
+    assert (tmp_path / "out" / "jupyter-book.log").exists()  # the whole log is kept beside the output
+    (staging / "intro.md").write_text("# Intro\n\nNothing to warn about.\n")
+    html = render_book(staging, tmp_path / "out2")
+    assert (html / "intro.html").exists()
+
+
+def test_figure_and_loading_cells_fold_while_analysis_stays_visible():
+    from nbformat.v4 import new_code_cell
+
+    from hydrolib.book import fold_plotting_and_loading
+
+    cells = [new_code_cell("show_banner(globals())", metadata={"tags": ["remove-input"]}),
+             new_code_cell("import numpy as np\\ndata = open_data(source)"),
+             new_code_cell("gain = difference(mean, 'diff', 'none')"),
+             new_code_cell("plt.plot(x)", metadata={"mystnb": {"figure": {"caption": "c", "name": "fig-x"}}}),
+             new_code_cell("plt.plot(y)", metadata={"mystnb": {"figure": {"caption": "c"}}, "tags": ["show-input"]})]
+    fold_plotting_and_loading(cells)
+    assert [c.metadata["tags"] for c in cells] == [["remove-input"], ["hide-input"], [], ["hide-input"], ["show-input"]]
