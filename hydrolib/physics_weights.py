@@ -21,7 +21,7 @@ import pandas as pd
 class SweepRow:
     """One run of the sweep: validation-year numbers (median over cells). ``r_daily_*``: the
     Pearson correlation of ε̂ with the data's residual (None without ε̂); ``closure``: the
-    mean |P − ÊT − R − ΔŜ − ε̂| of the predictions, mm day⁻¹."""
+    mean ``|P − ÊT − R − ΔŜ − ε̂|`` of the predictions, mm day⁻¹."""
 
     run: str
     weight: float  # balance_weight = window_balance_weight
