@@ -18,7 +18,7 @@
 # :class: tip
 # - **What you will learn:** how single-task and multi-task LSTMs are compared on the same data; the Kling–Gupta efficiency and its three parts; how a difference between two models is judged against the spread between training seeds.
 # - **Prerequisites:** {doc}`01_data` and {doc}`02_water_balance`; what an LSTM is, roughly.
-# - **Time to run:** about a minute with the smoke profile once its runs are cached (50 s measured); with `quick`, training the book's runs first takes most of the book's 1.5 hours on a 2-core CPU (README).
+# - **Time to run:** about a minute with the smoke profile once its runs are cached (50 s measured); with `quick`, training the book's runs first takes most of the book's 44 minutes on a 2-core CPU (the "Reproducing" page); the chapter itself then ran in 50 s.
 # :::
 #
 # The study's first question: is it better to train **four single-task LSTMs** (STL), one
