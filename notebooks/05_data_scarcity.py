@@ -18,7 +18,7 @@
 # :class: tip
 # - **What you will learn:** how training data are made scarce by keeping a share of the training cells; whether a physical constraint makes up for missing data.
 # - **Prerequisites:** {doc}`03_stl_vs_mtl` and {doc}`04_constraints`.
-# - **Time to run:** under a minute with the smoke profile once its runs are cached (20 s measured); with `quick`, two runs per seed (last 1 and 5 training years) and one hold-out run per variant and seed train first; the chapter itself ran in 59 s once they were cached.
+# - **Time to run:** under a minute with the smoke profile once its runs are cached (20 s measured); with `quick`, three runs per variant and seed train first (the last 1 and 5 training years, and the hold-out); the chapter itself ran in 59 s once they were cached.
 # :::
 #
 # A physical constraint is a form of prior knowledge, and prior knowledge should matter most
