@@ -25,7 +25,9 @@ class Browser:
     """One headless Chromium with one page, and the network requests that page made."""
 
     def __init__(self, executable: str = "/usr/bin/chromium"):
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        # Chromium's helper processes may still write to the profile for a moment after the
+        # browser exits: a leftover folder in /tmp is no test failure
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True)
         self.process = subprocess.Popen(
             [executable, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile.name}", "--remote-debugging-port=0",
              "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -463,6 +463,7 @@ def _book_repo(root: Path, second_fails: bool) -> Path:
     (root / "notebooks").mkdir(parents=True, exist_ok=True)
     (root / "book").mkdir(exist_ok=True)
     (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "CITATION.cff").write_text((Path(__file__).resolve().parent.parent / "CITATION.cff").read_text())
     (root / "_config.yml").write_text(
         "title: faults\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n")
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
