@@ -24,7 +24,6 @@ class Profile:
     validation_batches: int
     patience: int
     supervised_days: int  # the last days of each window that carry targets (neuralhydrology's predict_last_n)
-    scarcity_fractions: tuple[float, ...]  # shares of training cells in the data-scarcity sweep
     seeds: int  # training seeds for the runs compared across seeds (seed, seed + 1, ...)
     learning_rate: float = 1e-3  # Adam's (the LandBench toolbox's 1e-3 unless a profile says why not)
     # The data-scarcity sweeps (hydrolib.data.scarcity): training years kept (values not below
@@ -37,19 +36,18 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", 4.0, (2018, 2020), "tiny: every notebook in seconds, for the tests",
                      seq_len=30, hidden=16, dropout=0.15, batch_size=64, epochs=2, iterations_per_epoch=10,
-                     validation_batches=2, patience=2, supervised_days=7, scarcity_fractions=(1.0, 0.2), seeds=2,
+                     validation_batches=2, patience=2, supervised_days=7, seeds=2,
                      scarcity_years=(1,), holdout="DE"),
     # quick: sizes chosen on the validation year by benchmarks/quick_sizes.py (benchmarks/RESULTS.md,
     # "Choosing the quick profile"): at a sixth of the CPU time of the former hidden 64 / 180 days /
     # 20 x 80 steps at 1e-3, and three seeds instead of two
     "quick": Profile("quick", 2.0, (2000, 2020), "the default book on a 2-core CPU",
                      seq_len=90, hidden=32, dropout=0.15, batch_size=128, epochs=20, iterations_per_epoch=60,
-                     validation_batches=10, patience=5, supervised_days=30, scarcity_fractions=(1.0, 0.2, 0.05), seeds=3,
+                     validation_batches=10, patience=5, supervised_days=30, seeds=3,
                      learning_rate=3e-3, scarcity_years=(1, 5), holdout="DE"),
     "paper": Profile("paper", 1.0, (1991, 2020), "the study's sizes (hidden 128, dropout 0.15, 365 days); a GPU",
                      seq_len=365, hidden=128, dropout=0.15, batch_size=512, epochs=30, iterations_per_epoch=300,
                      validation_batches=20, patience=10, supervised_days=30,
-                     scarcity_fractions=(1.0, 0.5, 0.2, 0.05),
                      seeds=3, scarcity_years=(1, 2, 5), holdout="DE"),
 }
 

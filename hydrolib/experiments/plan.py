@@ -19,7 +19,6 @@ from hydrolib.distributed import SINGLE, DistInfo
 from hydrolib.evaluate import SCORES
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS
-from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.store import Run
 from hydrolib.experiments.training import is_cached, run
 from hydrolib.profiles import get_profile
