@@ -250,7 +250,7 @@ else:
     correlations = {"data's residual": corr_data.values, "predictions' residual": corr_model.values}
 by_group = median_by_group(correlations, group)
 tables.show(by_group, "Median per-cell correlation of ε̂ with …, by Köppen–Geiger group",
-            digits={c: 2 for c in correlations})
+            digits={**{c: 2 for c in correlations}, "cells": 0})
 
 # %% [markdown]
 # ## Seasonal cycles by climate
