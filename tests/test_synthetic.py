@@ -182,3 +182,45 @@ def test_a_failed_generation_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_bad_years_are_refused(tmp_path, years, match):
     with pytest.raises(ValueError, match=match):
         generate(tmp_path, 4.0, years, 0)
+
+
+def test_the_world_is_the_same_simulated_by_one_process_or_by_several(two_years):
+    """Ranges of cells simulated in separate processes (hydrolib.data.synthetic.parallel) give
+    the serial simulation's numbers to the bit, stores carried from year to year included."""
+    statics, serial = two_years
+    _, parallel = simulate(4.0, (2001, 2002), seed=3, workers=2)
+    parallel = list(parallel)
+    assert [sim.year for sim in parallel] == [2001, 2002]
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a.forcing.dates, b.forcing.dates)
+        for name in ("precip_mm", "t2m", "ssrd", "q"):
+            np.testing.assert_array_equal(getattr(a.forcing, name), getattr(b.forcing, name))
+        for group in ("observed", "truth"):
+            for name, values in getattr(a.output, group).items():
+                np.testing.assert_array_equal(values, getattr(b.output, group)[name], err_msg=f"{group}/{name}")
+        np.testing.assert_array_equal(a.output.residual, b.output.residual)
+        assert a.output.max_closure_error_mm == b.output.max_closure_error_mm
+        np.testing.assert_array_equal(a.output.final_state.groundwater, b.output.final_state.groundwater)
+
+
+def test_random_fields_do_not_depend_on_blas_threads_or_on_the_cells_asked_for():
+    from threadpoolctl import threadpool_limits
+
+    from hydrolib.data.synthetic.fields import CELL_BLOCK, FeatureBasis, unit_vectors
+
+    grid = make_grid(4.0)
+    basis = FeatureBasis(unit_vectors(grid.cell_lat, grid.cell_lon), 0.12, 256, np.random.default_rng(5))
+    with threadpool_limits(2):
+        whole, _ = basis.daily(20, 0.5, None, np.random.default_rng(1))
+    with threadpool_limits(1):
+        again, _ = basis.daily(20, 0.5, None, np.random.default_rng(1))
+    part, _ = basis.subset(slice(CELL_BLOCK, None)).daily(20, 0.5, None, np.random.default_rng(1))
+    np.testing.assert_array_equal(whole, again)
+    np.testing.assert_array_equal(whole[:, CELL_BLOCK:], part)
+    with pytest.raises(ValueError, match=f"multiple of {CELL_BLOCK}"):
+        basis.subset(slice(3, None))
+
+
+def test_simulate_refuses_no_workers():
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        simulate(4.0, (2001, 2001), workers=0)

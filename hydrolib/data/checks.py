@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+
+from hydrolib.data.cellwise import over_cells
 
 from hydrolib.data.landbench import TARGETS, LandBenchError
 
@@ -67,13 +70,47 @@ def _where(name: str, sources: Mapping[str, str]) -> str:
     return f"{name!r} (file {sources[name]})" if sources.get(name) else repr(name)
 
 
+@dataclass
+class _Summary:
+    """What the checks need of a (cell, time) or (cell,) array, gathered a range of cells at a time."""
+
+    count: int  # finite values
+    low: float
+    high: float
+    mean: float  # over finite values, summed in float64
+    cells_with_data: int  # cells with at least two finite values (2-D arrays)
+    constant_cells: int  # of those, cells whose values never change
+
+
+def _summary(values: np.ndarray) -> _Summary:
+    def part(cells: slice) -> tuple:
+        block = values[cells]
+        finite = np.isfinite(block)
+        count = int(finite.sum())
+        if count == 0:
+            return 0, np.inf, -np.inf, 0.0, 0, 0
+        low, high = np.where(finite, block, np.inf).min(axis=-1), np.where(finite, block, -np.inf).max(axis=-1)
+        total = float(np.where(finite, block, 0.0).sum(dtype=np.float64))
+        if block.ndim < 2:
+            return count, float(low), float(high), total, 0, 0
+        with_data = finite.sum(axis=-1) >= 2
+        return count, float(low.min()), float(high.max()), total, int(with_data.sum()), \
+            int((with_data & (high - low == 0)).sum())
+
+    parts = over_cells(part, values.shape[0])
+    count = sum(p[0] for p in parts)
+    return _Summary(count, min(p[1] for p in parts), max(p[2] for p in parts),
+                    sum(p[3] for p in parts) / count if count else float("nan"),
+                    sum(p[4] for p in parts), sum(p[5] for p in parts))
+
+
 def _failures(name: str, values: np.ndarray, where: str, is_target: bool) -> list[tuple[str, str]]:
     """(check, message) for every check ``values`` (cell, time) of ``name`` fails."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+    summary = _summary(values)
+    if summary.count == 0:
         return [("all-nan", f"{where} is NaN everywhere; expected values over land.")]
     failed = []
-    low, high, mean = float(finite.min()), float(finite.max()), float(finite.mean(dtype=np.float64))
+    low, high, mean = summary.low, summary.high, summary.mean
     if name in MAX_MEAN_MM and abs(mean) > MAX_MEAN_MM[name]:
         failed.append(("water-units", (
             f"{where} averages {mean:,.1f} mm day-1 ({mean / 1000:g} m of water per day in the file); expected a "
@@ -94,18 +131,13 @@ def _failures(name: str, values: np.ndarray, where: str, is_target: bool) -> lis
     if name == "2m_temperature" and (low < TEMPERATURE_K[0] or high > TEMPERATURE_K[1]):
         failed.append(("temperature-units", (
             f"{where} ranges from {low:g} to {high:g}; expected kelvin ({TEMPERATURE_K[0]:g}-{TEMPERATURE_K[1]:g} K).")))
-    if is_target and values.ndim == 2:
-        counts = np.isfinite(values).sum(axis=-1)
-        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            spread = np.nanmax(values, axis=-1) - np.nanmin(values, axis=-1)
-        with_data = counts >= 2
-        constant = with_data & (spread == 0)
-        if constant.sum() > 0.5 * with_data.sum():
-            failed.append(("constant-target", (
-                f"{where} does not vary in time in {int(constant.sum())} of {int(with_data.sum())} cells "
-                f"(e.g. {float(finite[0]):g} every day); a constant target cannot be learned and its scores "
-                f"are undefined (KGE NaN, alpha infinite).")))
+    if is_target and values.ndim == 2 and summary.constant_cells > 0.5 * summary.cells_with_data:
+        first_row = values[np.flatnonzero(np.isfinite(values).any(axis=-1))[0]]
+        example = float(first_row[np.isfinite(first_row)][0])
+        failed.append(("constant-target", (
+            f"{where} does not vary in time in {summary.constant_cells} of {summary.cells_with_data} cells "
+            f"(e.g. {example:g} every day); a constant target cannot be learned and its scores "
+            f"are undefined (KGE NaN, alpha infinite).")))
     return failed
 
 

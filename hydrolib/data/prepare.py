@@ -31,6 +31,7 @@ import pandas as pd
 import xarray as xr
 
 import hydrolib
+from hydrolib.data.cellwise import cellwise_copy, nan_moments, normalised, over_cells
 from hydrolib.data.checks import check_arrays, validate_allow
 from hydrolib.data.scarcity import check_holdout, first_kept_day, grid_resolution, held_out_cells
 from hydrolib.data.landbench import (  # noqa: F401  (re-exported: the names every run uses)
@@ -171,7 +172,8 @@ class Prepared:
         """(cell, target) int: days of ``split`` on which each target is observed — how many
         days each cell's score rests on. ``meta["valid_days"]`` holds the totals."""
         start, stop = self.splits[split]
-        return np.isfinite(np.asarray(self.targets[:, start:stop])).sum(axis=1)
+        return np.concatenate(over_cells(lambda cells: np.isfinite(np.asarray(self.targets[cells, start:stop])).sum(axis=1),
+                                         self.targets.shape[0]))
 
 
 def _position(names: tuple[str, ...], name: str, what: str, table: str) -> int:
@@ -203,12 +205,17 @@ def _fingerprint(dataset: xr.Dataset) -> str:
     return digest.hexdigest()[:16]
 
 
+# 2: normalisation moments summed range of cells by range (hydrolib.data.cellwise), which rounds
+# differently from the whole-array sums of 1
+PREPARE_VERSION = 2
+
+
 def _cache_key(fingerprint: str, config: PrepareConfig, variables: tuple) -> str:
     settings = asdict(config)
     if config.train_fraction == 1.0:  # nothing is drawn: every seed prepares the same arrays
         settings.pop("seed")
     payload = json.dumps({"data": fingerprint, "config": settings, "variables": variables,
-                          "hydrolib": hydrolib.__version__}, sort_keys=True)
+                          "hydrolib": hydrolib.__version__, "prepare": PREPARE_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -229,17 +236,6 @@ def _stack_land(dataset: xr.Dataset, names: tuple[str, ...], land: np.ndarray) -
             for start, block in _blocks(dataset, name, land):
                 out[:, start:start + block.shape[1], k] = block
     return out
-
-
-def _nan_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of (sample, column) ``values``: mean and standard deviation over valid
-    values; 0 and 1 for a column with no valid value or no variation."""
-    finite = np.isfinite(values)
-    count = finite.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(finite, values, 0.0).sum(axis=0, dtype=np.float64) / count
-        std = np.sqrt((np.where(finite, values - mean, 0.0) ** 2).sum(axis=0, dtype=np.float64) / count)
-    return np.where(count > 0, mean, 0.0), np.where((count > 0) & (std > 0), std, 1.0)
 
 
 @dataclass
@@ -409,10 +405,10 @@ def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np
     columns = [(inputs, k, name) for k, name in enumerate(raw.forcing)]
     columns += [(water, k, name) for k, name in enumerate(WATER) if name not in raw.absent]
     for array, k, name in columns:
+        if not any(over_cells(lambda cells: bool(np.isnan(array[cells, :, k]).any()), array.shape[0])):
+            continue
         values = array[:, :, k]
         gaps = np.isnan(values)
-        if not gaps.any():
-            continue
         if config.input_gaps == "interpolate":
             array[:, :, k] = fill_gaps(values, config.max_gap_days)
             filled[name] = int(gaps.sum())
@@ -440,25 +436,30 @@ def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np
 
 def _cells_to_keep(raw: LandArrays, train: slice, config: PrepareConfig) -> tuple[np.ndarray, dict[str, int]]:
     """Cells with data for every input and enough valid target days; why the others go."""
-    reasons: dict[str, np.ndarray] = {}
-    for k, name in enumerate(raw.forcing):
-        reasons[f"no {name}"] = ~np.isfinite(raw.inputs[:, :, k]).any(axis=1)
-    for k, name in enumerate(WATER):
-        if name not in raw.absent and name not in raw.forcing:
-            reasons[f"no {name}"] = ~np.isfinite(raw.water[:, :, k]).any(axis=1)
-    for k, name in enumerate(raw.static_names):
-        reasons[f"no {name}"] = ~np.isfinite(raw.statics[:, k])
-    for k, name in enumerate(TARGETS):
-        if name in raw.absent:
-            continue
-        values = raw.targets[:, train, k]
-        valid = np.isfinite(values)
-        share = valid.mean(axis=1)
-        reasons[f"{name} valid on fewer than {config.min_valid_fraction:.0%} of training days"] = \
-            share < config.min_valid_fraction
-        with np.errstate(invalid="ignore"):
-            spread = np.where(valid, values, -np.inf).max(axis=1) - np.where(valid, values, np.inf).min(axis=1)
-        reasons[f"{name} constant over the training period"] = (valid.sum(axis=1) >= 2) & (spread == 0)
+    def reasons_of(cells: slice) -> dict[str, np.ndarray]:
+        reasons: dict[str, np.ndarray] = {}
+        for k, name in enumerate(raw.forcing):
+            reasons[f"no {name}"] = ~np.isfinite(raw.inputs[cells, :, k]).any(axis=1)
+        for k, name in enumerate(WATER):
+            if name not in raw.absent and name not in raw.forcing:
+                reasons[f"no {name}"] = ~np.isfinite(raw.water[cells, :, k]).any(axis=1)
+        for k, name in enumerate(raw.static_names):
+            reasons[f"no {name}"] = ~np.isfinite(raw.statics[cells, k])
+        for k, name in enumerate(TARGETS):
+            if name in raw.absent:
+                continue
+            values = raw.targets[cells, train, k]
+            valid = np.isfinite(values)
+            share = valid.mean(axis=1)
+            reasons[f"{name} valid on fewer than {config.min_valid_fraction:.0%} of training days"] = \
+                share < config.min_valid_fraction
+            with np.errstate(invalid="ignore"):
+                spread = np.where(valid, values, -np.inf).max(axis=1) - np.where(valid, values, np.inf).min(axis=1)
+            reasons[f"{name} constant over the training period"] = (valid.sum(axis=1) >= 2) & (spread == 0)
+        return reasons
+
+    parts = over_cells(reasons_of, raw.inputs.shape[0])
+    reasons = {reason: np.concatenate([part[reason] for part in parts]) for reason in parts[0]}
     dropped = np.zeros(raw.inputs.shape[0], bool)
     for mask in reasons.values():
         dropped |= mask
@@ -484,7 +485,7 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     first_day = first_kept_day(raw.time, splits["train"], config.train_years)
     kept = slice(first_day, splits["train"][1])
     keep, dropped = _cells_to_keep(raw, kept, config)
-    inputs, targets, water, statics = (np.array(a[keep]) for a in (raw.inputs, raw.targets, raw.water, raw.statics))
+    inputs, targets, water, statics = (cellwise_copy(a, keep) for a in (raw.inputs, raw.targets, raw.water, raw.statics))
     inputs, water, filled = _input_gaps(raw, inputs, water, raw.time, config)
 
     years_of_day = raw.time.astype("datetime64[Y]").astype(int) + 1970
@@ -512,16 +513,16 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
             train_days &= np.isin(years_of_day, rng.choice(years, size=keep_n, replace=False))
 
     # Normalise with what training sees, nothing else; missing target values are skipped.
-    in_mean, in_std = _nan_moments(inputs[train_cells, kept].reshape(-1, inputs.shape[2]))
-    tg_mean, tg_std = _nan_moments(targets[train_cells][:, train_days].reshape(-1, targets.shape[2]))
-    st_mean, st_std = _nan_moments(statics[train_cells])
+    in_mean, in_std = nan_moments(inputs, train_cells, kept)
+    tg_mean, tg_std = nan_moments(targets, train_cells, train_days)
+    st_mean, st_std = nan_moments(statics[:, None, :], train_cells, slice(None))
     split_dates = {name: (str(raw.time[a]), str(raw.time[b - 1])) if b > a else None
                    for name, (a, b) in splits.items()}
     log.info("splits: %s", ", ".join(f"{n} {d[0]} to {d[1]}" for n, d in split_dates.items() if d))
     prepared = Prepared(
-        inputs=((inputs - in_mean) / in_std).astype(np.float32),
+        inputs=normalised(inputs, in_mean, in_std),
         statics=((statics - st_mean) / st_std).astype(np.float32),
-        targets=((targets - tg_mean) / tg_std).astype(np.float32),
+        targets=normalised(targets, tg_mean, tg_std),
         water=np.ascontiguousarray(water, dtype=np.float32), lat=raw.lat[keep], lon=raw.lon[keep],
         time=raw.time, splits=splits, train_cells=train_cells, train_days=train_days,
         stats={"inputs": {"mean": in_mean.tolist(), "std": in_std.tolist()},

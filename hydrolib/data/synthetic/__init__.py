@@ -33,7 +33,7 @@ from hydrolib.io import (
 )
 from hydrolib.processes import die_with_parent
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: random fields as block-wise products on one BLAS thread (the same numbers on any number of cores)
 SPINUP_YEARS = 3
 MANIFEST = "synthetic_manifest.json"
 
@@ -61,16 +61,35 @@ def _check_arguments(resolution: float, years: tuple[int, int], seed: int) -> tu
     return first, last
 
 
+CELLS_PER_PROCESS = 500  # fewer cells per process cost more in process start-up than they save
+
+
+def default_simulation_workers(n_cells: int) -> int:
+    """Processes that simulate a world of ``n_cells`` land cells: one per CPU core, but none
+    with fewer than ``CELLS_PER_PROCESS`` cells (a 4° world runs in this process)."""
+    return max(1, min(os.cpu_count() or 1, n_cells // CELLS_PER_PROCESS))
+
+
 def simulate(resolution: float, years: tuple[int, int], seed: int = 0,
-             spinup_years: int = SPINUP_YEARS) -> tuple[Statics, Iterator[SimulatedYear]]:
+             spinup_years: int = SPINUP_YEARS, workers: int | None = None
+             ) -> tuple[Statics, Iterator[SimulatedYear]]:
     """The world's statics and an iterator over its years, first to last (inclusive).
 
     The land-surface model is spun up by repeating the first year's forcing
-    ``spinup_years`` times, so stores start near equilibrium.
+    ``spinup_years`` times, so stores start near equilibrium. ``workers`` processes simulate
+    consecutive ranges of cells (``hydrolib.data.synthetic.parallel``; default
+    ``default_simulation_workers``); the numbers do not depend on how many.
     """
     first, last = _check_arguments(resolution, years, seed)
     grid = make_grid(resolution)
     statics = make_statics(grid, seed)
+    workers = default_simulation_workers(grid.n_cells) if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    if workers > 1:
+        from hydrolib.data.synthetic.parallel import simulate_parallel
+
+        return statics, simulate_parallel(statics, seed, (first, last), spinup_years, workers)
 
     def years_iter() -> Iterator[SimulatedYear]:
         generator = ForcingGenerator(statics, seed)
@@ -193,30 +212,40 @@ def world_fingerprint(resolution: float, years: tuple[int, int], seed: int = 0) 
     return f"synthetic-{GENERATOR_VERSION}-{float(resolution):g}-{years[0]}-{years[1]}-seed{seed}"
 
 
-def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int = 0):
+def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int = 0, workers: int | None = None):
     """The world's land-cell arrays, as ``prepare.land_arrays`` would read them from the files,
-    without writing or reading any file (for machines without a netCDF engine)."""
+    without writing or reading any file (for machines without a netCDF engine). Each year is
+    written into the (cell, time, variable) arrays as it is simulated (``workers``: see
+    ``simulate``), so memory holds the result and one year besides."""
     from hydrolib.data.prepare import FORCING, STATICS, LandArrays
 
-    statics, sim_years = simulate(resolution, years, seed)
+    first, last = _check_arguments(resolution, years, seed)
+    statics, sim_years = simulate(resolution, (first, last), seed, workers=workers)
     forcing_keys = {"2m_temperature": "t2m", "10m_u_component_of_wind": "u10", "10m_v_component_of_wind": "v10",
                     "precipitation": "precip_mm", "surface_pressure": "sp", "specific_humidity": "q",
                     "surface_solar_radiation_downwards_w_m2": "ssrd",
                     "surface_thermal_radiation_downwards_w_m2": "strd"}
-    inputs, targets, water, dates = [], [], [], []
-    for sim in sim_years:
-        f, o = sim.forcing, sim.output.observed
-        inputs.append(np.stack([getattr(f, forcing_keys[name]) for name in FORCING], axis=-1))
-        targets.append(np.stack([o["swvl1"], o["swvl2"], o["swvl3"], o["et"]], axis=-1))
-        water.append(np.stack([f.precip_mm, o["runoff"]], axis=-1))
-        dates.append(sim.forcing.dates)
-    constants = constant_fields(statics)
+    dates = np.arange(np.datetime64(f"{first}-01-01"), np.datetime64(f"{last + 1}-01-01"))
     # Order cells as the reader does: latitude ascending, then longitude.
     order = np.lexsort((statics.grid.cell_lon, statics.grid.cell_lat))
-    stack = lambda parts: np.ascontiguousarray(np.concatenate(parts, axis=0).transpose(1, 0, 2)[order])  # noqa: E731
+    n_cells = order.size
+    inputs = np.empty((n_cells, dates.size, len(FORCING)), np.float32)
+    targets = np.empty((n_cells, dates.size, 4), np.float32)
+    water = np.empty((n_cells, dates.size, 2), np.float32)
+    start = 0
+    for sim in sim_years:
+        f, o = sim.forcing, sim.output.observed
+        days = slice(start, start + f.dates.size)
+        for out, fields in ((inputs, [getattr(f, forcing_keys[name]) for name in FORCING]),
+                            (targets, [o["swvl1"], o["swvl2"], o["swvl3"], o["et"]]),
+                            (water, [f.precip_mm, o["runoff"]])):
+            for k, values in enumerate(fields):
+                out[:, days, k] = values.T[order]
+        start = days.stop
+    constants = constant_fields(statics)
     return LandArrays(
-        inputs=stack(inputs), targets=stack(targets), water=stack(water),
+        inputs=inputs, targets=targets, water=water,
         statics=np.stack([constants[name] for name in STATICS], axis=-1).astype(np.float32)[order],
-        lat=statics.grid.cell_lat[order], lon=statics.grid.cell_lon[order], time=np.concatenate(dates),
+        lat=statics.grid.cell_lat[order], lon=statics.grid.cell_lon[order], time=dates,
         fingerprint=world_fingerprint(resolution, years, seed),
     )

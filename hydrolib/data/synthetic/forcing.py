@@ -92,6 +92,17 @@ class ForcingGenerator:
         aridity = np.clip(1.0 - statics.annual_precip_mm / 600.0, 0.0, 1.0)
         self._year_sigma = 0.10 + 0.15 * aridity
 
+    def subset(self, cells: slice) -> "ForcingGenerator":
+        """A generator of the same forcing at the cells ``cells`` only, from the same AR state:
+        it draws the same random numbers, so its years equal the whole world's years there."""
+        part = object.__new__(ForcingGenerator)
+        part.statics, part.seed = self.statics.subset(cells), self.seed
+        part._weather, part._slow = self._weather.subset(cells), self._slow.subset(cells)
+        part._state = dict(self._state)
+        for name in ("_summer_peak", "_kappa", "_peak", "_year_sigma"):
+            setattr(part, name, getattr(self, name)[cells])
+        return part
+
     def _daily(self, name: str, basis: FeatureBasis, n_days: int, rho: float, rng: np.random.Generator) -> np.ndarray:
         field, self._state[name] = basis.daily(n_days, rho, self._state.get(name), rng)
         return field

@@ -62,6 +62,13 @@ class Grid:
     def n_cells(self) -> int:
         return int(self.land.sum())
 
+    def subset(self, cells: slice) -> "Grid":
+        """The same grid with only the land cells ``cells`` (a range of the per-cell order), so
+        per-cell arrays of the subset follow the same order as the whole grid's."""
+        land = np.zeros(self.land.size, bool)
+        land[np.flatnonzero(self.land)[cells]] = True
+        return Grid(self.resolution, self.lat, self.lon, land.reshape(self.land.shape), self.koppen)
+
     def to_map(self, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
         """Scatter per-cell values (..., cell) onto the (..., lat, lon) grid."""
         out = np.full(values.shape[:-1] + self.land.shape, fill, dtype=values.dtype)

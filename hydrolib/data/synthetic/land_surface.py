@@ -58,7 +58,19 @@ class State:
                    t_smooth=0.5 * (statics.coldest_month_c + statics.warmest_month_c))
 
     def copy(self) -> "State":
-        return State(*(getattr(self, f).copy() for f in ("theta", "swe", "canopy", "groundwater", "t_smooth")))
+        return State(*(getattr(self, f).copy() for f in _STATE_FIELDS))
+
+    def subset(self, cells: slice) -> "State":
+        """The stores of the land cells ``cells`` only."""
+        return State(*(getattr(self, f)[..., cells].copy() for f in _STATE_FIELDS))
+
+    @classmethod
+    def join(cls, parts: list["State"]) -> "State":
+        """One state from the states of consecutive ranges of cells."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts], axis=-1) for f in _STATE_FIELDS))
+
+
+_STATE_FIELDS = ("theta", "swe", "canopy", "groundwater", "t_smooth")
 
 
 @dataclass

@@ -9,7 +9,7 @@ climate classes imply highlands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from scipy import ndimage
@@ -58,6 +58,13 @@ class Statics:
     warmest_month_c: np.ndarray
     relative_humidity: np.ndarray
     baseflow_timescale_days: np.ndarray
+
+    def subset(self, cells: slice) -> "Statics":
+        """The attributes of the land cells ``cells`` only (a range of the per-cell order)."""
+        sliced = {f.name: getattr(self, f.name)[..., cells] for f in fields(self) if f.name not in ("grid", "hydraulics")}
+        hydraulics = replace(self.hydraulics, **{f.name: getattr(self.hydraulics, f.name)[..., cells]
+                                                 for f in fields(self.hydraulics)})
+        return replace(self, grid=self.grid.subset(cells), hydraulics=hydraulics, **sliced)
 
     @property
     def soil_water_capacity_mm(self) -> np.ndarray:
