@@ -8,6 +8,8 @@ notebook and every training run reaches the data through ``open_data`` (the grid
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -109,6 +111,15 @@ def netcdf_available() -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)
+def _world_in_memory(resolution: float, years: tuple[int, int], seed: int):
+    """The synthetic world's land arrays built in memory, kept for the next preparation in this
+    process: the data-scarcity runs prepare the same world under other settings."""
+    from hydrolib.data.synthetic import land_arrays_in_memory
+
+    return land_arrays_in_memory(resolution, years, seed)
+
+
 def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
                   variables: VariableChoice | None = None) -> Prepared:
     """Training arrays of ``settings`` (``prepare``), cached under ``<cache>/prepared``.
@@ -124,8 +135,6 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
     cache = cache_dir() / "prepared"
     fingerprint = settings.fingerprint()
     if settings.synthetic and not netcdf_available():
-        from hydrolib.data.synthetic import land_arrays_in_memory
-
-        return prepare_cached(lambda: land_arrays_in_memory(settings.resolution, settings.years, settings.world_seed),
+        return prepare_cached(lambda: _world_in_memory(settings.resolution, tuple(settings.years), settings.world_seed),
                               fingerprint, config, cache)
     return prepare(open_data(settings, variables), config, cache, fingerprint)
