@@ -200,3 +200,26 @@ def test_training_and_validation_samplers_share_one_copy_of_the_data(prepared):
                       TrainConfig(seq_len=20, batch_size=16, progress=False))
     assert trainer.validation.inputs.data_ptr() == trainer.train.inputs.data_ptr()
     assert trainer.validation.targets.data_ptr() == trainer.train.targets.data_ptr()
+
+
+def test_without_netcdf_the_world_is_built_in_memory_once_for_several_preparations(smoke_world, monkeypatch, tmp_path):
+    """A GPU machine has no netCDF engine: the scarcity runs prepare the same in-memory world
+    under other settings without simulating it again."""
+    import hydrolib.data.source as source
+    import hydrolib.data.synthetic as synthetic
+    from hydrolib.data.prepare import PrepareConfig
+
+    built = []
+    real = synthetic.land_arrays_in_memory
+    monkeypatch.setattr(synthetic, "land_arrays_in_memory", lambda *a, **k: built.append(a) or real(*a, **k))
+    monkeypatch.setattr(source, "netcdf_available", lambda: False)
+    monkeypatch.setenv("HYDROLIB_CACHE", str(tmp_path))
+    source._world_in_memory.cache_clear()
+    try:
+        whole = source.load_prepared(smoke_world.settings, PrepareConfig())
+        held_out = source.load_prepared(smoke_world.settings, PrepareConfig(holdout="DE"))
+    finally:
+        source._world_in_memory.cache_clear()
+    assert len(built) == 1
+    assert 0 < held_out.test_cells.size < whole.test_cells.size
+    np.testing.assert_array_equal(whole.lat, held_out.lat)  # the same world, normalised on other cells
