@@ -233,15 +233,20 @@ def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int =
     targets = np.empty((n_cells, dates.size, 4), np.float32)
     water = np.empty((n_cells, dates.size, 2), np.float32)
     start = 0
-    for sim in sim_years:
-        f, o = sim.forcing, sim.output.observed
-        days = slice(start, start + f.dates.size)
-        for out, fields in ((inputs, [getattr(f, forcing_keys[name]) for name in FORCING]),
-                            (targets, [o["swvl1"], o["swvl2"], o["swvl3"], o["et"]]),
-                            (water, [f.precip_mm, o["runoff"]])):
-            for k, values in enumerate(fields):
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as threads:  # numpy copies without the GIL
+        for sim in sim_years:
+            f, o = sim.forcing, sim.output.observed
+            days = slice(start, start + f.dates.size)
+            columns = [(inputs, k, getattr(f, forcing_keys[name])) for k, name in enumerate(FORCING)]
+            columns += [(targets, k, o[name]) for k, name in enumerate(("swvl1", "swvl2", "swvl3", "et"))]
+            columns += [(water, 0, f.precip_mm), (water, 1, o["runoff"])]
+
+            def place(column: tuple[np.ndarray, int, np.ndarray]) -> None:
+                out, k, values = column
                 out[:, days, k] = values.T[order]
-        start = days.stop
+
+            list(threads.map(place, columns))
+            start = days.stop
     constants = constant_fields(statics)
     return LandArrays(
         inputs=inputs, targets=targets, water=water,

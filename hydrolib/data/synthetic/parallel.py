@@ -106,6 +106,8 @@ def simulate_parallel(statics: Statics, seed: int, years: tuple[int, int], spinu
     first, last = years
     pool = concurrent.futures.ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork"),
                                                   initializer=_start_worker, initargs=(world, os.getpid()))
+    # The parent's share (copying each year out) would otherwise leave the processes waiting.
+    copier = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1)
     try:
         ar_states = [{} for _ in ranges]
         stores: list[State | None] = [None] * len(ranges)
@@ -125,10 +127,11 @@ def simulate_parallel(statics: Statics, seed: int, years: tuple[int, int], spinu
                 pending = submit(year + 1)  # simulated while this year is copied out and used
             dates = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year + 1}-01-01"))
             buffer = world.buffers[year % _BUFFERS]
-            copy = {name: buffer[name][:dates.size].copy() for name in _FIELDS}
+            copy = dict(zip(_FIELDS, copier.map(lambda name: buffer[name][:dates.size].copy(), _FIELDS)))
             forcing = Forcing(dates, *(copy[f"forcing/{n}"] for n in FORCING_FIELDS))
             output = YearOutput({n: copy[f"observed/{n}"] for n in OBSERVED}, {n: copy[f"truth/{n}"] for n in TRUTH_FLUXES},
                                 copy["residual"], worst, final_state)
             yield SimulatedYear(year, forcing, output)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        copier.shutdown()

@@ -1,0 +1,65 @@
+"""Skill against training length at the paper's sizes, to choose how long a paper run trains (issue 17).
+
+    python benchmarks/paper_sizes.py --device cuda
+    python benchmarks/paper_sizes.py --device cuda --only 10x300-lr3e-3 --runs mtl-diff
+
+The paper profile keeps the study's network (hidden 128, 365-day windows, dropout 0.15, batch
+512); what it chooses is how many steps a run takes and at which learning rate. Each candidate
+trains the given runs with two seeds, one after another on the device, and prints one JSON line
+per run: the median KGE per target on the VALIDATION year (never the test year), the best and
+last epoch, and the run's wall time (training, test predictions and scores; the world is built
+and prepared once, before the first).
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+CANDIDATES = {  # name: settings that differ from the paper profile of commit 'e112a2f'
+    "30x300-lr1e-3": {},
+    "10x300-lr3e-3": dict(epochs=10, learning_rate=3e-3),
+    "10x300-lr1e-3": dict(epochs=10),
+    "15x300-lr2e-3": dict(epochs=15, learning_rate=2e-3),
+    "b2048-10x150-lr3e-3": dict(batch_size=2048, epochs=10, iterations_per_epoch=150, learning_rate=3e-3),
+}
+SEEDS = (0, 1)
+
+
+def skill(candidate: str, name: str, seed: int, device: str) -> dict:
+    from hydrolib.data import load_prepared
+    from hydrolib.evaluate import cell_scores, predict
+    from hydrolib.experiments import RunConfig, load_weights, run
+
+    config = RunConfig.build(name, "paper", seed=seed, **CANDIDATES[candidate])
+    started = time.perf_counter()
+    result = run(config, device=device, progress=False)
+    seconds = time.perf_counter() - started
+    predictor, residual = load_weights(result)
+    prepared = load_prepared(config.data, config.prepare)
+    val = predict(predictor, prepared, config.spec.target_index, config.training.seq_len, split="validation",
+                  residual_net=residual, device=device, alignment=config.training.alignment)
+    kge = cell_scores(val)["kge"].median("cell")
+    return {"candidate": candidate, "name": name, "seed": seed,
+            "validation_kge": {str(t): round(float(kge.sel(target=t)), 3) for t in kge.target.values},
+            "best_epoch": result.history.best_epoch + 1, "epochs_run": len(result.history.validation_loss),
+            "run_seconds": round(seconds, 1), "training_seconds": round(result.history.seconds, 1)}
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--only", nargs="*", default=None, help="candidates to run (default: all, in this order)")
+    parser.add_argument("--runs", nargs="*", default=["mtl-none"], help="experiments to train at each candidate")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from hydrolib.data import data_settings, load_prepared
+
+    started = time.perf_counter()
+    load_prepared(data_settings("paper"))
+    print(f"paper world ready in {time.perf_counter() - started:.0f} s", flush=True)
+    for candidate in args.only or list(CANDIDATES):
+        for name in args.runs:
+            for seed in SEEDS:
+                print(json.dumps(skill(candidate, name, seed, args.device)), flush=True)
