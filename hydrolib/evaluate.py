@@ -10,6 +10,7 @@ import xarray as xr
 from torch import nn
 
 from hydrolib import metrics
+from hydrolib.data.cellwise import over_cells
 from hydrolib.data.prepare import TARGET_NAMES, Prepared
 from hydrolib.data.sampler import sequential
 from hydrolib.data.scaling import TargetScaler
@@ -70,11 +71,18 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
 
 
 def cell_scores(predictions: xr.Dataset) -> xr.Dataset:
-    """Scores over the test period for every cell and target: (cell, target) per score."""
-    obs, sim = predictions["observed"], predictions["predicted"]
-    parts = metrics.kge_components(obs, sim, dim="time")
-    return xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_PARTS}
-                      | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
+    """Scores over the test period for every cell and target: (cell, target) per score.
+
+    Each cell's scores depend on its own series only, so ranges of cells are scored on
+    threads (``hydrolib.data.cellwise``); the numbers are those of one whole-array pass."""
+    def scores_of(cells: slice) -> xr.Dataset:
+        obs, sim = predictions["observed"].isel(cell=cells), predictions["predicted"].isel(cell=cells)
+        parts = metrics.kge_components(obs, sim, dim="time")
+        return xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_PARTS}
+                          | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
+
+    parts = over_cells(scores_of, predictions.sizes["cell"])
+    return parts[0] if len(parts) == 1 else xr.concat(parts, dim="cell")
 
 
 def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_epsilon: bool = True) -> xr.DataArray:

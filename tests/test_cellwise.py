@@ -56,3 +56,25 @@ def test_normalised_and_copied_arrays_equal_the_whole_array_expressions():
     np.testing.assert_array_equal(normalised(values, mean, std), ((values - mean) / std).astype(np.float32))
     keep = np.arange(values.shape[0]) % 3 != 0
     np.testing.assert_array_equal(cellwise_copy(values, keep), values[keep])
+
+
+def test_cell_scores_by_ranges_of_cells_equal_one_pass_over_all_cells():
+    import xarray as xr
+
+    from hydrolib import metrics
+    from hydrolib.evaluate import KGE_PARTS, OTHER_SCORES, cell_scores
+
+    rng = np.random.default_rng(3)
+    n_cells = 2 * CELLS_PER_RANGE + 40
+    observed = rng.gamma(2.0, 1.0, (n_cells, 50, 2)).astype(np.float32)
+    predicted = (observed + rng.normal(0, 0.5, observed.shape)).astype(np.float32)
+    observed[5, :10, 0] = np.nan  # a gap is skipped in both
+    predictions = xr.Dataset(
+        {"observed": (("cell", "time", "target"), observed), "predicted": (("cell", "time", "target"), predicted)},
+        coords={"cell": np.arange(n_cells), "time": np.arange(50), "target": ["SM1", "ET"],
+                "lat": ("cell", rng.uniform(-60, 70, n_cells)), "lon": ("cell", rng.uniform(-180, 180, n_cells))})
+    obs, sim = predictions["observed"], predictions["predicted"]
+    parts = metrics.kge_components(obs, sim, dim="time")
+    one_pass = xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_PARTS}
+                          | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
+    xr.testing.assert_identical(cell_scores(predictions), one_pass)

@@ -20,6 +20,8 @@ of days between an output step's day and its last input day (0 or 1).
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -59,8 +61,14 @@ class Batch:
 
 
 def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    # A copy: prepared arrays may be read-only memory maps of the cache.
-    return torch.from_numpy(np.array(array, copy=True)).to(device)
+    """A copy of ``array`` on ``device``. Prepared arrays may be read-only memory maps of the
+    cache: on the CPU they are copied into memory first (the tensor would share the map); to
+    a GPU they go straight from the map, without a second host copy."""
+    if device.type == "cpu":
+        return torch.from_numpy(np.array(array, copy=True)).to(device)
+    with warnings.catch_warnings():  # torch warns that the map is read-only; the device copy is not
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(np.asarray(array)).to(device)
 
 
 @dataclass
