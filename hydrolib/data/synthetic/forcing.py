@@ -92,13 +92,20 @@ class ForcingGenerator:
         aridity = np.clip(1.0 - statics.annual_precip_mm / 600.0, 0.0, 1.0)
         self._year_sigma = 0.10 + 0.15 * aridity
 
-    def subset(self, cells: slice) -> "ForcingGenerator":
-        """A generator of the same forcing at the cells ``cells`` only, from the same AR state:
-        it draws the same random numbers, so its years equal the whole world's years there."""
+    @property
+    def ar_state(self) -> dict[str, np.ndarray]:
+        """The AR(1) coefficients of each daily field at the end of the last year generated
+        (empty before the first): with the seed, all that the next year depends on."""
+        return dict(self._state)
+
+    def subset(self, cells: slice, ar_state: dict[str, np.ndarray] | None = None) -> "ForcingGenerator":
+        """A generator of the same forcing at the cells ``cells`` only, from ``ar_state`` (default
+        this generator's): it draws the same random numbers, so its years equal the whole
+        world's years there."""
         part = object.__new__(ForcingGenerator)
         part.statics, part.seed = self.statics.subset(cells), self.seed
         part._weather, part._slow = self._weather.subset(cells), self._slow.subset(cells)
-        part._state = dict(self._state)
+        part._state = dict(self._state if ar_state is None else ar_state)
         for name in ("_summer_peak", "_kappa", "_peak", "_year_sigma"):
             setattr(part, name, getattr(self, name)[cells])
         return part

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from hydrolib.data.synthetic.fields import CELL_BLOCK
 from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
@@ -59,11 +60,7 @@ def _start_worker(world: _World, parent: int) -> None:
     global _WORLD
     _WORLD = world  # handed over by fork, not pickled: the buffers stay shared
     die_with_parent(parent)
-    try:  # one BLAS thread per process: the processes already fill the cores
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except ImportError:
-        pass
+    threadpool_limits(1)  # one BLAS thread per process: the processes already fill the cores
 
 
 def _simulate_range(index: int, year: int, buffer: int, ar_state: dict, stores: State | None
@@ -73,8 +70,7 @@ def _simulate_range(index: int, year: int, buffer: int, ar_state: dict, stores: 
     the year's end and the largest closure error."""
     world = _WORLD
     cells = world.ranges[index]
-    generator = world.generator.subset(cells)
-    generator._state = ar_state
+    generator = world.generator.subset(cells, ar_state)
     forcing = generator.year(year)
     statics = generator.statics
     if stores is None:
@@ -89,7 +85,7 @@ def _simulate_range(index: int, year: int, buffer: int, ar_state: dict, stores: 
         for name, array in values.items():
             out[f"{group}/{name}"][:n_days, cells] = array
     out["residual"][:n_days, cells] = output.residual
-    return index, generator._state, output.final_state, output.max_closure_error_mm
+    return index, generator.ar_state, output.final_state, output.max_closure_error_mm
 
 
 def simulate_parallel(statics: Statics, seed: int, years: tuple[int, int], spinup_years: int, workers: int
