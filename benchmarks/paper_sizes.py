@@ -15,6 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: the shared validation scoring
+from quick_sizes import validation_skill  # noqa: E402
+
 CANDIDATES = {  # name: settings that differ from the paper profile of commit 'e112a2f'
     "30x300-lr1e-3": {},
     "10x300-lr3e-3": dict(epochs=10, learning_rate=3e-3),
@@ -26,23 +29,11 @@ SEEDS = (0, 1)
 
 
 def skill(candidate: str, name: str, seed: int, device: str) -> dict:
-    from hydrolib.data import load_prepared
-    from hydrolib.evaluate import cell_scores, predict
-    from hydrolib.experiments import RunConfig, load_weights, run
+    from hydrolib.experiments import RunConfig
 
     config = RunConfig.build(name, "paper", seed=seed, **CANDIDATES[candidate])
-    started = time.perf_counter()
-    result = run(config, device=device, progress=False)
-    seconds = time.perf_counter() - started
-    predictor, residual = load_weights(result)
-    prepared = load_prepared(config.data, config.prepare)
-    val = predict(predictor, prepared, config.spec.target_index, config.training.seq_len, split="validation",
-                  residual_net=residual, device=device, alignment=config.training.alignment)
-    kge = cell_scores(val)["kge"].median("cell")
-    return {"candidate": candidate, "name": name, "seed": seed,
-            "validation_kge": {str(t): round(float(kge.sel(target=t)), 3) for t in kge.target.values},
-            "best_epoch": result.history.best_epoch + 1, "epochs_run": len(result.history.validation_loss),
-            "run_seconds": round(seconds, 1), "training_seconds": round(result.history.seconds, 1)}
+    scores, _, _ = validation_skill(config, device)
+    return {"candidate": candidate, "name": name, "seed": seed, **scores}
 
 
 if __name__ == "__main__":

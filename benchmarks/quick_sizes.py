@@ -48,15 +48,15 @@ RUNS = ("mtl-none", "mtl-diff")
 SEEDS = (0, 1, 2)
 
 
-def skill(args):
-    candidate, name, seed, device = args
-    from hydrolib.analysis import epsilon_recovery
+def validation_skill(config, device: str):
+    """Train ``config``'s run (or load it from the store) and score it on the VALIDATION year:
+    (row, run, validation predictions), the row holding the median KGE per target, the best
+    and last epoch, the run's wall time (training, test predictions and scores) and its
+    training time. Shared with ``paper_sizes.py``."""
     from hydrolib.data import load_prepared
     from hydrolib.evaluate import cell_scores, predict
-    from hydrolib.experiments import RunConfig, load_weights, run
-    from hydrolib.summary import climate_groups
+    from hydrolib.experiments import load_weights, run
 
-    config = RunConfig.build(name, "quick", seed=seed, **CANDIDATES[candidate])
     started = time.perf_counter()
     result = run(config, device=device, progress=False)
     seconds = time.perf_counter() - started
@@ -65,11 +65,22 @@ def skill(args):
     val = predict(predictor, prepared, config.spec.target_index, config.training.seq_len, split="validation",
                   residual_net=residual, device=device, alignment=config.training.alignment)
     kge = cell_scores(val)["kge"].median("cell")
-    row = {"candidate": candidate, "name": name, "seed": seed,
-           "validation_kge": {str(t): round(float(kge.sel(target=t)), 3) for t in kge.target.values},
+    row = {"validation_kge": {str(t): round(float(kge.sel(target=t)), 3) for t in kge.target.values},
            "best_epoch": result.history.best_epoch + 1, "epochs_run": len(result.history.validation_loss),
-           "seconds": round(seconds, 1)}
-    if residual is not None:
+           "run_seconds": round(seconds, 1), "training_seconds": round(result.history.seconds, 1)}
+    return row, result, val
+
+
+def skill(args):
+    candidate, name, seed, device = args
+    from hydrolib.analysis import epsilon_recovery
+    from hydrolib.experiments import RunConfig
+    from hydrolib.summary import climate_groups
+
+    config = RunConfig.build(name, "quick", seed=seed, **CANDIDATES[candidate])
+    scores, result, val = validation_skill(config, device)
+    row = {"candidate": candidate, "name": name, "seed": seed, **scores}
+    if "epsilon" in val:
         row["validation_recovery"] = epsilon_recovery(val, climate_groups(result)).round(3).to_dict(orient="index")
     return row
 
