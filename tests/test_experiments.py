@@ -90,10 +90,10 @@ def test_command_line_takes_data_settings_by_the_same_names_everywhere(capsys):
 
 
 def test_runs_trained_side_by_side_are_stored_and_a_failure_names_its_run():
-    from hydrolib.experiments.plan import _train_side_by_side, default_workers
+    from hydrolib.experiments.plan import GPU_STREAMS, _train_side_by_side, default_workers
 
     good, bad = ("mtl-none", {"epochs": 1, "seed": 7}), ("mtl-fixed", {"epochs": 1, "seed": 7, "hidden": 0})
     with pytest.raises(RuntimeError, match=r"1 of 2 runs failed:\n.*mtl-fixed.*hidden"):
         _train_side_by_side([good, bad], "smoke", "cpu", workers=2)
     assert is_cached(good[0], "smoke", **good[1])  # the other worker's run finished and was stored
-    assert default_workers("cuda") == 1 and default_workers("cpu") == (os.cpu_count() or 1)
+    assert default_workers("cuda") == GPU_STREAMS and default_workers("cpu") == (os.cpu_count() or 1)
