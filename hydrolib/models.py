@@ -35,10 +35,15 @@ class SharedDropout(nn.Module):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout must lie in [0, 1); got {p!r}")
         self.p = float(p)
+        # where masks are drawn from: None for torch's global generator; a trainer sets its own,
+        # so that runs trained side by side in one process do not draw from one shared stream
+        self.generator: torch.Generator | None = None
 
     def mask(self, batch: int, features: int, like: torch.Tensor) -> torch.Tensor:
-        """A (batch, 1, features) mask of 0 and 1 / (1 − p), drawn from torch's global generator."""
-        keep = torch.empty(batch, 1, features, dtype=like.dtype, device=like.device).bernoulli_(1.0 - self.p)
+        """A (batch, 1, features) mask of 0 and 1 / (1 − p), drawn from ``self.generator``
+        (torch's global generator when None)."""
+        keep = torch.empty(batch, 1, features, dtype=like.dtype, device=like.device).bernoulli_(
+            1.0 - self.p, generator=self.generator)
         return keep / (1.0 - self.p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

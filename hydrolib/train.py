@@ -19,6 +19,7 @@ import pickle
 import time
 import warnings
 import zipfile
+from collections.abc import Generator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -27,10 +28,11 @@ from torch import nn
 from tqdm import tqdm  # plain bars: notebooks run with progress off, terminals get text
 
 from hydrolib.data.prepare import Prepared
-from hydrolib.data.sampler import ALIGNMENTS, WindowSampler
+from hydrolib.data.sampler import ALIGNMENTS, DeviceArrays, WindowSampler
 from hydrolib.distributed import SINGLE, DistInfo, barrier, mean_across_ranks
 from hydrolib.io import CorruptCacheWarning
 from hydrolib.data.scaling import TargetScaler
+from hydrolib.models import SharedDropout
 from hydrolib.physics import PhysicsConfig, physics_loss
 
 
@@ -129,11 +131,14 @@ class History:
 
 
 class Trainer:
-    """Trains ``predictor`` on the targets ``target_index`` of ``prepared``."""
+    """Trains ``predictor`` on the targets ``target_index`` of ``prepared``. ``arrays``: the
+    prepared data already on the device (another trainer's ``train.arrays``), shared instead
+    of copied."""
 
     def __init__(self, predictor: nn.Module, prepared: Prepared, target_index: list[int], config: TrainConfig,
                  physics: PhysicsConfig = PhysicsConfig(), residual_net: nn.Module | None = None,
-                 checkpoint: Path | str | None = None, dist_info: DistInfo = SINGLE):
+                 checkpoint: Path | str | None = None, dist_info: DistInfo = SINGLE,
+                 arrays: DeviceArrays | None = None):
         self.task_names = tuple(prepared.target_names[i] for i in target_index)
         if physics.constraint.balance and sorted(self.task_names) != sorted(prepared.target_names):
             raise ValueError(f"the water-balance constraints need the multi-task model (all four targets "
@@ -144,6 +149,13 @@ class Trainer:
         self.device = check_device(config.device)
         self.predictor = predictor.to(self.device)
         self.residual_net = residual_net.to(self.device) if residual_net is not None else None
+        # The dropout masks come from this trainer's own generator, seeded each epoch like the
+        # batches: trainers side by side in one process then draw what each would alone.
+        self.rng = torch.Generator(device=self.device)
+        for module in self._modules():
+            for layer in module.modules():
+                if isinstance(layer, SharedDropout):
+                    layer.generator = self.rng
         self.target_index = torch.as_tensor(target_index, device=self.device)
         weights = config.task_weights or (1.0,) * len(target_index)
         if len(weights) != len(target_index):
@@ -156,7 +168,7 @@ class Trainer:
         per_rank = config.batch_size // dist_info.world_size
         windows = {"alignment": config.alignment, "supervised_days": config.supervised_days}
         self.train = WindowSampler(prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard,
-                                   **windows)
+                                   arrays=arrays, **windows)
         self.validation = WindowSampler(prepared, config.seq_len, per_rank, self.device, "validation",
                                         config.seed + 1, shard, arrays=self.train.arrays, **windows)
         self.denormalise = TargetScaler.from_stats(prepared.stats, target_index)
@@ -178,6 +190,13 @@ class Trainer:
         self._graph: torch.cuda.CUDAGraph | None = None
         self._graph_batch = self._graph_out = None
         self._eager_steps = 0
+        # The stream this trainer warms up and captures its graph on, its own: PyTorch keys the
+        # cuBLAS workspace by (handle, stream) and bakes it into a captured graph, so graphs
+        # captured on one shared stream share a workspace — and, replayed at once on several
+        # streams (runs side by side), write over each other's (pytorch/pytorch#193402). Streams
+        # come round-robin from torch's pool of 32: live trainers share one only if 32 are taken
+        # while the first trains (train_side_by_side takes one per run).
+        self._capture_stream: torch.cuda.Stream | None = None
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.autocast = self.device.type == "cuda"
         self.progress = config.progress and dist_info.is_main
@@ -236,15 +255,18 @@ class Trainer:
 
         On a GPU, after ``GRAPH_WARMUP_STEPS`` eager steps the step is captured once as a
         CUDA graph and replayed on each new batch, copied into the graph's input buffers;
-        the arithmetic is the same as the eager step's (dropout masks come from torch's
-        generator, whose seed and offset a replay reads as an eager step would).
+        the arithmetic is the same as the eager step's (dropout masks come from the trainer's
+        generator, registered with the graph, whose seed and offset a replay reads as an eager
+        step would).
         """
         batch = self.train.sample()
         if not self.cuda_graph:
             return self._eager_step(batch)
         if self._graph is None:
+            if self._capture_stream is None:
+                self._capture_stream = torch.cuda.Stream(self.device)
             if self._eager_steps < self.GRAPH_WARMUP_STEPS:
-                side = torch.cuda.Stream(self.device)
+                side = self._capture_stream
                 side.wait_stream(torch.cuda.current_stream(self.device))
                 with torch.cuda.stream(side):
                     out = self._eager_step(batch)
@@ -262,7 +284,8 @@ class Trainer:
         self._graph_batch = type(batch)(*(t.clone() for t in astuple_shallow(batch)))
         self.optimizer.zero_grad(set_to_none=True)  # gradients are then the graph's own buffers
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        graph.register_generator_state(self.rng)  # each replay then draws the masks an eager step would
+        with torch.cuda.graph(graph, stream=self._capture_stream):
             data, phys, per_task = self._losses(self._graph_batch)
             loss = data + phys
             loss.backward()
@@ -303,7 +326,9 @@ class Trainer:
 
     def _seed_epoch(self, epoch: int) -> None:
         self.train.generator.manual_seed(_epoch_seed(self.config.seed, epoch, self.dist.rank, 0))
-        torch.manual_seed(_epoch_seed(self.config.seed, epoch, self.dist.rank, 1))
+        seed = _epoch_seed(self.config.seed, epoch, self.dist.rank, 1)
+        torch.manual_seed(seed)
+        self.rng.manual_seed(seed)  # the dropout masks
 
     def _restore(self) -> tuple[int, History, dict, int]:
         state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
@@ -317,6 +342,17 @@ class Trainer:
     def fit(self, stop_after_epochs: int | None = None) -> History:
         """Train until early stopping or ``config.epochs``; resumes from the checkpoint if one
         exists. ``stop_after_epochs`` ends this call early (as an interruption would)."""
+        steps = self.fit_steps(stop_after_epochs)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as finished:
+                return finished.value
+
+    def fit_steps(self, stop_after_epochs: int | None = None) -> Generator[None, None, History]:
+        """``fit`` one training step at a time: yields after each step's work is queued, returns
+        the history. Several trainers advanced in turn, each on its own CUDA stream, share one
+        GPU side by side (``hydrolib.experiments.training.train_side_by_side``)."""
         start, history, best, bad_epochs = 0, History(), {}, 0
         if self.checkpoint is not None and self.checkpoint.exists():
             try:
@@ -340,6 +376,7 @@ class Trainer:
             for step in bar:
                 loss, phys, per_task = self.step()
                 sums += torch.cat([loss[None], phys[None], per_task])
+                yield
                 if self.progress and step % 10 == 0:
                     means = (sums / (step + 1)).tolist()
                     bar.set_postfix({"loss": f"{means[0]:.3f}", **{n: f"{v:.3f}" for n, v in zip(self.task_names, means[2:])},
@@ -370,4 +407,13 @@ class Trainer:
             self.predictor.load_state_dict(best["predictor"])
             if self.residual_net is not None:
                 self.residual_net.load_state_dict(best["residual_net"])
+        self.release_graph()
         return history
+
+    def release_graph(self) -> None:
+        """Free the captured step now (its memory pool and cuBLAS workspace), not whenever the
+        trainer is collected: another run may capture on this device next."""
+        if self._graph is not None:
+            torch.cuda.current_stream(self.device).synchronize()
+            self._graph.reset()
+        self._graph, self._graph_batch, self._graph_out, self._eager_steps = None, None, None, 0

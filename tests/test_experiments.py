@@ -90,10 +90,21 @@ def test_command_line_takes_data_settings_by_the_same_names_everywhere(capsys):
 
 
 def test_runs_trained_side_by_side_are_stored_and_a_failure_names_its_run():
-    from hydrolib.experiments.plan import _train_side_by_side, default_workers
+    from hydrolib.experiments.plan import GPU_STREAMS, _train_in_processes, default_workers
 
     good, bad = ("mtl-none", {"epochs": 1, "seed": 7}), ("mtl-fixed", {"epochs": 1, "seed": 7, "hidden": 0})
     with pytest.raises(RuntimeError, match=r"1 of 2 runs failed:\n.*mtl-fixed.*hidden"):
-        _train_side_by_side([good, bad], "smoke", "cpu", workers=2)
+        _train_in_processes([good, bad], "smoke", "cpu", workers=2)
     assert is_cached(good[0], "smoke", **good[1])  # the other worker's run finished and was stored
-    assert default_workers("cuda") == 1 and default_workers("cpu") == (os.cpu_count() or 1)
+    assert default_workers("cuda") == GPU_STREAMS and default_workers("cpu") == (os.cpu_count() or 1)
+
+
+def test_processes_take_the_costliest_runs_first():
+    """Workers taking runs in turn finish together when the long runs (the hybrid's loop over
+    days, a second network) go first and the single-task runs last."""
+    from hydrolib.experiments import RunConfig
+    from hydrolib.experiments.plan import costliest_first
+
+    names = ["stl-sm1", "mtl-none", "mtl-fixed", "mtl-diff", "mtl-hybrid", "mtl-conceptual"]
+    order = sorted(names, key=lambda n: costliest_first(RunConfig.build(n, "smoke")), reverse=True)
+    assert order == ["mtl-hybrid", "mtl-diff", "mtl-fixed", "mtl-conceptual", "mtl-none", "stl-sm1"]

@@ -161,3 +161,62 @@ def test_the_replayed_cuda_graph_trains_as_the_eager_step_does(prepared, mode):
     torch.testing.assert_close(histories[1].validation_loss, histories[0].validation_loss, rtol=1e-4, atol=1e-5)
     for key, value in weights[0].items():
         torch.testing.assert_close(weights[1][key], value, rtol=1e-3, atol=1e-4, msg=key)
+
+
+def _advance_in_turn(trainers, streams=None):
+    """Advance each trainer's ``fit_steps`` one step in turn (on its own CUDA stream if given)."""
+    steps = [t.fit_steps() for t in trainers]
+    histories = [None] * len(steps)
+    while any(h is None for h in histories):
+        for i, s in enumerate(steps):
+            if histories[i] is not None:
+                continue
+            try:
+                if streams is None:
+                    next(s)
+                else:
+                    with torch.cuda.stream(streams[i]):
+                        next(s)
+            except StopIteration as finished:
+                histories[i] = finished.value
+    return histories
+
+
+def _seeded_trainer(prepared, seed, device="cpu", arrays=None):
+    config = TrainConfig(**{**CONFIG.__dict__, "epochs": 2, "seed": seed, "device": device})
+    n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
+    torch.manual_seed(seed)
+    predictor = MultiTaskLSTM(n_inputs, 4, hidden=12, dropout=0.3)
+    return Trainer(predictor, prepared, [0, 1, 2, 3], config, PhysicsConfig("differentiable"),
+                   ResidualNet(n_inputs, hidden=8, dropout=0.3), arrays=arrays)
+
+
+def test_trainers_advanced_in_turn_train_as_each_does_alone(prepared):
+    """Runs trained side by side in one process draw their batches and dropout masks from
+    their own generators: the weights and losses are those each reaches alone, to the bit."""
+    alone = [_seeded_trainer(prepared, seed) for seed in (1, 2)]
+    alone_histories = [t.fit() for t in alone]
+    first = _seeded_trainer(prepared, 1)
+    together = [first, _seeded_trainer(prepared, 2, arrays=first.train.arrays)]  # one copy of the data
+    assert together[1].train.arrays is together[0].train.arrays
+    histories = _advance_in_turn(together)
+    for a, b, ha, hb in zip(alone, together, alone_histories, histories):
+        assert ha.train_loss == hb.train_loss and ha.validation_loss == hb.validation_loss
+        for key, value in _weights(a).items():
+            assert torch.equal(_weights(b)[key], value), key
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA streams need a GPU")
+def test_trainers_on_cuda_streams_train_as_each_does_alone(prepared):
+    """Side by side on CUDA streams, each step replayed as a CUDA graph: the same losses and
+    weights as each trainer alone (cuDNN may round differently between launches)."""
+    alone = [_seeded_trainer(prepared, seed, "cuda") for seed in (1, 2)]
+    alone_histories = [t.fit() for t in alone]
+    together = [_seeded_trainer(prepared, seed, "cuda") for seed in (1, 2)]
+    histories = _advance_in_turn(together, [torch.cuda.Stream() for _ in together])
+    torch.cuda.synchronize()
+    for a, b, ha, hb in zip(alone, together, alone_histories, histories):
+        assert b._graph is not None, "the step was never captured"
+        torch.testing.assert_close(hb.train_loss, ha.train_loss, rtol=1e-4, atol=1e-5)
+        for key, value in _weights(a).items():
+            torch.testing.assert_close(_weights(b)[key], value, rtol=1e-3, atol=1e-4, msg=key)

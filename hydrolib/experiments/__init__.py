@@ -15,7 +15,7 @@ from hydrolib.experiments.registry import (
     EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS, Experiment, get_experiment, register,
 )
 from hydrolib.experiments.store import Run, load_run
-from hydrolib.experiments.training import build_networks, is_cached, load_runs, load_weights, run
+from hydrolib.experiments.training import build_networks, is_cached, load_runs, load_weights, run, train_side_by_side
 
 run_config = RunConfig.build  # the configuration ``run`` would use, e.g. ``run_config("mtl-diff", "paper")``
 
@@ -23,5 +23,5 @@ __all__ = [
     "EXPERIMENTS", "SCARCITY_RUNS", "SEEDED_RUNS", "STL_RUNS", "Experiment", "Run", "RunConfig", "RunRequest",
     "book_runs", "build_networks", "code_fingerprint", "combine_stl", "get_experiment", "is_cached",
     "known_settings", "load_run", "load_runs", "load_weights", "register", "run", "run_all", "run_config",
-    "scarcity_runs", "scarcity_table", "sweep_per_seed", "training_seeds",
+    "scarcity_runs", "scarcity_table", "sweep_per_seed", "train_side_by_side", "training_seeds",
 ]

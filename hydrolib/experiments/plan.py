@@ -20,7 +20,7 @@ from hydrolib.evaluate import SCORES
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS
 from hydrolib.experiments.store import Run
-from hydrolib.experiments.training import is_cached, run
+from hydrolib.experiments.training import is_cached, run, train_side_by_side
 from hydrolib.profiles import get_profile
 
 if TYPE_CHECKING:
@@ -119,17 +119,41 @@ def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
     return requests
 
 
+GPU_STREAMS = 3  # runs side by side on one GPU: 2.17x the steps/s of one at a time (2: 1.70x, 4: 2.33x)
+
+
 def default_workers(device: str, dist_info: DistInfo = SINGLE) -> int:
-    """Runs trained side by side by ``run_all``: one per CPU core on the CPU, one on a GPU.
+    """Runs trained side by side by ``run_all``: one per CPU core on the CPU, ``GPU_STREAMS``
+    on a GPU, one under torchrun.
 
     On the CPU each worker process runs torch on one thread: the quick profile's LSTM step
     takes 30 ms on one thread of this project's 2-core machine, while two threads in one process
     on a busy machine took 1.7 s (they wait on each other), so two one-thread runs beat one
-    two-thread run. On a GPU, processes only time-slice it (issue 17's measurement), so one.
+    two-thread run. On a GPU, processes only time-slice it (issue 17's measurement), but runs
+    on CUDA streams of one process share it (``train_side_by_side``; measured with
+    ``benchmarks/concurrent_runs.py`` at the paper's sizes on an H100: 2, 3, 4 runs gave 1.70,
+    2.17, 2.33 times the steps per second; three keep the memory of three paper runs and their
+    data within 80 GB).
     """
-    if dist_info.active or not device.startswith("cpu"):
+    if dist_info.active:
         return 1
+    if not device.startswith("cpu"):
+        return GPU_STREAMS
     return max(1, os.cpu_count() or 1)
+
+
+def costliest_first(config: RunConfig) -> tuple[bool, ...]:
+    """Sort key (``reverse=True``) putting the runs that take longest to train first, so that
+    workers taking runs in turn finish together instead of one waiting on a long last run.
+
+    The order of a quick run's seconds on one thread in the quick book (``run.json``'s
+    ``seconds``, 50 runs, clean clone of 0c4ce24): the hybrid ε (its stores loop over the
+    window's days) 92–101 s; a second network of ε 59–82 s; a balance term (fixed, conceptual)
+    44–63 s; the multi-task LSTM alone 45–56 s; a single-task LSTM 26–45 s.
+    """
+    source = config.physics.constraint.source
+    return (source.name == "hybrid", source.learned, config.physics.constraint.balance,
+            config.spec.network != "stl")
 
 
 def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> str:
@@ -139,7 +163,7 @@ def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> st
     return run(name, profile, device=device, progress=False, **settings).folder.name
 
 
-def _train_side_by_side(jobs: list[tuple[str, dict]], profile: str, device: str, workers: int) -> None:
+def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str, workers: int) -> None:
     """Train ``jobs`` (experiment, settings) in ``workers`` processes of one torch thread each;
     a failure in any is raised here, naming the run, once the others have finished."""
     from concurrent.futures import ProcessPoolExecutor
@@ -149,6 +173,14 @@ def _train_side_by_side(jobs: list[tuple[str, dict]], profile: str, device: str,
 
     first = RunConfig.build(jobs[0][0], profile, **jobs[0][1])
     load_prepared(first.data, first.prepare)  # the data's caches written once, here, before the workers read them
+
+    def cost(job: tuple[str, dict]) -> tuple[bool, ...]:
+        try:
+            return costliest_first(RunConfig.build(job[0], profile, **job[1]))
+        except ValueError:
+            return (True,) * 5  # a run with a bad setting first: its worker names it at once
+
+    jobs = sorted(jobs, key=cost, reverse=True)
     errors = []
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_train_in_worker, name, profile, device, each): (name, each) for name, each in jobs}
@@ -176,7 +208,12 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
     workers = default_workers(device, dist_info) if workers is None else workers
     missing = [(request.name, each) for request, each, cached in jobs if not cached]
     if workers > 1 and len(missing) > 1:
-        _train_side_by_side(missing, profile, device, min(workers, len(missing)))
+        if device.startswith("cuda"):
+            train_side_by_side([RunConfig.build(name, profile, **each) for name, each in missing], device, workers,
+                               progress=False, report=lambda config, result: print(f"trained {result.folder.name}",
+                                                                                     flush=True))
+        else:
+            _train_in_processes(missing, profile, device, min(workers, len(missing)))
     runs = []
     for request, each, cached in jobs:
         if report is None and cached:
