@@ -63,6 +63,63 @@ LAYOUT = WindowLayout(forcing=("2m_temperature", "precipitation", "surface_press
                       mean=(275.0, 2.0, 1e5), std=(10.0, 4.0, 1e3))
 
 
+def _stores_day_by_day(p, t, parameters):
+    """The stores' recurrences of the module docstring, one day at a time (the reference)."""
+    ddf, t0, k, f = (parameters[n][:, None] for n in ("ddf", "t0", "k", "recharge"))
+    p = p.clamp(min=0.0)
+    snowfall = p * ((t0 + 1.0 - t) / 2.0).clamp(0.0, 1.0)
+    potential = ddf * torch.relu(t - t0)
+    swe, melt, swes = torch.zeros_like(p[:, 0]), [], []
+    for day in range(p.shape[1]):
+        m = torch.minimum(potential[:, day], swe + snowfall[:, day])
+        swe = swe + snowfall[:, day] - m
+        melt.append(m)
+        swes.append(swe)
+    melt = torch.stack(melt, 1)
+    recharge = f * (p - snowfall + melt)
+    storage = k[:, 0] * recharge.mean(1)
+    storages = []
+    for day in range(p.shape[1]):
+        storage = storage + recharge[:, day] - storage / k[:, 0]
+        storages.append(storage)
+    return torch.stack(swes, 1), melt, torch.stack(storages, 1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_stores_all_at_once_equal_the_day_by_day_recurrences_and_their_gradients(dtype):
+    """The pack as a cumulative sum and minimum, the reservoir as block-wise cumulative sums:
+    the same values and gradients as the loop over days, over 1,000 days (several blocks),
+    snowy and warm cells, the reservoir's fastest and slowest time constants."""
+    rng = np.random.default_rng(3)
+    cells, days = 6, 1000
+    p = torch.tensor(rng.gamma(0.5, 6.0, (cells, days)), dtype=dtype)
+    seasons = 12.0 * np.sin(np.arange(days) * 2 * np.pi / 365.0)
+    t = torch.tensor(seasons + rng.normal(np.linspace(-10, 10, cells)[:, None], 4.0, (cells, days)), dtype=dtype)
+    values = {"ddf": [1, 3.5, 8, 2, 5, 8], "t0": [-2, 0, 2, 1, -1, 0], "k": [5, 50, 500, 5, 20, 300],
+              "recharge": [0, 0.2, 0.6, 0.3, 0.1, 0.5]}
+
+    def outputs(all_at_once: bool):
+        parameters = {n: torch.tensor(v, dtype=dtype, requires_grad=True) for n, v in values.items()}
+        if all_at_once:
+            out = snow_and_groundwater(p, t, parameters)
+            swe, melt, gw = out["swe"], out["melt"], out["groundwater"]
+        else:
+            swe, melt, gw = _stores_day_by_day(p, t, parameters)
+        (swe.sum() + 3 * melt.sum() + gw.sum()).backward()
+        return [x.detach() for x in (swe, melt, gw)], [parameters[n].grad for n in values]
+
+    (swe, melt, gw), grads = outputs(True)
+    (swe_ref, melt_ref, gw_ref), grads_ref = outputs(False)
+    assert (swe_ref > 50).any() and (swe_ref == 0).any()  # cells with a pack and cells without
+    tol = {"rtol": 1e-4, "atol": 1e-3} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    torch.testing.assert_close(swe, swe_ref, **tol)
+    torch.testing.assert_close(melt, melt_ref, **tol)
+    torch.testing.assert_close(gw, gw_ref, **tol)
+    for name, g, g_ref in zip(values, grads, grads_ref):
+        torch.testing.assert_close(g, g_ref, rtol=1e-3 if dtype == torch.float32 else 1e-8, atol=1e-3, msg=name)
+    assert (melt >= 0).all() and (swe >= 0).all()
+
+
 def test_parameters_start_at_textbook_values_and_stay_in_their_ranges():
     net = HybridResidual(LAYOUT, hidden=8, dropout=0.0)
     x = torch.randn(4, 20, 5)
