@@ -74,6 +74,22 @@ def _write_record(notebooks_dir: Path, record: dict) -> None:
     write_json(notebooks_dir / EXECUTED_RECORD, record)
 
 
+def _change_record(notebooks_dir: Path, name: str, entry: dict | None) -> None:
+    """Set (or, with None, drop) ``name``'s entry of the record, holding a lock: notebooks
+    executed side by side each change the one record."""
+    from hydrolib.locking import file_lock
+
+    with file_lock(notebooks_dir / (EXECUTED_RECORD + ".lock"), purpose="changing the record of executed notebooks"):
+        record = _read_record(notebooks_dir)
+        if entry is None and name not in record:
+            return
+        if entry is None:
+            del record[name]
+        else:
+            record[name] = entry
+        _write_record(notebooks_dir, record)
+
+
 def _comparable(parameters: dict) -> dict:
     """Parameters that change a notebook's content (the device does not)."""
     return {k: v for k, v in parameters.items() if k != "device"}
@@ -168,9 +184,7 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     running = work / f"{name}.ipynb"
     nbformat.write(notebook, unexecuted)
     output = out_dir / f"{name}.ipynb"
-    record = _read_record(out_dir)
-    if record.pop(name, None) is not None:  # from here on, the earlier output is not trusted
-        _write_record(out_dir, record)
+    _change_record(out_dir, name, None)  # from here on, the earlier output is not trusted
     started = time.perf_counter()
     try:
         papermill.execute_notebook(str(unexecuted), str(running), parameters=parameters, kernel_name="python3",
@@ -210,10 +224,54 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     seconds = time.perf_counter() - started
     os.replace(running, output)
     (work_dir / "failed" / f"{name}.ipynb").unlink(missing_ok=True)
-    record = _read_record(out_dir)
-    record[name] = {"crc32": _crc32(output), "source_crc32": _crc32(source), "parameters": parameters,
-                    "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    _write_record(out_dir, record)
+    _change_record(out_dir, name, {"crc32": _crc32(output), "source_crc32": _crc32(source), "parameters": parameters,
+                                   "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    return seconds
+
+
+def notebook_workers(count: int) -> int:
+    """Notebooks executed side by side by ``build_book``: one per CPU core, at most four (each
+    kernel holds its chapter's runs and data in memory), at most ``count``. Each kernel then
+    computes on one thread (``OMP_NUM_THREADS=1``): on the project's 2-core machine two
+    one-thread kernels finish the quick book's chapters in about half the time of one after
+    another (benchmarks/RESULTS.md, "The quick book")."""
+    return max(1, min(os.cpu_count() or 1, 4, count))
+
+
+def _one_thread() -> None:
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = "1"  # inherited by the kernel papermill starts from this worker
+
+
+def execute_notebooks(names: list[str], out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
+                      work_dir: Path | None = None, workers: int | None = None) -> dict[str, float]:
+    """``execute_notebook`` for each of ``names``, ``workers`` at a time (default
+    ``notebook_workers``), each in a process of its own; {name: seconds}. Every notebook is
+    executed even if another fails; then one ``BookBuildError`` names each failure."""
+    workers = notebook_workers(len(names)) if workers is None else workers
+    if workers <= 1:
+        seconds = {}
+        for name in names:
+            seconds[name] = execute_notebook(name, out_dir, parameters, repo, work_dir)
+            print(f"executed {name} in {seconds[name]:.1f} s", flush=True)
+        return seconds
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    seconds, failures = {}, []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+        futures = {pool.submit(execute_notebook, name, out_dir, parameters, repo, work_dir): name for name in names}
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                seconds[name] = future.result()
+            except BookBuildError as error:
+                failures.append(str(error))
+                continue
+            print(f"executed {name} in {seconds[name]:.1f} s", flush=True)
+    if failures:
+        raise BookBuildError("\n".join(failures))
     return seconds
 
 
@@ -385,9 +443,9 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
                           **settings)
         print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
               flush=True)
-    for name in names:
-        seconds = execute_notebook(name, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
-        print(f"executed {name} in {seconds:.1f} s", flush=True)
+    started = time.perf_counter()
+    execute_notebooks(names, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
+    print(f"executed {len(names)} notebooks in {time.perf_counter() - started:.1f} s", flush=True)
     # Publish only what executed in this build or was recorded good by an earlier one.
     refused = {n: verified_good(n, staging / "notebooks", params) for n in toc_notebooks(repo) if n not in names}
     refused = {n: why for n, why in refused.items() if why is not None}
