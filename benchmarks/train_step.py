@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hydrolib.evaluate import predict  # noqa: E402
 from hydrolib.data import data_settings, load_prepared  # noqa: E402
 from hydrolib.experiments import RunConfig, build_networks  # noqa: E402
+from hydrolib.hybrid import WindowLayout  # noqa: E402
 from hydrolib.train import Trainer  # noqa: E402
 
 
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=None, help="instead of the profile's")
+    parser.add_argument("--variants", nargs="+", default=["mtl-none", "mtl-diff", "mtl-hybrid"])
     args = parser.parse_args()
     device = torch.device(args.device)
 
@@ -79,7 +81,8 @@ def main() -> None:
           f"ready in {time.perf_counter() - started:.1f} s", flush=True)
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
     rows = []
-    for name in ("mtl-none", "mtl-diff"):
+    layout = WindowLayout.from_prepared(prepared)  # what the hybrid ε reads from the window
+    for name in args.variants:
         config = RunConfig.build(name, args.profile, **({"batch_size": args.batch_size} if args.batch_size else {}))
         sizes = {"seq_len": config.training.seq_len, "batch_size": config.training.batch_size,
                  "hidden": config.network.hidden, "iterations_per_epoch": config.training.iterations_per_epoch}
@@ -87,7 +90,7 @@ def main() -> None:
         rates, memory = {}, {}
         modes = [(autocast, graph) for autocast in (False, True) for graph in (False, True)]
         for autocast, graph in (modes if device.type == "cuda" else [(False, False)]):  # autocast, graphs: CUDA only
-            predictor, residual = build_networks(config, n_inputs)
+            predictor, residual = build_networks(config, n_inputs, layout)
             trainer = Trainer(predictor, prepared, config.spec.target_index, train_config, config.physics, residual)
             trainer.autocast = autocast and device.type == "cuda"
             trainer.cuda_graph = graph
@@ -115,7 +118,7 @@ def main() -> None:
                   for mode, rate in list(rates.items())}
         if memory:
             print(f"{name}: peak GPU memory " + ", ".join(f"{m} {g:.2f} GiB" for m, g in memory.items()), flush=True)
-        predictor, residual = build_networks(config, n_inputs)
+        predictor, residual = build_networks(config, n_inputs, layout)
         t0 = time.perf_counter()
         predict(predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=residual,
                 device=args.device, alignment=config.training.alignment)
