@@ -232,9 +232,9 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
 def notebook_workers(count: int) -> int:
     """Notebooks executed side by side by ``build_book``: one per CPU core, at most four (each
     kernel holds its chapter's runs and data in memory), at most ``count``. Each kernel then
-    computes on one thread (``OMP_NUM_THREADS=1``): on the project's 2-core machine two
-    one-thread kernels finish the quick book's chapters in about half the time of one after
-    another (benchmarks/RESULTS.md, "The quick book")."""
+    computes on one thread (``OMP_NUM_THREADS=1``): on the project's 2-core machine the quick
+    book's eight chapters took 304 s two at a time against 454 s one after another (clean-clone
+    builds, book/reproducing.md)."""
     return max(1, min(os.cpu_count() or 1, 4, count))
 
 
