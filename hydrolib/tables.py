@@ -131,12 +131,12 @@ def render(frame: pd.DataFrame, caption: str, *, digits: int | Mapping[str, int]
         header.append(_cell("th", str(column) if not isinstance(column, tuple) else " ".join(map(str, column)),
                             f"{HEAD_STYLE};{NUMBER_STYLE if numeric else TEXT_STYLE}"))
     rows = []
-    for label, row in frame.iterrows():
+    for position, label in enumerate(frame.index):
         cells = []
         if index:
             cells.append(_cell("th", _label(label), f"{CELL_STYLE};{TEXT_STYLE};font-weight:600"))
-        for column in frame.columns:
-            value = row[column]
+        for column_position, column in enumerate(frame.columns):
+            value = frame.iloc[position, column_position]  # by cell, not by row: a row would turn ints into floats
             text = format_value(value, per_column.get(str(column), default))
             style = f"{CELL_STYLE};{NUMBER_STYLE if _is_number(value) else TEXT_STYLE}"
             if column == VERDICT_COLUMN and isinstance(value, str):

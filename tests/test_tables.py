@@ -47,6 +47,13 @@ def test_digits_per_column_and_an_unknown_column_is_named():
         render(frame, "x", digits={"days": 0})
 
 
+def test_a_column_of_counts_beside_floats_keeps_its_whole_numbers():
+    """A row of floats and ints would be one float Series: cells are read by column."""
+    frame = pd.DataFrame({"r": [0.82, 0.15], "cells": [631, 1051]}, index=["A", "B"])
+    page = render(frame, "x", digits=2)
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", page) == ["0.82", "631", "0.15", "1,051"]
+
+
 def test_captions_are_numbered_by_chapter_in_order():
     tables = Tables(4)
     assert tables.caption("first") == "Table 4.1: first"
