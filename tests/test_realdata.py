@@ -126,6 +126,48 @@ def test_run_opens_only_what_it_needs_and_names_missing_optional_inputs(good):
     assert prepared.inputs.shape[2] == 2 and prepared.statics.shape[1] == 2
 
 
+@pytest.mark.parametrize("targets, balance", [(("SM1",), False), (("ET",), False), (("SM1", "SM2", "SM3", "ET"), True)])
+def test_the_files_alone_tell_which_variables_a_dataset_holds(good, tmp_path, targets, balance):
+    """What ``variables_on_disk`` finds from the files is what ``open_landbench`` holds — the
+    prepared cache's key is found without opening anything; a required variable without its
+    files gives None (opening then names the file)."""
+    from hydrolib.data.landbench import variables_on_disk
+
+    for choice in (run_variables(targets, balance), None):
+        with pytest.warns(UserWarning, match="optional"):
+            held = set(open_landbench(good, RES, (2018, 2020), choice).data_vars)
+        assert set(variables_on_disk(good, RES, (2018, 2020), choice)) == held
+    # evapotranspiration from the latent heat flux when total evaporation is missing
+    latent = world()
+    latent["surface_latent_heat_flux"] = -latent["evapotranspiration"] * 2.45e6 / 86400.0
+    root = written(tmp_path / "latent", latent.drop_vars("evapotranspiration"))
+    with pytest.warns(UserWarning, match="optional"):
+        held = set(open_landbench(root, RES, (2018, 2020), run_variables(targets, balance)).data_vars)
+    assert set(variables_on_disk(root, RES, (2018, 2020), run_variables(targets, balance))) == held
+    missing = written(tmp_path / "no_precipitation", world().drop_vars("precipitation"))
+    assert variables_on_disk(missing, RES, (2018, 2020), run_variables(targets, balance)) is None
+
+
+def test_a_cached_preparation_is_loaded_without_opening_the_files(good, monkeypatch, isolated_cache):
+    """The prepared cache is found from the files' names alone: a run in a fresh process does
+    not open the yearly files again (about 10 s for the quick world)."""
+    from hydrolib.data import DataSettings, load_prepared
+
+    settings = DataSettings(RES, (2018, 2020), 0, str(good))
+    choice = run_variables(("SM1", "SM2", "SM3", "ET"), True)
+    with pytest.warns(UserWarning, match="optional"):
+        first = load_prepared(settings, PrepareConfig(), choice)
+
+    def no_opening(*args, **kwargs):
+        raise AssertionError("the files were opened although the prepared cache holds them")
+
+    monkeypatch.setattr("hydrolib.data.source.open_data", no_opening)
+    again = load_prepared(settings, PrepareConfig(), choice)
+    assert again.meta["key"] == first.meta["key"]
+    np.testing.assert_array_equal(again.inputs, first.inputs)
+    np.testing.assert_array_equal(again.targets, first.targets)
+
+
 def test_missing_required_variable_names_the_expected_file(good, tmp_path):
     with pytest.raises(LandBenchError, match=r"expected .*4/land_surface/2018/snow_depth_water_equivalent\.nc"):
         open_landbench(good, RES, (2018, 2020), ["snow_depth_water_equivalent"])

