@@ -120,8 +120,11 @@ def test_a_run_whose_loss_is_not_finite_is_never_cached(monkeypatch):
     from hydrolib.experiments import RunConfig, is_cached
     from hydrolib.train import History
 
-    monkeypatch.setattr(training.Trainer, "fit", lambda self: History(train_loss=[1.0, float("nan")],
-                                                                      validation_loss=[1.0, float("nan")]))
+    def diverging(self):  # what Trainer.fit_steps returns when the loss blows up in epoch 2
+        yield
+        return History(train_loss=[1.0, float("nan")], validation_loss=[1.0, float("nan")])
+
+    monkeypatch.setattr(training.Trainer, "fit_steps", diverging)
     with pytest.raises(FloatingPointError, match="not finite from epoch 2 on; nothing was cached"):
         run("stl-sm2", "smoke", progress=False, learning_rate=0.5)
     assert not is_cached(RunConfig.build("stl-sm2", "smoke", learning_rate=0.5))
