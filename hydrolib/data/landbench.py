@@ -214,16 +214,10 @@ def open_landbench(root: Path | str, resolution: float, years: tuple[int, int] |
         raise LandBenchError(f"no folder {root / resolution_folder(resolution)}: root must hold LandBench's "
                              f"resolution folders (0.5, 1, 2, 4); choose the resolution setting that "
                              f"matches one of the folders in {root}")
-    years = list(range(years[0], years[1] + 1)) if isinstance(years, tuple) and len(years) == 2 else list(years)
+    years = _year_list(years)
     if not years:
         raise LandBenchError("no years asked for")
-    if variables is None:
-        variables = DEFAULT_CHOICE
-    if isinstance(variables, VariableChoice):
-        required, optional = list(variables.required), [*variables.optional, *optional]
-    else:
-        required, optional = list(variables), list(optional)
-    optional = [n for n in dict.fromkeys(optional) if n not in required]
+    required, optional = _required_and_optional(variables, optional)
     arrays: dict[str, xr.DataArray] = {}
     missing: list[str] = []
     for name in [*required, *optional]:
@@ -254,14 +248,8 @@ def variables_on_disk(root: Path | str, resolution: float, years: tuple[int, int
     ``evapotranspiration``, those of ``total_evaporation`` or else of
     ``surface_latent_heat_flux``), or the one file of a constant field.
     """
-    root = Path(root)
-    years = list(range(years[0], years[1] + 1)) if isinstance(years, tuple) and len(years) == 2 else list(years)
-    if variables is None:
-        variables = DEFAULT_CHOICE
-    if isinstance(variables, VariableChoice):
-        required, optional = list(variables.required), [*variables.optional, *optional]
-    else:
-        required, optional = list(variables), list(optional)
+    root, years = Path(root), _year_list(years)
+    required, optional = _required_and_optional(variables, optional)
 
     def has_files(name: str) -> bool:
         if name == EVAPOTRANSPIRATION:
@@ -274,7 +262,25 @@ def variables_on_disk(root: Path | str, resolution: float, years: tuple[int, int
 
     if not all(has_files(name) for name in required):
         return None
-    return [*required, *(n for n in dict.fromkeys(optional) if n not in required and has_files(n))]
+    return [*required, *(n for n in optional if has_files(n))]
+
+
+def _year_list(years: tuple[int, int] | Iterable[int]) -> list[int]:
+    """An inclusive (first, last) pair or an explicit list of years, as a list."""
+    return list(range(years[0], years[1] + 1)) if isinstance(years, tuple) and len(years) == 2 else list(years)
+
+
+def _required_and_optional(variables: Iterable[str] | VariableChoice | None, optional: Iterable[str]
+                           ) -> tuple[list[str], list[str]]:
+    """(required, optional) long names of ``open_landbench``'s arguments; optional ones once
+    each and none that is required."""
+    if variables is None:
+        variables = DEFAULT_CHOICE
+    if isinstance(variables, VariableChoice):
+        required, optional = list(variables.required), [*variables.optional, *optional]
+    else:
+        required, optional = list(variables), list(optional)
+    return required, [n for n in dict.fromkeys(optional) if n not in required]
 
 
 def _summary(names: list[str]) -> str:
