@@ -147,9 +147,11 @@ def costliest_first(config: RunConfig) -> tuple[bool, ...]:
     workers taking runs in turn finish together instead of one waiting on a long last run.
 
     The order of a quick run's seconds on one thread in the quick book (``run.json``'s
-    ``seconds``, 50 runs, clean clone of 0c4ce24): the hybrid ε (its stores loop over the
-    window's days) 92–101 s; a second network of ε 59–82 s; a balance term (fixed, conceptual)
-    44–63 s; the multi-task LSTM alone 45–56 s; a single-task LSTM 26–45 s.
+    ``seconds``, 50 runs, clean clone of 0c4ce24): the hybrid ε (its stores then looped over
+    the window's days) 92–101 s; a second network of ε 59–82 s; a balance term (fixed,
+    conceptual) 44–63 s; the multi-task LSTM alone 45–56 s; a single-task LSTM 26–45 s. With the
+    hybrid's stores in closed form (clean clone of 53ffd74) it took 67–74 s, mtl-diff 64–86 s:
+    the two now cost about the same.
     """
     source = config.physics.constraint.source
     return (source.name == "hybrid", source.learned, config.physics.constraint.balance,
