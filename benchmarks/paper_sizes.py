@@ -24,6 +24,10 @@ CANDIDATES = {  # name: settings that differ from the paper profile of commit 'e
     "10x300-lr1e-3": dict(epochs=10),
     "15x300-lr2e-3": dict(epochs=15, learning_rate=2e-3),
     "b2048-10x150-lr3e-3": dict(batch_size=2048, epochs=10, iterations_per_epoch=150, learning_rate=3e-3),
+    # second round: more supervised days per window (k; 30 before) for fewer steps
+    "15x300-lr1e-3-k180": dict(epochs=15, supervised_days=180),
+    "15x300-lr2e-3-k180": dict(epochs=15, learning_rate=2e-3, supervised_days=180),
+    "10x300-lr2e-3-k180": dict(epochs=10, learning_rate=2e-3, supervised_days=180),
 }
 SEEDS = (0, 1)
 

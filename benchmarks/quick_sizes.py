@@ -43,6 +43,28 @@ CANDIDATES = {  # name: settings that differ from the quick profile of commit 'd
                                      learning_rate=3e-3),
     "h48-L120-20x60-lr3e-3": dict(hidden=48, seq_len=120, batch_size=128, epochs=20, iterations_per_epoch=60,
                                   learning_rate=3e-3),
+    # third round (issue 17, item 4: the quick book in 20 minutes): more supervised days per
+    # window (k, sequence supervision) for fewer steps or smaller batches at the same skill
+    "h32-L90-20x60-lr3e-3-k60": dict(hidden=32, seq_len=90, batch_size=128, epochs=20, iterations_per_epoch=60,
+                                     learning_rate=3e-3, supervised_days=60),
+    "h32-L90-10x60-lr3e-3-k45": dict(hidden=32, seq_len=90, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                     learning_rate=3e-3, supervised_days=45),
+    "h32-L90-10x60-lr3e-3-k60": dict(hidden=32, seq_len=90, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                     learning_rate=3e-3, supervised_days=60),
+    "h32-L90-b64-20x60-lr3e-3-k60": dict(hidden=32, seq_len=90, batch_size=64, epochs=20, iterations_per_epoch=60,
+                                         learning_rate=3e-3, supervised_days=60),
+    "h32-L90-10x60-lr5e-3-k60": dict(hidden=32, seq_len=90, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                     learning_rate=5e-3, supervised_days=60),
+    "h32-L90-10x60-lr5e-3-k80": dict(hidden=32, seq_len=90, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                     learning_rate=5e-3, supervised_days=80),
+    "h32-L90-10x60-lr7e-3-k60": dict(hidden=32, seq_len=90, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                     learning_rate=7e-3, supervised_days=60),
+    "h32-L90-8x60-lr5e-3-k60": dict(hidden=32, seq_len=90, batch_size=128, epochs=8, iterations_per_epoch=60,
+                                    learning_rate=5e-3, supervised_days=60),
+    "h32-L90-b64-20x60-lr5e-3-k60": dict(hidden=32, seq_len=90, batch_size=64, epochs=20, iterations_per_epoch=60,
+                                         learning_rate=5e-3, supervised_days=60),
+    "h32-L60-10x60-lr5e-3-k40": dict(hidden=32, seq_len=60, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                     learning_rate=5e-3, supervised_days=40),
 }
 RUNS = ("mtl-none", "mtl-diff")
 SEEDS = (0, 1, 2)
