@@ -223,3 +223,19 @@ def test_without_netcdf_the_world_is_built_in_memory_once_for_several_preparatio
     assert len(built) == 1
     assert 0 < held_out.test_cells.size < whole.test_cells.size
     np.testing.assert_array_equal(whole.lat, held_out.lat)  # the same world, normalised on other cells
+
+
+def test_on_the_cpu_samplers_read_the_cached_memory_map_without_copying_it(dataset, tmp_path):
+    """Two runs trained side by side on two cores each read the prepared cache: sharing its
+    memory map keeps one copy of the data in memory (the page cache), not one per process."""
+    prepare(dataset, cache=tmp_path)
+    cached = prepare(dataset, cache=tmp_path)
+    assert isinstance(cached.inputs, np.memmap) and not cached.inputs.flags.writeable
+    sampler = WindowSampler(cached, seq_len=20, batch_size=8, supervised_days=3)
+    for name in ("inputs", "statics", "targets", "water"):
+        assert np.shares_memory(getattr(sampler.arrays, name).numpy(), getattr(cached, name)), name
+    batch = sampler.sample()  # a gather: a new, writable tensor with the windows' values
+    cell, day = int(batch.cells[0]), int(batch.days[0])
+    np.testing.assert_array_equal(batch.inputs[0, -1, :cached.inputs.shape[2]].numpy(), cached.inputs[cell, day])
+    batch.inputs.mul_(2.0)  # writing into a batch never reaches the cache
+    assert np.array_equal(np.asarray(cached.inputs[cell, day]), np.asarray(prepare(dataset, cache=tmp_path).inputs[cell, day]))

@@ -117,7 +117,8 @@ def seasonal_cycle_by_class(dataset: xr.Dataset, variable: str, resolution: floa
     koppen = koppen_on(dataset, resolution)
     lat = dataset["lat"].broadcast_like(koppen)
     half = lat >= 0 if hemisphere == "north" else lat < 0
-    monthly = dataset[variable].groupby("time.month").mean("time")
+    # computed once (12 maps): left lazy, every class below would read the whole record again
+    monthly = dataset[variable].groupby("time.month").mean("time").compute()
     weights = _land_weights(dataset)
     columns = {}
     for name in classes:
