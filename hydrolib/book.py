@@ -11,6 +11,7 @@ staging folder, and a partial build (``notebooks=[...]``) reuses the others only
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -275,6 +276,41 @@ def execute_notebooks(names: list[str], out_dir: Path, parameters: dict, repo: P
     return seconds
 
 
+@contextlib.contextmanager
+def notebooks_executing(names: list[str], out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
+                        work_dir: Path | None = None):
+    """Execute ``names`` one after another in a process of their own (one computing thread)
+    while the body of the ``with`` runs; on leaving it, wait for them and raise one
+    ``BookBuildError`` naming each failure.
+
+    ``build_book`` executes the chapters that read no runs (``NOTEBOOKS_WITHOUT_RUNS``) this
+    way while the runs train: preparing the data before the first run uses one core of two,
+    and these chapters take the other. If the body raises, the chapters not yet started are
+    cancelled and its error is raised once the one executing has finished."""
+    if not names:
+        yield
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+    futures = {name: pool.submit(execute_notebook, name, out_dir, parameters, repo, work_dir) for name in names}
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    failures = []
+    for name, future in futures.items():
+        try:
+            print(f"executed {name} in {future.result():.1f} s (beside the training)", flush=True)
+        except BookBuildError as error:
+            failures.append(str(error))
+    pool.shutdown()
+    if failures:
+        raise BookBuildError("\n".join(failures))
+
+
 # In the staging folder; _config.yml's html_extra_path copies _extra/ to the HTML root and its
 # mathjax_path points there. Not _static/: Jupyter Book would add every .js file found in
 # _static to every page's <head> (MathJax has ~100).
@@ -434,18 +470,31 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     data_settings(profile, data_root=settings["data_root"], world_seed=settings["world_seed"],
                   resolution=settings.get("resolution"), years=settings.get("years")).root()  # generate it once
     names = notebooks or toc_notebooks(repo)
+    failures = []
+    early = []
     if train and set(names) - set(NOTEBOOKS_WITHOUT_RUNS):  # train what they read up front, with progress shown
         from hydrolib.experiments import RunConfig, run_all
 
         RunConfig.build("mtl-none", profile, **settings)  # a wrong setting is named before any work
+        early = [n for n in names if n in NOTEBOOKS_WITHOUT_RUNS]  # executed while the runs train
         started = time.perf_counter()
-        trained = run_all(profile, device=str(params.get("device", "cpu")), seed=int(params.get("seed", 0)),
-                          **settings)
-        print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
-              flush=True)
+        try:
+            with notebooks_executing(early, staging / "notebooks", params, repo, work_dir=output / "notebook_runs"):
+                trained = run_all(profile, device=str(params.get("device", "cpu")), seed=int(params.get("seed", 0)),
+                                  **settings)
+                print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were "
+                      "cached)", flush=True)
+        except BookBuildError as error:  # a chapter beside the training failed: the others still execute
+            failures.append(str(error))
+    rest = [n for n in names if n not in early]
     started = time.perf_counter()
-    execute_notebooks(names, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
-    print(f"executed {len(names)} notebooks in {time.perf_counter() - started:.1f} s", flush=True)
+    try:
+        execute_notebooks(rest, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
+    except BookBuildError as error:
+        failures.append(str(error))
+    print(f"executed {len(rest)} notebooks in {time.perf_counter() - started:.1f} s", flush=True)
+    if failures:
+        raise BookBuildError("\n".join(failures))
     # Publish only what executed in this build or was recorded good by an earlier one.
     refused = {n: verified_good(n, staging / "notebooks", params) for n in toc_notebooks(repo) if n not in names}
     refused = {n: why for n, why in refused.items() if why is not None}

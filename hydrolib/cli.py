@@ -198,11 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not train the book's runs up front (notebooks train what the cache lacks)")
     book.set_defaults(handler=_book)
 
+    from hydrolib.experiments.registry import EXPERIMENTS  # the help lists what is registered, never a copy
+
     for command, helptext in (("train", "train one of the study's runs (or load it from the cache)"),
-                              ("run-all", "train every run the book needs (the seven runs, further seeds, the data-scarcity sweep)")):
+                              ("run-all", "train every run the book needs (every experiment, further seeds, the "
+                                          "forecast-window variants, the data-scarcity sweeps)")):
         sub = commands.add_parser(command, help=helptext)
         if command == "train":
-            sub.add_argument("name", help="stl-sm1, stl-sm2, stl-sm3, stl-et, mtl-none, mtl-fixed or mtl-diff")
+            *first, last = EXPERIMENTS
+            sub.add_argument("name", help=f"{', '.join(first)} or {last}")
         _add_run_settings(sub, alias_p=True)
         sub.set_defaults(handler=_train)
     summary = commands.add_parser("summary", help="key numbers of runs as JSON lines (trains what is not cached)")

@@ -494,6 +494,25 @@ def test_a_failed_notebook_leaves_no_executed_copy_to_publish(tmp_path):
     assert "SECOND-FAILED" in kept.read_text()
 
 
+def test_chapters_executed_beside_the_training_are_waited_for_and_their_failures_named(tmp_path):
+    """The chapters that read no runs execute while the runs train (``notebooks_executing``):
+    leaving the block waits for them; a failed one is named after the block has run, and an
+    error of the block itself (the training) is the one raised."""
+    from hydrolib.book import BookBuildError, notebooks_executing
+
+    repo = _book_repo(tmp_path / "repo", second_fails=True)
+    out = tmp_path / "build" / "book_src" / "notebooks"
+    trained = []
+    with pytest.raises(BookBuildError, match=r"notebook second failed in cell \d+: RuntimeError: SECOND-FAILED"):
+        with notebooks_executing(["good", "second"], out, {"profile": "smoke"}, repo):
+            trained.append("runs")
+    assert trained == ["runs"]
+    assert "GOOD-OUTPUT" in (out / "good.ipynb").read_text() and not (out / "second.ipynb").exists()
+    with pytest.raises(ZeroDivisionError):
+        with notebooks_executing(["good"], out, {"profile": "smoke"}, repo):
+            raise ZeroDivisionError("the training failed")
+
+
 @pytest.mark.slow
 def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monkeypatch):
     from hydrolib.book import BookBuildError, build_book

@@ -239,3 +239,32 @@ def test_on_the_cpu_samplers_read_the_cached_memory_map_without_copying_it(datas
     np.testing.assert_array_equal(batch.inputs[0, -1, :cached.inputs.shape[2]].numpy(), cached.inputs[cell, day])
     batch.inputs.mul_(2.0)  # writing into a batch never reaches the cache
     assert np.array_equal(np.asarray(cached.inputs[cell, day]), np.asarray(prepare(dataset, cache=tmp_path).inputs[cell, day]))
+
+
+def test_several_preparations_of_one_data_set_read_its_files_once(smoke_world, monkeypatch, tmp_path):
+    """The book's runs need the data prepared under several settings (the data-scarcity runs'
+    kept years and held-out climates): ``prepare_all`` reads the files once for all of them,
+    and each is what preparing it alone gives."""
+    import hydrolib.data.prepare as preparing
+    import hydrolib.data.source as source
+
+    monkeypatch.setenv("HYDROLIB_CACHE", str(tmp_path))
+    settings = source.DataSettings(smoke_world.resolution, smoke_world.years, 0, str(smoke_world.root))
+    configs = [PrepareConfig(), PrepareConfig(holdout="DE"), PrepareConfig(validation_years=0)]
+    dataset = open_landbench(smoke_world.root, smoke_world.resolution, smoke_world.years)
+    alone = [prepare(dataset, config) for config in configs]
+
+    reads = []
+    real = preparing.land_arrays
+    monkeypatch.setattr(preparing, "land_arrays", lambda *a, **k: reads.append(a) or real(*a, **k))
+    source.prepare_all(settings, [*configs, configs[0]])
+    assert len(reads) == 1
+    source.prepare_all(settings, configs)  # all cached: nothing is read
+    assert len(reads) == 1
+
+    monkeypatch.setattr(preparing, "land_arrays", lambda *a, **k: pytest.fail("prepared again instead of cached"))
+    for config, expected in zip(configs, alone):
+        cached = source.load_prepared(settings, config)
+        assert cached.splits == expected.splits and cached.stats == expected.stats
+        for name in ("inputs", "targets", "water", "statics", "train_cells", "train_days"):
+            np.testing.assert_array_equal(getattr(cached, name), getattr(expected, name), err_msg=name)

@@ -171,10 +171,22 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
-    from hydrolib.data.source import load_prepared
+    from hydrolib.data.landbench import run_variables
+    from hydrolib.data.source import prepare_all
 
-    first = RunConfig.build(jobs[0][0], profile, **jobs[0][1])
-    load_prepared(first.data, first.prepare)  # the data's caches written once, here, before the workers read them
+    # Every preparation the runs read (the data-scarcity settings each have their own) is
+    # written here, once, before the workers start: the data are read once for all of them,
+    # and no two workers prepare at the same time.
+    preparations: dict[tuple, list] = {}
+    for name, each in jobs:
+        try:
+            config = RunConfig.build(name, profile, **each)
+        except ValueError:
+            continue  # its worker names the bad setting
+        choice = run_variables(config.spec.targets, config.physics.constraint.balance)
+        preparations.setdefault((config.data, choice), []).append(config.prepare)
+    for (data, choice), configs in preparations.items():
+        prepare_all(data, configs, choice)
 
     def cost(job: tuple[str, dict]) -> tuple[bool, ...]:
         try:
