@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hydrolib.data.landbench import open_landbench
+from hydrolib.data.landbench import open_landbench, run_variables
 from hydrolib.data.prepare import FORCING, TARGETS, PrepareConfig, prepare
 from hydrolib.data.sampler import WindowSampler, sequential
 
@@ -254,17 +254,22 @@ def test_several_preparations_of_one_data_set_read_its_files_once(smoke_world, m
     dataset = open_landbench(smoke_world.root, smoke_world.resolution, smoke_world.years)
     alone = [prepare(dataset, config) for config in configs]
 
+    # what the runs ask for: the balance runs require runoff, a single-task run its one target;
+    # the other variables are optional to both, so both hold every variable and share a read
+    balance, single = run_variables(["SM1", "SM2", "SM3", "ET"], True), run_variables(["ET"], False)
+    requests = [(configs[0], single), (configs[1], balance), (configs[2], balance), (configs[0], balance)]
     reads = []
     real = preparing.land_arrays
     monkeypatch.setattr(preparing, "land_arrays", lambda *a, **k: reads.append(a) or real(*a, **k))
-    source.prepare_all(settings, [*configs, configs[0]])
+    source.prepare_all(settings, requests)
     assert len(reads) == 1
-    source.prepare_all(settings, configs)  # all cached: nothing is read
+    source.prepare_all(settings, requests)  # all cached: nothing is read
     assert len(reads) == 1
 
     monkeypatch.setattr(preparing, "land_arrays", lambda *a, **k: pytest.fail("prepared again instead of cached"))
     for config, expected in zip(configs, alone):
-        cached = source.load_prepared(settings, config)
+        cached = source.load_prepared(settings, config, balance)
+        assert source.load_prepared(settings, config, single).meta["key"] == cached.meta["key"]
         assert cached.splits == expected.splits and cached.stats == expected.stats
         for name in ("inputs", "targets", "water", "statics", "train_cells", "train_days"):
             np.testing.assert_array_equal(getattr(cached, name), getattr(expected, name), err_msg=name)

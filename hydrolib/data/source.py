@@ -143,32 +143,40 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
     return prepare(open_data(settings, variables), config, cache, fingerprint)
 
 
-def prepare_all(settings: DataSettings, configs: Iterable[PrepareConfig],
-                variables: VariableChoice | None = None) -> None:
-    """Write the prepared cache of each of ``configs`` that the cache lacks, reading the data once.
+def prepare_all(settings: DataSettings,
+                requests: Iterable[tuple[PrepareConfig, VariableChoice | None]]) -> None:
+    """Write the prepared cache of each (config, variables) of ``requests`` that the cache
+    lacks, reading the data once for all of them.
 
     The preparations of one data set under several settings (the data-scarcity runs' kept
     years and held-out climates) differ only in splits, cell subsets and normalisation.
     Opening the files and stacking the land cells (``prepare.land_arrays``) took 84 s of the
-    95 s of one quick preparation on a 2-core machine, and is shared here by all of them;
-    ``load_prepared`` then finds each in the cache. ``variables`` as ``load_prepared``'s.
+    95 s of one quick preparation on a 2-core machine, and is shared here by every request
+    whose ``variables`` (as ``load_prepared`` takes them) give the same variables on disk —
+    runs that require different variables usually hold the same ones, the others being
+    optional. ``load_prepared`` then finds each in the cache.
     """
+    from hydrolib.data.landbench import variables_on_disk
     from hydrolib.data.prepare import held_variables, land_arrays, prepare_cached
 
-    configs = list(dict.fromkeys(configs))
+    requests = list(dict.fromkeys(requests))
     if settings.synthetic and not netcdf_available():
-        for config in configs:  # the world in memory is built once and kept (_world_in_memory)
+        for config, variables in requests:  # the world in memory is built once and kept (_world_in_memory)
             load_prepared(settings, config, variables)
         return
     cache = cache_dir() / "prepared"
     fingerprint = settings.fingerprint()
-    missing = [c for c in configs if _prepared_without_opening(settings, c, variables, cache, fingerprint) is None]
-    if not missing:
-        return
-    dataset = open_data(settings, variables)
-    raw = land_arrays(dataset, fingerprint)  # read only: prepare_arrays works on copies
-    for config in missing:
-        prepare_cached(lambda: raw, fingerprint, config, cache, held_variables(dataset.data_vars))
+    by_holding: dict[tuple, list] = {}
+    for config, variables in requests:
+        if _prepared_without_opening(settings, config, variables, cache, fingerprint) is None:
+            names = variables_on_disk(settings.root(), settings.resolution, settings.years, variables)
+            holding = held_variables(names) if names is not None else ("unknown", variables)
+            by_holding.setdefault(holding, []).append((config, variables))
+    for missing in by_holding.values():
+        dataset = open_data(settings, missing[0][1])  # a required variable without files is named here
+        raw = land_arrays(dataset, fingerprint)  # read only: prepare_arrays works on copies
+        for config, _ in missing:
+            prepare_cached(lambda: raw, fingerprint, config, cache, held_variables(dataset.data_vars))
 
 
 class _NotCached(Exception):

@@ -165,28 +165,30 @@ def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> st
     return run(name, profile, device=device, progress=False, **settings).folder.name
 
 
+def _prepare_for(jobs: list[tuple[str, dict]], profile: str) -> None:
+    """Write every preparation the runs ``jobs`` (experiment, settings) read — the data-scarcity
+    settings each have their own — before the first trains (``data.source.prepare_all``): the
+    data are read once for all of them, and no two workers prepare at the same time."""
+    from hydrolib.data.landbench import run_variables
+    from hydrolib.data.source import prepare_all
+
+    preparations: dict = {}
+    for name, each in jobs:
+        try:
+            config = RunConfig.build(name, profile, **each)
+        except ValueError:
+            continue  # its training names the bad setting
+        choice = run_variables(config.spec.targets, config.physics.constraint.balance)
+        preparations.setdefault(config.data, []).append((config.prepare, choice))
+    for data, requests in preparations.items():
+        prepare_all(data, requests)
+
+
 def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str, workers: int) -> None:
     """Train ``jobs`` (experiment, settings) in ``workers`` processes of one torch thread each;
     a failure in any is raised here, naming the run, once the others have finished."""
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
-
-    from hydrolib.data.landbench import run_variables
-    from hydrolib.data.source import prepare_all
-
-    # Every preparation the runs read (the data-scarcity settings each have their own) is
-    # written here, once, before the workers start: the data are read once for all of them,
-    # and no two workers prepare at the same time.
-    preparations: dict[tuple, list] = {}
-    for name, each in jobs:
-        try:
-            config = RunConfig.build(name, profile, **each)
-        except ValueError:
-            continue  # its worker names the bad setting
-        choice = run_variables(config.spec.targets, config.physics.constraint.balance)
-        preparations.setdefault((config.data, choice), []).append(config.prepare)
-    for (data, choice), configs in preparations.items():
-        prepare_all(data, configs, choice)
 
     def cost(job: tuple[str, dict]) -> tuple[bool, ...]:
         try:
@@ -221,6 +223,8 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
         jobs.append((request, each, is_cached(request.name, profile, **each)))
     workers = default_workers(device, dist_info) if workers is None else workers
     missing = [(request.name, each) for request, each, cached in jobs if not cached]
+    if missing and not dist_info.active:
+        _prepare_for(missing, profile)
     if workers > 1 and len(missing) > 1:
         if device.startswith("cuda"):
             train_side_by_side([RunConfig.build(name, profile, **each) for name, each in missing], device, workers,
