@@ -10,8 +10,8 @@ second, peak GPU memory and the ratio to the bare LSTM; also the time of one eva
 pass over the test year.
 
 The baseline, timed in the same run: a bare ``nn.LSTM`` (cuDNN on CUDA) of the same batch,
-window, inputs and hidden size, one linear output and Adam, on a fixed random batch already
-on the device — the ceiling a training step of that LSTM can reach here. Each variant's
+window, inputs and hidden size, one linear output on the same supervised days (the last k of
+each window) and Adam, on a fixed random batch already on the device — the ceiling a training step of that LSTM can reach here. Each variant's
 ratio is printed against it (two-LSTM variants against two bare LSTMs' time).
 """
 
@@ -39,18 +39,19 @@ def _sync(device):
 
 
 def bare_lstm_steps_per_second(batch: int, seq_len: int, n_inputs: int, hidden: int, device: torch.device,
-                               autocast: bool, iterations: int) -> float:
-    """Steps per second of a bare LSTM + linear output + Adam on a fixed random batch."""
+                               autocast: bool, iterations: int, supervised_days: int = 1) -> float:
+    """Steps per second of a bare LSTM + linear output on its last ``supervised_days`` steps +
+    Adam, on a fixed random batch."""
     torch.manual_seed(0)
     lstm, head = torch.nn.LSTM(n_inputs, hidden, batch_first=True).to(device), torch.nn.Linear(hidden, 4).to(device)
     optimizer = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=1e-3)
     x = torch.randn(batch, seq_len, n_inputs, device=device)
-    y = torch.randn(batch, 4, device=device)
+    y = torch.randn(batch, supervised_days, 4, device=device)
 
     def step():
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
             out, _ = lstm(x)
-            loss = ((head(out[:, -1]).float() - y) ** 2).mean()
+            loss = ((head(out[:, -supervised_days:]).float() - y) ** 2).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -85,7 +86,8 @@ def main() -> None:
     for name in args.variants:
         config = RunConfig.build(name, args.profile, **({"batch_size": args.batch_size} if args.batch_size else {}))
         sizes = {"seq_len": config.training.seq_len, "batch_size": config.training.batch_size,
-                 "hidden": config.network.hidden, "iterations_per_epoch": config.training.iterations_per_epoch}
+                 "hidden": config.network.hidden, "iterations_per_epoch": config.training.iterations_per_epoch,
+                 "supervised_days": config.training.supervised_days}
         train_config = config.train_config(args.device, progress=False)
         rates, memory = {}, {}
         modes = [(autocast, graph) for autocast in (False, True) for graph in (False, True)]
@@ -109,9 +111,11 @@ def main() -> None:
                 memory[mode] = torch.cuda.max_memory_allocated(device) / 2**30
             del trainer, predictor, residual
         bare = {precision: bare_lstm_steps_per_second(sizes["batch_size"], sizes["seq_len"], n_inputs, sizes["hidden"],
-                                                       device, precision == "bf16", args.iterations)
+                                                       device, precision == "bf16", args.iterations,
+                                                       sizes["supervised_days"])
                 for precision in {mode.split()[0] for mode in rates}}
-        print(f"bare LSTM ({sizes['batch_size']} x {sizes['seq_len']} x {n_inputs}, hidden {sizes['hidden']}): "
+        print(f"bare LSTM ({sizes['batch_size']} x {sizes['seq_len']} x {n_inputs}, hidden {sizes['hidden']}, "
+              f"output on the last {sizes['supervised_days']} days): "
               + ", ".join(f"{p} {r:.1f} steps/s" for p, r in sorted(bare.items())), flush=True)
         lstms = 2 if config.physics.constraint.learned_residual else 1
         rates |= {f"{mode} / bare LSTM{'s' if lstms > 1 else ''}": rate / (bare[mode.split()[0]] / lstms)
