@@ -99,6 +99,36 @@ def test_runs_trained_side_by_side_are_stored_and_a_failure_names_its_run():
     assert default_workers("cuda") == GPU_STREAMS and default_workers("cpu") == (os.cpu_count() or 1)
 
 
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="CUDA streams need a GPU")
+def test_runs_side_by_side_on_cuda_streams_are_stored_as_each_alone_and_a_failed_store_names_its_run(monkeypatch):
+    """Runs stored on a thread of their own while the next trains: the stored scores are those
+    of the run trained alone; a run whose storing fails is named and leaves no run behind."""
+    import hydrolib.experiments.training as training
+    from hydrolib.experiments import RunConfig, train_side_by_side
+
+    configs = [RunConfig.build(name, "smoke", seed=11, epochs=2) for name in ("mtl-none", "mtl-diff", "stl-et")]
+    reported = []
+    train_side_by_side(configs, "cuda", 2, report=lambda config, stored: reported.append(config.experiment))
+    assert sorted(reported) == ["mtl-diff", "mtl-none", "stl-et"]
+    side_by_side = {c.experiment: run(c, device="cuda").scores for c in configs}  # from the store
+    for config in configs:
+        alone = run(config, device="cuda", retrain=True, progress=False).scores
+        np.testing.assert_allclose(side_by_side[config.experiment]["kge"], alone["kge"], rtol=1e-3, atol=1e-3)
+
+    store = training._finish
+
+    def fails_for_et(trained):
+        if trained.config.experiment == "stl-et":
+            raise OSError("disk full")
+        return store(trained)
+
+    monkeypatch.setattr(training, "_finish", fails_for_et)
+    configs = [RunConfig.build(name, "smoke", seed=12, epochs=1) for name in ("stl-et", "mtl-none")]
+    with pytest.raises(RuntimeError, match=r"run stl-et .* failed while storing its test predictions: OSError: disk full"):
+        train_side_by_side(configs, "cuda", 2)
+    assert not is_cached(configs[0])
+
+
 def test_processes_take_the_costliest_runs_first():
     """Workers taking runs in turn finish together when the long runs (the hybrid's loop over
     days, a second network) go first and the single-task runs last."""

@@ -11,8 +11,11 @@ import collections
 import contextlib
 import math
 import shutil
+import threading
 import time
 from collections.abc import Callable, Generator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,10 +28,10 @@ from hydrolib.distributed import SINGLE, DistInfo, barrier
 from hydrolib.evaluate import cell_scores, predict
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.store import Run, is_finished, load_run, load_verified, run_folder, save_run
-from hydrolib.locking import file_lock
 from hydrolib.hybrid import WindowLayout
+from hydrolib.locking import file_lock
 from hydrolib.models import MultiTaskLSTM, SingleTaskLSTM
-from hydrolib.train import Trainer, check_device
+from hydrolib.train import History, Trainer, check_device
 
 
 def build_networks(config: RunConfig, n_inputs: int, layout: WindowLayout | None = None
@@ -110,6 +113,28 @@ def _train_steps(config: RunConfig, folder: Path, device: str, progress: bool, r
                  arrays: Callable[[Prepared], DeviceArrays] | None = None) -> Generator[None, None, Run | None]:
     """``_train`` one training step at a time (see ``Trainer.fit_steps``). ``arrays`` gives the
     prepared data on the device, shared with other runs trained side by side."""
+    trained = yield from _training(config, folder, device, progress, retrain, dist_info, arrays)
+    return None if trained is None else _finish(trained)
+
+
+@dataclass
+class _Trained:
+    """A run whose training is over, before its test predictions are made and stored."""
+    config: RunConfig
+    folder: Path
+    device: str
+    dist_info: DistInfo
+    prepared: Prepared
+    layout: WindowLayout
+    n_inputs: int
+    trainer: Trainer
+    history: History
+    started: float  # time.perf_counter() when its networks were built
+
+
+def _training(config: RunConfig, folder: Path, device: str, progress: bool, retrain: bool, dist_info: DistInfo,
+              arrays: Callable[[Prepared], DeviceArrays] | None = None) -> Generator[None, None, _Trained | None]:
+    """The training of ``_train_steps``, a step at a time; None on ranks other than the first."""
     if retrain and folder.exists() and dist_info.is_main:
         shutil.rmtree(folder)
     if not dist_info.is_main:
@@ -139,6 +164,13 @@ def _train_steps(config: RunConfig, folder: Path, device: str, progress: bool, r
     if not dist_info.is_main:
         barrier(dist_info)
         return None
+    return _Trained(config, folder, device, dist_info, prepared, layout, n_inputs, trainer, history, started)
+
+
+def _finish(trained: _Trained) -> Run:
+    """Test-period predictions and scores of a trained run, stored in its folder (atomically)."""
+    config, prepared, trainer, device = trained.config, trained.prepared, trained.trainer, trained.device
+    targets = config.spec.target_index
     predictions = predict(trainer.predictor, prepared, targets, config.training.seq_len,
                           residual_net=trainer.residual_net, device=device, alignment=config.training.alignment)
     if trainer.forcing_epsilon is not None:  # ε computed from the data (conceptual): the test period's
@@ -149,13 +181,13 @@ def _train_steps(config: RunConfig, folder: Path, device: str, progress: bool, r
     scores = cell_scores(predictions)
     weights = {"predictor": trainer.predictor.state_dict(),
                "residual_net": trainer.residual_net.state_dict() if trainer.residual_net is not None else {},
-               "input_layout": layout.to_dict()}  # plain data: rebuilds the networks without the data
-    save_run(folder, config, n_inputs=n_inputs, history=history, predictions=predictions, scores=scores,
-             weights=weights, seconds=time.perf_counter() - started, device=str(device),
+               "input_layout": trained.layout.to_dict()}  # plain data: rebuilds the networks without the data
+    save_run(trained.folder, config, n_inputs=trained.n_inputs, history=trained.history, predictions=predictions,
+             scores=scores, weights=weights, seconds=time.perf_counter() - trained.started, device=str(device),
              fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""))
-    shutil.rmtree(work, ignore_errors=True)
-    barrier(dist_info)
-    return load_run(folder)
+    shutil.rmtree(trained.folder.with_name(trained.folder.name + ".training"), ignore_errors=True)
+    barrier(trained.dist_info)
+    return load_run(trained.folder)
 
 
 def load_weights(run_: Run) -> tuple[torch.nn.Module, torch.nn.Module | None]:
@@ -183,13 +215,17 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
     A run is given its next step while fewer than ``ahead`` of its steps wait on its stream
     unfinished, so that a slow run (the hybrid's loop over days: many small kernels) does not
     hold the others to its pace; ``ahead=None`` gives every run one step per round instead.
+    A run whose training is over makes its test predictions, scores them and stores them on
+    a thread (and stream) of its own while the next run already trains in its place: done in
+    the thread that queues the steps, those seconds would leave the GPU without new steps.
 
     One run's step leaves most of an H100 idle (an LSTM's 365 sequential time steps of a
     512-window batch): three runs side by side trained 2.2 times as many steps per second as
     one after another (``benchmarks/concurrent_runs.py``). Each run draws its batches and
     dropout masks from its own seeded generators, so its numbers are those it gets trained
     alone. Runs on the same prepared data share one copy of it on the device. ``report(config,
-    run)`` is called as each run finishes; a failure ends the whole call, naming the run.
+    run)`` is called (in the calling thread) as each run is stored; a failure ends the whole
+    call, naming the run, once the runs already being stored are.
     """
     device = torch.device(device)
     if device.type != "cuda":
@@ -204,7 +240,7 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
             self.lock = contextlib.ExitStack()
             self.lock.enter_context(file_lock(self.folder.with_name(self.folder.name + ".lock"),
                                               purpose=f"training {self.folder.name}"))
-            self.steps = _train_steps(config, self.folder, str(device), progress, False, SINGLE, self.arrays)
+            self.steps = _training(config, self.folder, str(device), progress, False, SINGLE, self.arrays)
 
         def ready(self) -> bool:
             while self.queued and self.queued[0].query():
@@ -218,15 +254,43 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
                 torch.cuda.current_stream(device).synchronize()  # copied before another stream reads it
             return shared[self.key]
 
+        def failure(self, error: BaseException, doing: str) -> RuntimeError:
+            return RuntimeError(f"run {self.config.experiment} ({self.folder.name}) failed while {doing}: "
+                                f"{type(error).__name__}: {error}")
+
+    finishing_stream = threading.local()
+
+    def finish(trained: _Trained, trained_on: torch.cuda.Event) -> Run:
+        if not hasattr(finishing_stream, "stream"):
+            finishing_stream.stream = torch.cuda.Stream(device)
+        trained_on.synchronize()  # the last step, the best weights' copy: all queued on the run's stream
+        with torch.cuda.stream(finishing_stream.stream):
+            stored = _finish(trained)
+        # the run's tensors are freed when ``trained`` goes: nothing of this stream may still read them
+        finishing_stream.stream.synchronize()
+        return stored
+
     waiting = [c for c in configs if load_verified(run_folder(c)) is None]
     slots: list[Slot] = []
+    storing: dict[Future, Slot] = {}
     # a fixed set of streams, each passed from a finished run to the next: torch hands its
     # streams out round-robin from a pool of 32, so fresh ones per run would come round again
     free = [torch.cuda.Stream(device) for _ in range(min(streams, len(waiting)))]
+    finishers = ThreadPoolExecutor(max(1, len(free)), thread_name_prefix="storing a run")
     try:
-        while waiting or slots:
+        while waiting or slots or storing:
+            for future in [f for f in storing if f.done()]:
+                slot = storing.pop(future)
+                slot.lock.close()
+                if future.exception() is not None:
+                    raise slot.failure(future.exception(), "storing its test predictions") from future.exception()
+                if report is not None:
+                    report(slot.config, future.result())
             while waiting and free:
                 slots.append(Slot(waiting.pop(0), free.pop()))
+            if not slots:
+                wait(storing, return_when=FIRST_COMPLETED)
+                continue
             stepped = False
             for slot in list(slots):
                 if not slot.ready():
@@ -238,20 +302,21 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
                         slot.queued.append(torch.cuda.Event())
                         slot.queued[-1].record(slot.stream)
                 except StopIteration as finished:
+                    trained_on = torch.cuda.Event()
+                    trained_on.record(slot.stream)
                     slots.remove(slot)
                     free.append(slot.stream)
-                    slot.lock.close()
-                    torch.cuda.synchronize(device)  # nothing in flight reads what is dropped next
                     for key in set(shared) - {s.key for s in slots}:
-                        del shared[key]
-                    if report is not None:
-                        report(slot.config, finished.value)
+                        del shared[key]  # its memory goes with the last run holding it, once that one is stored
+                    storing[finishers.submit(finish, finished.value, trained_on)] = slot
                 except Exception as error:
-                    raise RuntimeError(f"run {slot.config.experiment} ({slot.folder.name}) failed while trained "
-                                       f"side by side: {type(error).__name__}: {error}") from error
+                    raise slot.failure(error, "trained side by side") from error
             if not stepped:
                 time.sleep(1e-4)  # every run has its steps queued: wait for the GPU
     finally:
         for slot in slots:
             slot.steps.close()
+            slot.lock.close()
+        finishers.shutdown(wait=True)  # a run being stored is stored whole
+        for slot in storing.values():
             slot.lock.close()
