@@ -293,20 +293,35 @@ class Trainer:
             self._graph_out = (loss.detach(), phys.detach(), per_task.detach())
         self._graph = graph
 
-    @torch.no_grad()
     def validation_loss(self) -> float:
         """Data loss on the same validation batches every epoch, averaged across ranks."""
+        steps = self._validation_steps()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def _validation_steps(self) -> Generator[None, None, float]:
+        """``validation_loss`` a batch at a time, then until the GPU has finished them: yields
+        instead of waiting, so that runs side by side keep the GPU busy meanwhile."""
         for module in self._modules():
             module.eval()
         self.validation.generator.manual_seed(self.config.seed + 1)
         total = torch.zeros((), device=self.device)  # summed on the device: one host sync, not one per batch
         for _ in range(self.config.validation_batches):
-            data, _, _ = self._losses(self.validation.sample())
-            total += data
-        total = float(total)
+            with torch.no_grad():  # not across a yield: the caller's grad mode is its own
+                data, _, _ = self._losses(self.validation.sample())
+                total += data
+            yield
         for module in self._modules():
             module.train()
-        return mean_across_ranks(total / self.config.validation_batches, self.dist, self.device)
+        if self.device.type == "cuda":
+            summed = torch.cuda.Event()
+            summed.record(torch.cuda.current_stream(self.device))
+            while not summed.query():
+                yield
+        return mean_across_ranks(float(total) / self.config.validation_batches, self.dist, self.device)
 
     def _state(self, epoch: int, history: History, best: dict, bad_epochs: int) -> dict:
         return {
@@ -350,8 +365,8 @@ class Trainer:
                 return finished.value
 
     def fit_steps(self, stop_after_epochs: int | None = None) -> Generator[None, None, History]:
-        """``fit`` one training step at a time: yields after each step's work is queued, returns
-        the history. Several trainers advanced in turn, each on its own CUDA stream, share one
+        """``fit`` one training step at a time: yields after each step's work is queued (and
+        each validation batch's, and while the GPU finishes them), returns the history. Several trainers advanced in turn, each on its own CUDA stream, share one
         GPU side by side (``hydrolib.experiments.training.train_side_by_side``)."""
         start, history, best, bad_epochs = 0, History(), {}, 0
         if self.checkpoint is not None and self.checkpoint.exists():
@@ -381,11 +396,11 @@ class Trainer:
                     means = (sums / (step + 1)).tolist()
                     bar.set_postfix({"loss": f"{means[0]:.3f}", **{n: f"{v:.3f}" for n, v in zip(self.task_names, means[2:])},
                                      **({"phys": f"{means[1]:.3f}"} if self.physics.constraint.balance else {})})
-            means = (sums / self.config.iterations_per_epoch).tolist()
+            validation = yield from self._validation_steps()
+            means = (sums / self.config.iterations_per_epoch).tolist()  # summed before the validation: ready
             history.train_loss.append(means[0])
             history.physics_loss.append(means[1])
             history.task_loss.append(means[2:])
-            validation = self.validation_loss()
             history.validation_loss.append(validation)
             if not best or validation < best["loss"]:
                 best = {"loss": validation, "epoch": epoch,
