@@ -142,21 +142,34 @@ def test_alignment_and_supervised_days_are_checked_settings():
     assert TrainConfig().alignment == "simulation" and TrainConfig().supervised_days == 1
 
 
+def _count_captures(monkeypatch) -> list:
+    """The trainers whose step is captured as a CUDA graph from now on, once per capture (a
+    trainer frees its graph when its training ends)."""
+    captured, capture = [], Trainer._capture
+
+    def counting(self, batch):
+        captured.append(self)
+        return capture(self, batch)
+
+    monkeypatch.setattr(Trainer, "_capture", counting)
+    return captured
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the training step is replayed as a CUDA graph only on a GPU")
 @pytest.mark.parametrize("mode", ["none", "differentiable", "conceptual"])
-def test_the_replayed_cuda_graph_trains_as_the_eager_step_does(prepared, mode):
+def test_the_replayed_cuda_graph_trains_as_the_eager_step_does(prepared, mode, monkeypatch):
     """Same seeds, same batches, same dropout masks: the graph's losses and weights follow the
     eager step's to float32 rounding (cuDNN is not bitwise deterministic), also after a resume."""
     config = TrainConfig(**{**CONFIG.__dict__, "device": "cuda", "epochs": 2})
     histories, weights = [], []
+    captured = _count_captures(monkeypatch)
     for graph in (False, True):
         trainer = _trainer(prepared, config=config, mode=mode)
         trainer.autocast = False  # bf16 rounding would hide a real difference
         trainer.cuda_graph = graph
         histories.append(trainer.fit())
         weights.append(_weights(trainer))
-        if graph:
-            assert trainer._graph is not None, "the step was never captured"
+        assert captured.count(trainer) == graph, "the graph step was never captured, or the eager one was"
     torch.testing.assert_close(histories[1].train_loss, histories[0].train_loss, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(histories[1].validation_loss, histories[0].validation_loss, rtol=1e-4, atol=1e-5)
     for key, value in weights[0].items():
@@ -207,16 +220,17 @@ def test_trainers_advanced_in_turn_train_as_each_does_alone(prepared):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA streams need a GPU")
-def test_trainers_on_cuda_streams_train_as_each_does_alone(prepared):
+def test_trainers_on_cuda_streams_train_as_each_does_alone(prepared, monkeypatch):
     """Side by side on CUDA streams, each step replayed as a CUDA graph: the same losses and
     weights as each trainer alone (cuDNN may round differently between launches)."""
+    captured = _count_captures(monkeypatch)
     alone = [_seeded_trainer(prepared, seed, "cuda") for seed in (1, 2)]
     alone_histories = [t.fit() for t in alone]
     together = [_seeded_trainer(prepared, seed, "cuda") for seed in (1, 2)]
     histories = _advance_in_turn(together, [torch.cuda.Stream() for _ in together])
     torch.cuda.synchronize()
     for a, b, ha, hb in zip(alone, together, alone_histories, histories):
-        assert b._graph is not None, "the step was never captured"
+        assert captured.count(b) == 1, "the step was never captured"
         torch.testing.assert_close(hb.train_loss, ha.train_loss, rtol=1e-4, atol=1e-5)
         for key, value in _weights(a).items():
             torch.testing.assert_close(_weights(b)[key], value, rtol=1e-3, atol=1e-4, msg=key)
