@@ -285,7 +285,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)  # gradients are then the graph's own buffers
         graph = torch.cuda.CUDAGraph()
         graph.register_generator_state(self.rng)  # each replay then draws the masks an eager step would
-        with torch.cuda.graph(graph, stream=self._capture_stream):
+        # thread-local: a run being stored on another thread meanwhile (train_side_by_side)
+        # makes CUDA calls that, in the default global mode, would invalidate this capture
+        with torch.cuda.graph(graph, stream=self._capture_stream, capture_error_mode="thread_local"):
             data, phys, per_task = self._losses(self._graph_batch)
             loss = data + phys
             loss.backward()

@@ -1,5 +1,7 @@
 """Training: the loss falls, runs are deterministic, and a resumed run equals an uninterrupted one."""
 
+import math
+
 import pytest
 import torch
 
@@ -217,6 +219,38 @@ def test_trainers_advanced_in_turn_train_as_each_does_alone(prepared):
         assert ha.train_loss == hb.train_loss and ha.validation_loss == hb.validation_loss
         for key, value in _weights(a).items():
             assert torch.equal(_weights(b)[key], value), key
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the training step is replayed as a CUDA graph only on a GPU")
+def test_the_step_is_captured_while_another_thread_uses_the_gpu(prepared, monkeypatch):
+    """Runs side by side store a finished run on a thread of their own while the next one
+    captures its step: that thread's synchronisations and copies must not break the capture."""
+    import threading
+
+    captured = _count_captures(monkeypatch)
+    stop, errors = threading.Event(), []
+
+    def busy() -> None:
+        stream = torch.cuda.Stream()
+        with torch.cuda.stream(stream):
+            while not stop.is_set():
+                try:
+                    (torch.randn(256, 256, device="cuda") @ torch.randn(256, 256, device="cuda")).cpu()
+                    torch.cuda.synchronize()
+                except Exception as error:  # noqa: BLE001 - any failure of the other thread is the finding
+                    errors.append(error)
+                    return
+
+    other = threading.Thread(target=busy)
+    other.start()
+    try:
+        trainer = _seeded_trainer(prepared, 1, "cuda")
+        history = trainer.fit()
+    finally:
+        stop.set()
+        other.join()
+    assert captured.count(trainer) == 1 and all(map(math.isfinite, history.train_loss))
+    assert not errors, errors
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA streams need a GPU")
