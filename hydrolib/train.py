@@ -248,6 +248,10 @@ class Trainer:
     # eager steps before the step is captured: cuDNN, cuBLAS and the autograd engine set up
     # their workspaces on first use, which a graph must not capture
     GRAPH_WARMUP_STEPS = 3
+    # thread-local: a run being stored on another thread meanwhile (train_side_by_side) makes
+    # CUDA calls (allocations, its own stream's synchronisations) that, in the default global
+    # mode, invalidate this capture. That thread must still not synchronise the whole device.
+    CAPTURE_MODE = "thread_local"
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One optimisation step on a fresh training batch; returns the (detached) total loss,
@@ -285,9 +289,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)  # gradients are then the graph's own buffers
         graph = torch.cuda.CUDAGraph()
         graph.register_generator_state(self.rng)  # each replay then draws the masks an eager step would
-        # thread-local: a run being stored on another thread meanwhile (train_side_by_side)
-        # makes CUDA calls that, in the default global mode, would invalidate this capture
-        with torch.cuda.graph(graph, stream=self._capture_stream, capture_error_mode="thread_local"):
+        with torch.cuda.graph(graph, stream=self._capture_stream, capture_error_mode=self.CAPTURE_MODE):
             data, phys, per_task = self._losses(self._graph_batch)
             loss = data + phys
             loss.backward()

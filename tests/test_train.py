@@ -235,8 +235,9 @@ def test_the_step_is_captured_while_another_thread_uses_the_gpu(prepared, monkey
         with torch.cuda.stream(stream):
             while not stop.is_set():
                 try:
-                    (torch.randn(256, 256, device="cuda") @ torch.randn(256, 256, device="cuda")).cpu()
-                    torch.cuda.synchronize()
+                    # no random numbers: torch's default generator belongs to a capture underway
+                    (torch.ones(256, 256, device="cuda") @ torch.ones(256, 256, device="cuda")).cpu()
+                    stream.synchronize()
                 except Exception as error:  # noqa: BLE001 - any failure of the other thread is the finding
                     errors.append(error)
                     return
