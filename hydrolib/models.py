@@ -101,20 +101,46 @@ class SingleTaskLSTM(nn.Module):
         return _shape(_float32(self.head, self.core(x, sequence, last)), sequence, last)
 
 
+class TaskHeads(nn.Module):
+    """One small MLP per target on a shared input — ``Linear(hidden, hidden/2) → ReLU →
+    Linear(hidden/2, 1)`` each — computed together as two matrix products: the first layers'
+    weights stacked (n·m, hidden), the second layers' as a block-diagonal (n, n·m) matrix.
+
+    The heads are independent as before (no weight is shared; the off-diagonal blocks are
+    zeros, not parameters) and start from the weights ``n`` separate ``nn.Sequential`` heads
+    would draw, in order; computed together they read the shared input once instead of ``n``
+    times, and a training step launches two products instead of ``2n``.
+    """
+
+    def __init__(self, hidden: int, n_targets: int):
+        super().__init__()
+        separate = [nn.Sequential(nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Linear(hidden // 2, 1))
+                    for _ in range(n_targets)]  # drawn as separate heads are: the same initial weights
+        self.hidden_weight = nn.Parameter(torch.cat([h[0].weight.detach() for h in separate]))  # (n·m, hidden)
+        self.hidden_bias = nn.Parameter(torch.cat([h[0].bias.detach() for h in separate]))  # (n·m,)
+        self.output_weight = nn.Parameter(torch.cat([h[2].weight.detach() for h in separate]))  # (n, m)
+        self.output_bias = nn.Parameter(torch.cat([h[2].bias.detach() for h in separate]))  # (n,)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(..., hidden) → (..., n_targets)."""
+        hidden = torch.relu(nn.functional.linear(features, self.hidden_weight, self.hidden_bias))
+        return nn.functional.linear(hidden, torch.block_diag(*self.output_weight), self.output_bias)
+
+    def extra_repr(self) -> str:
+        n, m = self.output_weight.shape
+        return f"{n} heads of {self.hidden_weight.shape[1]} → {m} → 1"
+
+
 class MultiTaskLSTM(nn.Module):
-    """A shared LSTM core and one small head per target (SM1, SM2, SM3, ET)."""
+    """A shared LSTM core and one small head per target (SM1, SM2, SM3, ET): ``TaskHeads``."""
 
     def __init__(self, n_inputs: int, n_targets: int = 4, hidden: int = 128, dropout: float = 0.15):
         super().__init__()
         self.core = LSTMCore(n_inputs, hidden, dropout)
-        self.heads = nn.ModuleList(
-            nn.Sequential(nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Linear(hidden // 2, 1)) for _ in range(n_targets)
-        )
+        self.heads = TaskHeads(hidden, n_targets)
 
     def forward(self, x: torch.Tensor, sequence: bool = False, last: int | None = None) -> torch.Tensor:
-        shared = self.core(x, sequence, last)
-        out = torch.cat([_float32(head, shared) for head in self.heads], dim=-1)
-        return _shape(out, sequence, last)
+        return _shape(_float32(self.heads, self.core(x, sequence, last)), sequence, last)
 
 
 class ResidualNet(nn.Module):
