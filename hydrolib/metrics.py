@@ -34,10 +34,12 @@ def _valid(obs: np.ndarray, sim: np.ndarray):
 
 def _moments(obs, sim):
     n, mo, ms, do, ds, o, s, mask = _valid(obs, sim)
+    # sums of products along time without temporaries (the KGE of every model and episode)
+    oo, ss_, od = (np.einsum("...t,...t->...", a, b) for a, b in ((do, do), (ds, ds), (do, ds)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        so = np.sqrt((do**2).sum(-1) / n)
-        ss = np.sqrt((ds**2).sum(-1) / n)
-        r = (do * ds).sum(-1) / np.sqrt((do**2).sum(-1) * (ds**2).sum(-1))
+        so = np.sqrt(oo / n)
+        ss = np.sqrt(ss_ / n)
+        r = od / np.sqrt(oo * ss_)
     r = np.where(n >= 2, r, np.nan)
     return n, mo, ms, so, ss, r
 

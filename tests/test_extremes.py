@@ -1,6 +1,7 @@
 """Extreme-episode scores: thresholds from the training years, widened episodes, CSI, FLV."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -45,6 +46,33 @@ def test_thresholds_are_each_cells_training_year_quantile_in_physical_units():
     np.testing.assert_allclose(high.sel(target="ET"), [3.276, 6.552], atol=1e-5)
     with pytest.raises(ValueError, match="quantile"):
         extremes.training_thresholds(prepared, 1.0)
+
+
+def test_quantiles_of_all_series_at_once_are_numpys_and_skip_missing_days():
+    """``nan_quantile`` gives ``np.nanquantile``'s numbers to the bit: gaps, a series with one
+    valid value, one with none, both ends and an interpolated quantile."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(40, 200, 3))
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[0, :, 1] = np.nan  # no valid day: NaN
+    values[1, 1:, 2] = np.nan  # one valid day: that day's value
+    for q in (0.0, 0.1, 0.37, 0.5, 0.9, 1.0):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns of the all-NaN series
+            expected = np.nanquantile(values, q, axis=1)
+        np.testing.assert_array_equal(extremes.nan_quantile(values, q, axis=1), expected)
+    assert np.isnan(extremes.nan_quantile(values, 0.1, axis=1)[0, 1])
+    assert extremes.nan_quantile(values, 0.9, axis=1)[1, 2] == values[1, 0, 2]
+
+
+def test_widening_equals_a_day_by_day_dilation():
+    rng = np.random.default_rng(6)
+    days = rng.random((5, 3, 60)) < 0.05
+    for widen in (0, 1, 4, 100):
+        expected = np.zeros_like(days)
+        for t in range(60):
+            expected[..., t] = days[..., max(0, t - widen):t + widen + 1].any(-1)
+        np.testing.assert_array_equal(extremes._np_widen(days, widen), expected)
 
 
 def test_episode_mask_widens_every_threshold_day_inside_the_series():
