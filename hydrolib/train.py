@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -34,6 +35,8 @@ from hydrolib.io import CorruptCacheWarning
 from hydrolib.data.scaling import TargetScaler
 from hydrolib.models import SharedDropout
 from hydrolib.physics import PhysicsConfig, physics_loss
+
+T = TypeVar("T")
 
 
 def astuple_shallow(batch) -> tuple[torch.Tensor, ...]:
@@ -97,6 +100,16 @@ class TrainConfig(TrainSettings):
     seed: int = 0
     device: str = "cpu"
     progress: bool = True
+
+
+def run_to_end(steps: Generator[None, None, T]) -> T:
+    """Advance a step-at-a-time generator (``Trainer.fit_steps`` and the like) to its end and
+    return what it returns: the step-by-step work done in one call."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def check_device(device: str | torch.device) -> torch.device:
@@ -299,12 +312,7 @@ class Trainer:
 
     def validation_loss(self) -> float:
         """Data loss on the same validation batches every epoch, averaged across ranks."""
-        steps = self._validation_steps()
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        return run_to_end(self._validation_steps())
 
     def _validation_steps(self) -> Generator[None, None, float]:
         """``validation_loss`` a batch at a time, then until the GPU has finished them: yields
@@ -361,12 +369,7 @@ class Trainer:
     def fit(self, stop_after_epochs: int | None = None) -> History:
         """Train until early stopping or ``config.epochs``; resumes from the checkpoint if one
         exists. ``stop_after_epochs`` ends this call early (as an interruption would)."""
-        steps = self.fit_steps(stop_after_epochs)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as finished:
-                return finished.value
+        return run_to_end(self.fit_steps(stop_after_epochs))
 
     def fit_steps(self, stop_after_epochs: int | None = None) -> Generator[None, None, History]:
         """``fit`` one training step at a time: yields after each step's work is queued (and

@@ -31,7 +31,7 @@ from hydrolib.experiments.store import Run, is_finished, load_run, load_verified
 from hydrolib.hybrid import WindowLayout
 from hydrolib.locking import file_lock
 from hydrolib.models import MultiTaskLSTM, SingleTaskLSTM
-from hydrolib.train import History, Trainer, check_device
+from hydrolib.train import History, Trainer, check_device, run_to_end
 
 
 def build_networks(config: RunConfig, n_inputs: int, layout: WindowLayout | None = None
@@ -101,12 +101,7 @@ def run(name: str | RunConfig, profile: str = "quick", *, device: str = "cpu", p
 
 def _train(config: RunConfig, folder: Path, device: str, progress: bool, retrain: bool,
            dist_info: DistInfo) -> Run | None:
-    steps = _train_steps(config, folder, device, progress, retrain, dist_info)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as finished:
-            return finished.value
+    return run_to_end(_train_steps(config, folder, device, progress, retrain, dist_info))
 
 
 def _train_steps(config: RunConfig, folder: Path, device: str, progress: bool, retrain: bool, dist_info: DistInfo,
