@@ -35,11 +35,11 @@ def _valid(obs: np.ndarray, sim: np.ndarray):
 def _moments(obs, sim):
     n, mo, ms, do, ds, o, s, mask = _valid(obs, sim)
     # sums of products along time without temporaries (the KGE of every model and episode)
-    oo, ss_, od = (np.einsum("...t,...t->...", a, b) for a, b in ((do, do), (ds, ds), (do, ds)))
+    sum_oo, sum_ss, sum_os = (np.einsum("...t,...t->...", a, b) for a, b in ((do, do), (ds, ds), (do, ds)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        so = np.sqrt(oo / n)
-        ss = np.sqrt(ss_ / n)
-        r = od / np.sqrt(oo * ss_)
+        so = np.sqrt(sum_oo / n)
+        ss = np.sqrt(sum_ss / n)
+        r = sum_os / np.sqrt(sum_oo * sum_ss)
     r = np.where(n >= 2, r, np.nan)
     return n, mo, ms, so, ss, r
 
