@@ -432,6 +432,11 @@ class Trainer:
         self.release_graph()
         return history
 
+    def release_data(self) -> None:
+        """Drop this trainer's hold on the windows' device copy (shared with the other runs on
+        the same data): a trained run whose predictions are being made needs its networks only."""
+        self.train = self.validation = None
+
     def release_graph(self) -> None:
         """Free the captured step now (its memory pool and cuBLAS workspace), not whenever the
         trainer is collected: another run may capture on this device next."""

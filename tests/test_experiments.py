@@ -129,6 +129,37 @@ def test_runs_side_by_side_on_cuda_streams_are_stored_as_each_alone_and_a_failed
     assert not is_cached(configs[0])
 
 
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="CUDA streams need a GPU")
+def test_a_run_trained_side_by_side_frees_the_data_on_the_gpu_before_it_is_stored(monkeypatch):
+    """A finished run is stored while the next trains: by then its share of the data's device
+    copy is freed (runs kept it until stored, and four streams' copies filled an 80 GB H100)."""
+    import gc
+    import weakref
+
+    import hydrolib.experiments.training as training
+    from hydrolib.experiments import RunConfig, train_side_by_side
+
+    copies, alive_when_stored = [], []
+    copy, store = training.DeviceArrays.from_prepared, training._finish
+
+    def tracked_copy(prepared, device):
+        arrays = copy(prepared, device)
+        copies.extend(weakref.ref(getattr(arrays, name)) for name in ("inputs", "targets", "water"))
+        return arrays
+
+    def checked_store(trained):
+        gc.collect()
+        alive_when_stored.append(sum(ref() is not None for ref in copies))
+        return store(trained)
+
+    monkeypatch.setattr(training.DeviceArrays, "from_prepared", staticmethod(tracked_copy))
+    monkeypatch.setattr(training, "_finish", checked_store)
+    config = RunConfig.build("mtl-none", "smoke", seed=13, epochs=1)  # alone: no later run's copy alive yet
+    train_side_by_side([config], "cuda", 1)
+    assert len(copies) == 3 and alive_when_stored == [0]
+    assert is_cached(config)
+
+
 def test_processes_take_the_costliest_runs_first():
     """Workers taking runs in turn finish together when the long runs (the hybrid's loop over
     days, a second network) go first and the single-task runs last."""

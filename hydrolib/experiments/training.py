@@ -301,8 +301,13 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
                     trained_on.record(slot.stream)
                     slots.remove(slot)
                     free.append(slot.stream)
+                    # the stream has finished every step and validation batch (the last epoch waits
+                    # for its validation): the data's device copy is freed here unless a run in
+                    # training shares it, not held until this one is stored (four copies of the
+                    # scarcity runs' data then filled an 80 GB H100)
+                    finished.value.trainer.release_data()
                     for key in set(shared) - {s.key for s in slots}:
-                        del shared[key]  # its memory goes with the last run holding it, once that one is stored
+                        del shared[key]
                     storing[finishers.submit(finish, finished.value, trained_on)] = slot
                 except Exception as error:
                     raise slot.failure(error, "trained side by side") from error
