@@ -119,7 +119,7 @@ def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
     return requests
 
 
-GPU_STREAMS = 3  # runs side by side on one GPU: 2.17x the steps/s of one at a time (2: 1.70x, 4: 2.33x)
+GPU_STREAMS = 4  # runs side by side on one GPU: 2.24x the steps/s of one at a time at k = 180 (3: 2.05x)
 
 
 def default_workers(device: str, dist_info: DistInfo = SINGLE) -> int:
@@ -131,9 +131,9 @@ def default_workers(device: str, dist_info: DistInfo = SINGLE) -> int:
     on a busy machine took 1.7 s (they wait on each other), so two one-thread runs beat one
     two-thread run. On a GPU, processes only time-slice it (issue 17's measurement), but runs
     on CUDA streams of one process share it (``train_side_by_side``; measured with
-    ``benchmarks/concurrent_runs.py`` at the paper's sizes on an H100: 2, 3, 4 runs gave 1.70,
-    2.17, 2.33 times the steps per second; three keep the memory of three paper runs and their
-    data within 80 GB).
+    ``benchmarks/concurrent_runs.py`` at the paper's sizes on an H100: 3 and 4 runs gave 2.05
+    and 2.24 times the steps per second; the paper study on four streams peaked at 39.8 GiB of
+    the H100's 80, each finished run freeing its share of the data as its training ends).
     """
     if dist_info.active:
         return 1
