@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=(2015, 2020),
                            dest="years", help="inclusive range of years")
     synthetic.add_argument("--seed", type=int, default=0)
-    synthetic.add_argument("--workers", type=int, default=None, help="writer processes (default: cores - 1)")
+    synthetic.add_argument("--workers", type=int, default=None, help="writer processes (default: one per core)")
     synthetic.add_argument("--overwrite", action="store_true", help="replace a different world at the same place")
     synthetic.add_argument("--compression", choices=("zstd", "zlib"), default=None,
                            help="netCDF compression (default zstd where available; zlib for any netCDF tool)")

@@ -150,7 +150,9 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     with the same parameters and generator version, nothing is done; a different
     world there is an error unless ``overwrite``. The folder appears only once complete,
     with its ``synthetic_manifest.json`` last. ``workers`` processes compress and write
-    files while the main process simulates the next year (default: CPU count − 1, ≥ 1).
+    files while the next year is simulated (default: one per CPU core — the simulation's own
+    processes wait on the writers: on a 2-core machine the quick world took 103 s with one
+    writer, 71 s with two).
     ``compression`` is "zstd" (default where available) or "zlib" (readable by any netCDF tool).
     """
     first, last = _check_arguments(resolution, years, seed)
@@ -175,7 +177,7 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
                               "refusing to overwrite it")
 
     started = time.perf_counter()
-    workers = max(1, (os.cpu_count() or 2) - 1) if workers is None else workers
+    workers = max(1, os.cpu_count() or 1) if workers is None else workers
     statics, sim_years = simulate(resolution, (first, last), seed)
     worst_closure = 0.0
     # Workers end with this process (die_with_parent): a kill -9 here leaves no writer behind,
