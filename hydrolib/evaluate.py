@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @torch.no_grad()
 def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], seq_len: int, *,
             split: str = "test", residual_net: nn.Module | None = None, device: str = "cpu",
-            cells_per_batch: int = 256, alignment: str = "simulation") -> xr.Dataset:
+            cells_per_batch: int | None = None, alignment: str = "simulation") -> xr.Dataset:
     """Predictions for every cell and day of ``split``, in physical units.
 
     Returns ``predicted`` and ``observed`` (cell, time, target) — SM in m³ m⁻³, ET in
@@ -37,19 +37,28 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
     ``precipitation`` and ``runoff`` (cell, time) for the water balance. ``alignment`` must
     be the one the networks were trained with (``TrainSettings.alignment``): it decides
     which input days feed the prediction of each day (``hydrolib.data.sampler.sequential``).
-    The LSTMs run under bf16 autocast on CUDA, their heads in float32.
+    The LSTMs run under bf16 autocast on CUDA, their heads in float32. ``cells_per_batch``:
+    cells run at once (default 128 on the CPU, whose caches hold such a block; 256 on a GPU,
+    where a block's days run one after another whatever its size).
     """
     device = torch.device(device)
+    if cells_per_batch is None:
+        cells_per_batch = 128 if device.type == "cpu" else 256
     modules = [predictor] + ([residual_net] if residual_net is not None else [])
     for module in modules:
         module.to(device).eval()
     to_physical = TargetScaler.from_stats(prepared.stats, target_index)
     predicted, epsilon = [], []
     for inputs, _, days in sequential(prepared, seq_len, split, cells_per_batch, device, alignment):
+        # the split's days are the block's last steps: the heads skip the warm-up days
+        last = days.stop - days.start
+        if days.stop != inputs.shape[1]:
+            raise RuntimeError(f"sequential() gave split days {days} that are not the last of the block's "
+                               f"{inputs.shape[1]} steps")
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out = predictor(inputs, sequence=True)[:, days]
+            out = predictor(inputs, last=last)
             if residual_net is not None:
-                epsilon.append(residual_net(inputs, sequence=True)[:, days].float().cpu().numpy())
+                epsilon.append(residual_net(inputs, last=last).float().cpu().numpy())
         predicted.append(out.float().cpu().numpy())
     start, stop = prepared.splits[split]
     targets = [prepared.target_names[i] for i in target_index]

@@ -153,8 +153,9 @@ class _EchoPrecipitation(torch.nn.Module):
         self.outputs = outputs
 
     def forward(self, x, sequence=False, last=None):
-        assert sequence
+        assert sequence or last is not None  # every step, or the last ``last`` (as the models take them)
         out = x[..., FORCING.index("precipitation"), None].expand(-1, -1, self.outputs)
+        out = out if last is None else out[:, -last:]
         return out if self.outputs > 1 else out[..., 0]
 
 
