@@ -65,6 +65,24 @@ def test_quantiles_of_all_series_at_once_are_numpys_and_skip_missing_days():
     assert extremes.nan_quantile(values, 0.9, axis=1)[1, 2] == values[1, 0, 2]
 
 
+def test_thresholds_read_from_the_stored_values_are_the_quantiles_of_the_physical_values_to_the_bit():
+    """The thresholds sort the stored (normalised float32) targets and denormalise only the
+    order statistics they read: the numbers of ``np.nanquantile`` on the denormalised float64
+    series, gaps and ties included."""
+    rng = np.random.default_rng(8)
+    targets = np.empty((30, 3 * 365, 4))
+    targets[..., :3] = rng.uniform(0.05, 0.45, size=(30, 3 * 365, 3))
+    targets[..., 3] = rng.gamma(2.0, 1.5, size=(30, 3 * 365))
+    targets[rng.random(targets.shape) < 0.1] = np.nan
+    targets[:, 100:130, 0] = 0.2  # ties
+    prepared = _prepared(targets)
+    start, stop = prepared.splits["train"]
+    physical = prepared.denormalise_targets(np.asarray(prepared.targets[:, start:stop], dtype=np.float64))
+    for q in (0.05, 0.1, 0.37, 0.9):
+        expected = np.nanquantile(physical, q, axis=1)
+        np.testing.assert_array_equal(extremes.training_thresholds(prepared, q).values, expected)
+
+
 def test_widening_equals_a_day_by_day_dilation():
     rng = np.random.default_rng(6)
     days = rng.random((5, 3, 60)) < 0.05
