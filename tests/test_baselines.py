@@ -142,6 +142,13 @@ def test_window_features_are_trailing_means_then_statics():
     np.testing.assert_allclose(x[1, 0, 2:4], inputs[3, 0])  # a window at the first day averages what there is
     np.testing.assert_allclose(x[1, 1, 2:4], inputs[3, 38:41].mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(x[1, 1, 4:], statics[3])
+    # windows that all end late sum only the days they read: the same means
+    late = baselines.window_features(prepared, np.array([1, 3]), np.array([[40, 60], [41, 59]]), spans=(1, 3, 7))
+    for i, cell in enumerate((1, 3)):
+        for j, end in enumerate(([40, 60], [41, 59])[i]):
+            for k, span in enumerate((1, 3, 7)):
+                np.testing.assert_allclose(late[i, j, 2 * k:2 * k + 2], inputs[cell, end - span + 1:end + 1].mean(axis=0),
+                                           rtol=1e-6)
 
 
 def test_baselines_are_shaped_like_model_predictions_and_score_unchanged():
