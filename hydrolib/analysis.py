@@ -490,15 +490,30 @@ def seasonal_cycles(series: dict[str, xr.DataArray], groups: dict[str, np.ndarra
 
 # --- chapter 8: how much of ε the forcing can explain at all ------------------------------------
 
-def data_residual(prepared) -> np.ndarray:
+def data_residual(prepared, cells: np.ndarray | None = None, days: np.ndarray | None = None) -> np.ndarray:
     """The data's own daily residual ``ε = P − ET − R − ΔS`` (mm day⁻¹), (cell, time), from the
     observed targets and water terms of prepared data; NaN on the first day and wherever a term
-    is missing. On the synthetic world it is the hidden truth (snow, canopy, groundwater)."""
-    observed = prepared.denormalise_targets(np.asarray(prepared.targets, np.float64))
-    storage = soil_storage_mm(observed[..., [prepared.target_index(t) for t in ("SM1", "SM2", "SM3")]])
-    change = np.full(storage.shape, np.nan)
-    change[:, 1:] = np.diff(storage, axis=1)
-    water = np.asarray(prepared.water, np.float64)
+    is missing. On the synthetic world it is the hidden truth (snow, canopy, groundwater).
+
+    With ``cells`` (n,) and ``days`` (n, m), the residual on those days of those cells alone,
+    (n, m): the same numbers as the whole array's, without computing the whole record."""
+    sm = [prepared.target_index(t) for t in ("SM1", "SM2", "SM3")]
+    if cells is None and days is None:
+        observed = prepared.denormalise_targets(np.asarray(prepared.targets, np.float64))
+        storage = soil_storage_mm(observed[..., sm])
+        change = np.full(storage.shape, np.nan)
+        change[:, 1:] = np.diff(storage, axis=1)
+        water = np.asarray(prepared.water, np.float64)
+    else:
+        at = (np.asarray(cells)[:, None], np.asarray(days))
+
+        def observed_on(when: np.ndarray) -> np.ndarray:
+            return prepared.denormalise_targets(np.asarray(prepared.targets[at[0], when], np.float64))
+
+        observed = observed_on(at[1])
+        change = soil_storage_mm(observed[..., sm]) - soil_storage_mm(observed_on(np.maximum(at[1] - 1, 0))[..., sm])
+        change[at[1] == 0] = np.nan  # the first day has no day before
+        water = np.asarray(prepared.water[at], np.float64)
     return (water[..., prepared.water_index("precipitation")] - observed[..., prepared.target_index("ET")]
             - water[..., prepared.water_index("total_runoff")] - change)
 
@@ -519,7 +534,6 @@ def forcing_ceiling(prepared, alignment: str = "simulation", spans=(1, 2, 3, 7, 
     if alignment not in ("simulation", "forecast"):
         raise ValueError(f"alignment must be 'simulation' or 'forecast'; got {alignment!r}")
     lag = 1 if alignment == "forecast" else 0
-    residual = data_residual(prepared)
     rng = np.random.default_rng(seed)
     t0, t1 = prepared.splits["train"]
     cells = np.asarray(prepared.train_cells)
@@ -527,7 +541,7 @@ def forcing_ceiling(prepared, alignment: str = "simulation", spans=(1, 2, 3, 7, 
     days = rng.integers(max(t0, 1 + lag), t1, size=(cells.size, per_cell))
     features = window_features(prepared, cells, days - lag, spans).reshape(-1, len(spans) * prepared.inputs.shape[2]
                                                                            + prepared.statics.shape[1])
-    target = residual[cells[:, None], days].ravel()
+    target = data_residual(prepared, cells, days).ravel()
     finite = np.isfinite(target) & np.isfinite(features).all(axis=1)
     model = Ridge(alpha=1.0).fit(features[finite], target[finite])
     s0, s1 = prepared.splits["test"]
@@ -535,4 +549,4 @@ def forcing_ceiling(prepared, alignment: str = "simulation", spans=(1, 2, 3, 7, 
     test_ends = np.broadcast_to(np.arange(s0, s1) - lag, (all_cells.size, s1 - s0))
     fitted = model.predict(window_features(prepared, all_cells, test_ends, spans).reshape(-1, features.shape[1]))
     fitted = fitted.reshape(all_cells.size, s1 - s0)
-    return np.asarray(pearson_r(residual[:, s0:s1], fitted))
+    return np.asarray(pearson_r(data_residual(prepared, all_cells, test_ends + lag), fitted))

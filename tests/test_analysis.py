@@ -351,6 +351,9 @@ def test_the_forcing_explains_more_of_the_residual_through_its_own_day(smoke_wor
     cell = 100
     stored = truth.sel(lat=prepared.lat[cell], lon=prepared.lon[cell]).values[1:]
     np.testing.assert_allclose(data_residual(prepared)[cell, 1:], stored, atol=1e-3)  # mm/day, float32 files
+    # on chosen (cell, day) pairs, the first day among them: the whole array's numbers
+    cells, days = np.array([3, 100, 7]), np.array([[0, 5, 9], [1, 2, 400], [30, 30, 31]])
+    np.testing.assert_array_equal(data_residual(prepared, cells, days), data_residual(prepared)[cells[:, None], days])
     same_day = np.nanmedian(forcing_ceiling(prepared, "simulation", samples=20_000))
     day_before = np.nanmedian(forcing_ceiling(prepared, "forecast", samples=20_000))
     assert 0 < day_before < same_day <= 1
