@@ -239,10 +239,11 @@ def window_features(prepared: Prepared, cells: np.ndarray, ends: np.ndarray,
     since, last = max(0, int(ends.min()) - max(int(span) for span in spans) + 1), int(ends.max()) + 1
     for c0 in range(0, cells.size, _CELL_BLOCK):
         block = slice(c0, c0 + _CELL_BLOCK)
-        forcing = np.asarray(prepared.inputs[cells[block], since:last], dtype=np.float64)
+        forcing = prepared.inputs[cells[block], since:last]
         # running sums with a leading zero: the mean over [a, e] is (S[e + 1] − S[a]) / (e + 1 − a),
-        # S counted from day ``since``
-        running = np.concatenate([np.zeros_like(forcing[:, :1]), np.cumsum(forcing, axis=1)], axis=1)
+        # S counted from day ``since``; summed in float64 straight from the stored float32
+        running = np.zeros((forcing.shape[0], forcing.shape[1] + 1) + forcing.shape[2:])
+        np.cumsum(forcing, axis=1, dtype=np.float64, out=running[:, 1:])
         end = ends[block]
         upper = np.take_along_axis(running, (end + 1 - since)[..., None], axis=1)
         for k, span in enumerate(spans):
