@@ -147,8 +147,8 @@ def test_window_features_are_trailing_means_then_statics():
     for i, cell in enumerate((1, 3)):
         for j, end in enumerate(([40, 60], [41, 59])[i]):
             for k, span in enumerate((1, 3, 7)):
-                np.testing.assert_allclose(late[i, j, 2 * k:2 * k + 2], inputs[cell, end - span + 1:end + 1].mean(axis=0),
-                                           rtol=1e-6)
+                expected = inputs[cell, end - span + 1:end + 1].astype(np.float64).mean(axis=0)
+                np.testing.assert_allclose(late[i, j, 2 * k:2 * k + 2], expected, rtol=1e-12)
 
 
 def test_baselines_are_shaped_like_model_predictions_and_score_unchanged():
