@@ -497,8 +497,10 @@ def data_residual(prepared, cells: np.ndarray | None = None, days: np.ndarray | 
 
     With ``cells`` (n,) and ``days`` (n, m), the residual on those days of those cells alone,
     (n, m): the same numbers as the whole array's, without computing the whole record."""
+    if (cells is None) != (days is None):
+        raise ValueError("data_residual takes cells and days together (the residual on those pairs), or neither")
     sm = [prepared.target_index(t) for t in ("SM1", "SM2", "SM3")]
-    if cells is None and days is None:
+    if cells is None:
         observed = prepared.denormalise_targets(np.asarray(prepared.targets, np.float64))
         storage = soil_storage_mm(observed[..., sm])
         change = np.full(storage.shape, np.nan)

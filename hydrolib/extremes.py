@@ -118,7 +118,7 @@ def training_thresholds(prepared: Prepared, quantile: float) -> xr.DataArray:
     if stop <= start:
         raise ValueError(f"the prepared data have an empty 'train' split {prepared.splits['train']}")
     # sorted as stored (float32, normalised), then the two order statistics read denormalised:
-    # the same numbers as the quantile of the denormalised float64 series, at a third of the cost
+    # the same numbers as the quantile of the denormalised float64 series, without that series
     normalised = np.asarray(prepared.targets[:, start:stop])
     values = nan_quantile(normalised, quantile, axis=1,
                           transform=lambda v: prepared.denormalise_targets(v.astype(np.float64)))  # (cell, target)
