@@ -12,7 +12,9 @@ to 32 MiB from the heap; freed memory kept up to 256 MiB) they faulted about 70 
 (fewer once warm), and ran 1.12 (``mtl-none``) and 1.34 (``mtl-diff``) times the steps per
 second: ``benchmarks/cpu_allocator.py``, side by side (``benchmarks/RESULTS.md``).
 
-The settings change where memory comes from, never what is computed. They apply to glibc
+``hydrolib.experiments.run`` sets them before it trains on the CPU (in a ``run-all`` worker,
+from ``python -m hydrolib train`` or a notebook). The settings change where memory comes
+from, never what is computed. They apply to glibc
 only (Linux); elsewhere nothing is changed.
 """
 

@@ -35,9 +35,22 @@ def _faults_per_step(setup: str) -> float:
 
 
 @pytest.mark.skipif(_glibc() is None, reason="malloc thresholds are glibc's")
-def test_a_training_worker_reuses_the_memory_it_frees():
-    """The 70 MiB a step allocates come back from malloc's own heap, not as fresh pages: under
+def test_a_process_with_the_thresholds_fixed_reuses_the_memory_it_frees():
+    """The 70 MiB a step allocates come back from malloc's own heap, not as fresh pages. Under
     glibc's defaults the same loop faults about 1,500 pages a step (17,920 would be all)."""
-    faults = _faults_per_step("from hydrolib.experiments.plan import _start_training_worker\n"
-                              "_start_training_worker()")
+    faults = _faults_per_step("from hydrolib.allocator import keep_freed_memory\n"
+                              "assert keep_freed_memory()")
     assert faults < 50, f"{faults:.0f} page faults per step: freed memory is returned to the system and faulted again"
+
+
+def test_training_a_run_on_the_cpu_fixes_the_thresholds(smoke_world, monkeypatch):
+    """What a ``run-all`` worker, ``python -m hydrolib train`` and a notebook that trains what it
+    misses all go through."""
+    import hydrolib.experiments.training as training
+
+    calls = []
+    monkeypatch.setattr(training, "keep_freed_memory", lambda: calls.append(True) or True)
+    training.run("mtl-none", "smoke", device="cpu", progress=False, epochs=1, seed=977)
+    assert calls == [True]
+    training.run("mtl-none", "smoke", device="cpu", progress=False, epochs=1, seed=977)  # cached: nothing trains
+    assert calls == [True]

@@ -158,19 +158,10 @@ def costliest_first(config: RunConfig) -> tuple[bool, ...]:
             config.spec.network != "stl")
 
 
-def _start_training_worker() -> None:
-    """Set up a worker process of ``_train_in_processes``: one torch thread, and malloc
-    thresholds under which the training steps reuse the memory they free
-    (``hydrolib.allocator``: 1.12–1.34 times the quick steps per second, two runs side by side)."""
+def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> str:
     import torch
 
-    from hydrolib.allocator import keep_freed_memory
-
     torch.set_num_threads(1)
-    keep_freed_memory()
-
-
-def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> str:
     return run(name, profile, device=device, progress=False, **settings).folder.name
 
 
@@ -207,8 +198,7 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
 
     jobs = sorted(jobs, key=cost, reverse=True)
     errors = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start_training_worker) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_train_in_worker, name, profile, device, each): (name, each) for name, each in jobs}
         for future, (name, each) in futures.items():
             try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from hydrolib.allocator import keep_freed_memory
 from hydrolib.data.landbench import run_variables
 from hydrolib.data.prepare import Prepared
 from hydrolib.data.sampler import DeviceArrays
@@ -81,7 +82,9 @@ def run(name: str | RunConfig, profile: str = "quick", *, device: str = "cpu", p
     They are checked before any data are opened. An interrupted run resumes from its last
     epoch, also on another number of ranks. Under torchrun (``dist_info`` from
     ``hydrolib.distributed``) every rank trains and rank 0 alone evaluates and writes; the
-    other ranks return None.
+    other ranks return None. Training on the CPU fixes this process's malloc thresholds
+    (``hydrolib.allocator.keep_freed_memory``: the same numbers, 1.1–1.3 times the steps per
+    second).
     """
     config = as_config(name, profile, **settings)
     check_device(device)
@@ -139,6 +142,8 @@ def _training(config: RunConfig, folder: Path, device: str, progress: bool, retr
     if dist_info.is_main:
         barrier(dist_info)
 
+    if torch.device(device).type == "cpu":
+        keep_freed_memory()  # the steps then reuse the memory they free (hydrolib.allocator)
     started = time.perf_counter()
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
     layout = WindowLayout.from_prepared(prepared)
