@@ -4,8 +4,9 @@
 
 For each variant and round, starts two processes side by side (as ``run-all`` trains on a
 2-core machine: one torch thread each) that each time ``--steps`` training steps of the
-variant on the profile's prepared data (built in memory when the cache lacks it), first with
-glibc's default thresholds (the baseline), then with ``allocator.keep_freed_memory()``. Each
+variant on the profile's prepared data (prepared once beforehand when the cache lacks it),
+with glibc's default thresholds (the baseline) and with ``allocator.keep_freed_memory()``,
+which of the two goes first alternating from round to round. Each
 process prints its steps per second and, over the timed steps only, the page faults and the
 system CPU time per step. Prints the median of each over rounds and processes, and the ratio
 of steps per second kept / default. Nothing is written.
@@ -39,7 +40,8 @@ def child(profile: str, variant: str, steps: int, mode: str) -> None:
     from hydrolib.train import Trainer
 
     torch.set_num_threads(1)
-    applied = keep_freed_memory() if mode == "kept" else None
+    if mode == "kept" and not keep_freed_memory():
+        raise SystemExit("glibc refused the malloc thresholds")
     prepared = load_prepared(data_settings(profile))
     config = RunConfig.build(variant, profile)
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
@@ -53,7 +55,7 @@ def child(profile: str, variant: str, steps: int, mode: str) -> None:
         trainer.step()
     seconds, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"steps_per_s": steps / seconds, "faults_per_step": (after.ru_minflt - before.ru_minflt) / steps,
-                      "system_ms_per_step": 1e3 * (after.ru_stime - before.ru_stime) / steps, "applied": applied}))
+                      "system_ms_per_step": 1e3 * (after.ru_stime - before.ru_stime) / steps}))
 
 
 def side_by_side(profile: str, variant: str, steps: int, mode: str, processes: int) -> list[dict]:
@@ -81,10 +83,16 @@ def main() -> None:
     if args.child:
         child(args.profile, args.variants[0], args.steps, args.child)
         return
+    from hydrolib.allocator import _glibc
+    from hydrolib.data import data_settings, load_prepared
+
+    if _glibc() is None:
+        raise SystemExit("no glibc here: keep_freed_memory() changes nothing, there is nothing to compare")
+    load_prepared(data_settings(args.profile))  # once, not by the timing processes at the same time
     for variant in args.variants:
         measured = {mode: [] for mode in MODES}
         for round_ in range(args.rounds):
-            for mode in MODES:
+            for mode in (MODES if round_ % 2 == 0 else MODES[::-1]):
                 results = side_by_side(args.profile, variant, args.steps, mode, args.processes)
                 measured[mode] += results
                 print(f"{variant} round {round_ + 1} {mode:7s}: " + "; ".join(
