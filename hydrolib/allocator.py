@@ -5,9 +5,9 @@ LSTM's gates, activations and gradients). glibc's malloc serves blocks above its
 threshold (128 KiB at start, raised as such blocks are freed) with fresh ``mmap`` pages,
 and returns freed memory at the top of its heap to the system above its trim threshold;
 so a step can fault in thousands of zeroed pages again. Two quick runs side by side (as
-``run-all`` trains them on this project's 2-core machine) faulted 170–7,100 pages a step, up
-to 21 ms of system time per step, and how many varied from one process to the next with
-where glibc's self-adjusting thresholds settled. With the thresholds fixed here (blocks up
+``run-all`` trains them on this project's 2-core machine) faulted up to 7,100 pages a step
+(up to 21 ms of system time per step), and how many — from about 50 to thousands — varied
+from one process to the next with where glibc's self-adjusting thresholds settled. With the thresholds fixed here (blocks up
 to 32 MiB from the heap; freed memory kept up to 256 MiB) they faulted about 70 a step
 (fewer once warm), and ran 1.11–1.12 (``mtl-none``) and 1.13–1.34 (``mtl-diff``) times the
 steps per second in two measurements — how often the defaults fall into the slow state varies:
@@ -15,8 +15,8 @@ steps per second in two measurements — how often the defaults fall into the sl
 
 ``hydrolib.experiments.run`` sets them before it trains on the CPU (in a ``run-all`` worker,
 from ``python -m hydrolib train`` or a notebook). The settings change where memory comes
-from, never what is computed. They apply to glibc
-only (Linux); elsewhere nothing is changed.
+from, never what is computed. They apply to glibc only (Linux); elsewhere nothing is
+changed.
 """
 
 from __future__ import annotations
