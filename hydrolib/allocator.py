@@ -7,11 +7,12 @@ and returns freed memory at the top of its heap to the system above its trim thr
 so a step can fault in thousands of zeroed pages again. Two quick runs side by side (as
 ``run-all`` trains them on this project's 2-core machine) faulted up to 7,100 pages a step
 (up to 21 ms of system time per step), and how many — from about 50 to thousands — varied
-from one process to the next with where glibc's self-adjusting thresholds settled. With the thresholds fixed here (blocks up
-to 32 MiB from the heap; freed memory kept up to 256 MiB) they faulted about 70 a step
-(fewer once warm), and ran 1.11–1.12 (``mtl-none``) and 1.13–1.34 (``mtl-diff``) times the
-steps per second in two measurements — how often the defaults fall into the slow state varies:
-``benchmarks/cpu_allocator.py``, side by side (``benchmarks/RESULTS.md``).
+from one process to the next with where glibc's self-adjusting thresholds settled. With the
+thresholds fixed here (blocks up to 32 MiB from the heap; freed memory kept up to 256 MiB)
+they faulted about 70 a step (fewer once warm), and ran 1.11–1.12 (``mtl-none``) and
+1.13–1.34 (``mtl-diff``) times the steps per second in two measurements — how often the
+defaults fall into the slow state varies: ``benchmarks/cpu_allocator.py``, side by side
+(``benchmarks/RESULTS.md``).
 
 ``hydrolib.experiments.run`` sets them before it trains on the CPU (in a ``run-all`` worker,
 from ``python -m hydrolib train`` or a notebook). The settings change where memory comes

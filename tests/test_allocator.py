@@ -1,4 +1,4 @@
-"""The malloc settings of the CPU training workers (hydrolib.allocator)."""
+"""The malloc settings under which training on the CPU reuses the memory it frees (hydrolib.allocator)."""
 
 import subprocess
 import sys
@@ -46,7 +46,7 @@ def test_a_process_with_the_thresholds_fixed_reuses_the_memory_it_frees():
 def test_training_a_run_on_the_cpu_fixes_the_thresholds(smoke_world, monkeypatch):
     """What a ``run-all`` worker, ``python -m hydrolib train`` and a notebook that trains what it
     misses all go through."""
-    import hydrolib.experiments.training as training
+    from hydrolib.experiments import training
 
     calls = []
     monkeypatch.setattr(training, "keep_freed_memory", lambda: calls.append(True) or True)
