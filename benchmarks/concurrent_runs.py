@@ -20,16 +20,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hydrolib.data import data_settings, load_prepared  # noqa: E402
+from hydrolib.data import load_prepared  # noqa: E402
 from hydrolib.experiments import RunConfig, build_networks  # noqa: E402
-from hydrolib.profiles import get_profile  # noqa: E402
-from hydrolib.train import Trainer  # noqa: E402
+from hydrolib.experiments.config import data_settings
+from hydrolib.experiments.profiles import get_profile  # noqa: E402
+from hydrolib.training.trainer import Trainer  # noqa: E402
 
 
 def main() -> None:

@@ -5,14 +5,12 @@
 Trains (or loads) every constrained and unconstrained multi-task variant of the quick profile
 for each seed, with windows through the target day (simulation) and, for the first seed,
 through the day before (forecast), and prints one JSON line per run from
-``hydrolib.summary.summarise``: median KGE per target, the recovery of the hidden residual by
+``hydrolib.study.summary.summarise``: median KGE per target, the recovery of the hidden residual by
 ε̂ (median per-cell correlation, daily and monthly, all cells and snow climates) and the
 closure of the predictions (mm day⁻¹). Runs are trained ``--processes`` at a time.
 """
 import json
-import sys
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 VARIANTS = ("mtl-none", "mtl-fixed", "mtl-conceptual", "mtl-diff", "mtl-hybrid")
 
@@ -20,7 +18,7 @@ VARIANTS = ("mtl-none", "mtl-fixed", "mtl-conceptual", "mtl-diff", "mtl-hybrid")
 def one(args):
     name, seed, alignment, profile, device = args
     from hydrolib.experiments import run
-    from hydrolib.summary import summarise
+    from hydrolib.study.summary import summarise
 
     result = run(name, profile, device=device, progress=False, seed=seed, alignment=alignment)
     summary = summarise(result)
@@ -39,8 +37,8 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--processes", type=int, default=8)
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
+    from hydrolib.experiments.config import data_settings
 
     load_prepared(data_settings(args.profile))  # the world and its cache once, before the workers
     jobs = [(n, s, "simulation", args.profile, args.device) for s in args.seeds for n in VARIANTS]

@@ -1,4 +1,4 @@
-"""Training steps on the CPU with glibc's default malloc thresholds and with ``hydrolib.allocator``'s.
+"""Training steps on the CPU with glibc's default malloc thresholds and with ``hydrolib.training.allocator``'s.
 
     python benchmarks/cpu_allocator.py --profile quick --variants mtl-none mtl-diff --rounds 3
 
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 MODES = ("default", "kept")
 
@@ -33,11 +32,12 @@ def child(profile: str, variant: str, steps: int, mode: str) -> None:
     """Time ``steps`` training steps in this process and print them as one JSON line."""
     import torch
 
-    from hydrolib.allocator import keep_freed_memory
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
     from hydrolib.experiments import RunConfig, build_networks
-    from hydrolib.hybrid import WindowLayout
-    from hydrolib.train import Trainer
+    from hydrolib.experiments.config import data_settings
+    from hydrolib.models.hybrid import WindowLayout
+    from hydrolib.training.allocator import keep_freed_memory
+    from hydrolib.training.trainer import Trainer
 
     torch.set_num_threads(1)
     if mode == "kept" and not keep_freed_memory():
@@ -83,8 +83,9 @@ def main() -> None:
     if args.child:
         child(args.profile, args.variants[0], args.steps, args.child)
         return
-    from hydrolib.allocator import _glibc
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
+    from hydrolib.experiments.config import data_settings
+    from hydrolib.training.allocator import _glibc
 
     if _glibc() is None:
         raise SystemExit("no glibc here: keep_freed_memory() changes nothing, there is nothing to compare")

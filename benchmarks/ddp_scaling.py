@@ -13,21 +13,17 @@ with the shapes of the 0.5° world (62,771 land cells; three years of days).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hydrolib.data.prepare import Prepared  # noqa: E402
-from hydrolib.distributed import SINGLE, init_from_environment, mean_across_ranks  # noqa: E402
+from hydrolib.data.prepared import Prepared  # noqa: E402
 from hydrolib.experiments import RunConfig, build_networks  # noqa: E402
-from hydrolib.train import Trainer  # noqa: E402
+from hydrolib.training.distributed import SINGLE, init_from_environment, mean_across_ranks  # noqa: E402
+from hydrolib.training.trainer import Trainer  # noqa: E402
 
-CELLS_HALF_DEGREE = 62_771  # land cells of the 0.5° grid (hydrolib.data.synthetic.grid.make_grid(0.5))
+CELLS_HALF_DEGREE = 62_771  # land cells of the 0.5° grid (hydrolib.data.grid.make_grid(0.5))
 
 
 def random_prepared(n_cells: int, n_days: int, n_forcing: int = 8, n_static: int = 18) -> Prepared:
@@ -80,10 +76,17 @@ def main() -> None:
     baseline = steps_per_second(trainer(SINGLE, args.per_gpu_batch), args.iterations) * args.per_gpu_batch \
         if info.is_main else 0.0
     ddp = trainer(info, args.per_gpu_batch * info.world_size)
-    total = mean_across_ranks(steps_per_second(ddp, args.iterations), info, ddp.device) * args.per_gpu_batch * info.world_size
+    total = (
+        mean_across_ranks(steps_per_second(ddp, args.iterations), info, ddp.device)
+        * args.per_gpu_batch
+        * info.world_size
+    )
     if info.is_main:
         name = torch.cuda.get_device_name(ddp.device) if ddp.device.type == "cuda" else "cpu"
-        print(f"{info.world_size} x {name}; {args.cells} cells, seq 365, hidden 128, {args.per_gpu_batch} windows per GPU a step")
+        print(
+            f"{info.world_size} x {name}; {args.cells} cells, seq 365, hidden 128, "
+            f"{args.per_gpu_batch} windows per GPU a step"
+        )
         print(f"baseline, one GPU without DDP: {baseline:10.0f} samples/s")
         print(f"DDP on {info.world_size} GPU(s):            {total:10.0f} samples/s")
         print(f"ratio {total / baseline:.2f}, scaling efficiency {total / baseline / info.world_size:.2f}")

@@ -11,11 +11,8 @@ last epoch, and the run's wall time (training, test predictions and scores; the 
 and prepared once, before the first).
 """
 import json
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: the shared validation scoring
 from quick_sizes import validation_skill  # noqa: E402
 
 CANDIDATES = {  # name: settings that differ from the paper profile of commit 'e112a2f'
@@ -48,8 +45,8 @@ if __name__ == "__main__":
     parser.add_argument("--only", nargs="*", default=None, help="candidates to run (default: all, in this order)")
     parser.add_argument("--runs", nargs="*", default=["mtl-none"], help="experiments to train at each candidate")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
+    from hydrolib.experiments.config import data_settings
 
     started = time.perf_counter()
     load_prepared(data_settings("paper"))

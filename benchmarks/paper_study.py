@@ -22,17 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from hydrolib.data.source import cache_dir, load_prepared  # noqa: E402
 from hydrolib.experiments import RunConfig, book_runs, is_cached, run, train_side_by_side  # noqa: E402
-from hydrolib.experiments.plan import default_workers  # noqa: E402
+from hydrolib.experiments.schedule import default_workers  # noqa: E402
 
 
 def main() -> None:
@@ -60,10 +56,13 @@ def main() -> None:
     call = {"seconds": 0.0, "runs": 0, "phase": "side by side", "streams": streams}
     try:
         load_prepared(configs[0].data, configs[0].prepare)
-        print(f"{elapsed():7.1f} s  world ready; {len(configs)} runs, {len(missing)} to train, "
-              f"{streams} side by side on {torch.cuda.get_device_name() if args.device.startswith('cuda') else args.device}",
-              flush=True)
-        alone = missing[:args.baseline]
+        print(
+            f"{elapsed():7.1f} s  world ready; {len(configs)} runs, {len(missing)} to train, "
+            f"{streams} side by side on "
+            f"{torch.cuda.get_device_name() if args.device.startswith('cuda') else args.device}",
+            flush=True,
+        )
+        alone = missing[: args.baseline]
         if alone:
             t0 = time.perf_counter()
             for config in alone:
@@ -71,7 +70,7 @@ def main() -> None:
             per_run = (time.perf_counter() - t0) / len(alone)
             call.update(baseline_runs=len(alone), baseline_seconds_per_run=per_run)
             print(f"baseline: {len(alone)} runs one at a time, {per_run:.1f} s per run", flush=True)
-        rest = missing[len(alone):]
+        rest = missing[len(alone) :]
         t0 = time.perf_counter()
         train_side_by_side(rest, args.device, streams, report=lambda c, r: (report(c, r), _count(call)))
         if rest:
@@ -79,18 +78,27 @@ def main() -> None:
             call.update(side_by_side_runs=len(rest), side_by_side_seconds_per_run=per_run)
             print(f"side by side: {len(rest)} runs on {streams} streams, {per_run:.1f} s per run", flush=True)
             if alone:
-                print(f"ratio, seconds per run one at a time / side by side: "
-                      f"{call['baseline_seconds_per_run'] / per_run:.2f}", flush=True)
+                print(
+                    f"ratio, seconds per run one at a time / side by side: "
+                    f"{call['baseline_seconds_per_run'] / per_run:.2f}",
+                    flush=True,
+                )
     finally:
         call["seconds"] = time.perf_counter() - started
         calls.append(call)
         ledger.parent.mkdir(parents=True, exist_ok=True)
         ledger.write_text(json.dumps(calls, indent=1))
         done = sum(is_cached(c) for c in configs)
-        print(f"this call {call['seconds']:.1f} s; {done} of {len(configs)} runs finished; "
-              f"all calls {sum(c['seconds'] for c in calls):.1f} s ({len(calls)} calls)"
-              + (f"; peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB"
-                 if args.device.startswith("cuda") else ""), flush=True)
+        print(
+            f"this call {call['seconds']:.1f} s; {done} of {len(configs)} runs finished; "
+            f"all calls {sum(c['seconds'] for c in calls):.1f} s ({len(calls)} calls)"
+            + (
+                f"; peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB"
+                if args.device.startswith("cuda")
+                else ""
+            ),
+            flush=True,
+        )
 
 
 def _count(call: dict) -> None:

@@ -17,19 +17,16 @@ import cProfile
 import os
 import pstats
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from hydrolib.data.grid import make_grid  # noqa: E402
 from hydrolib.data.prepare import PrepareConfig, prepare_arrays, prepare_cached  # noqa: E402
 from hydrolib.data.synthetic import default_simulation_workers, land_arrays_in_memory, simulate  # noqa: E402
-from hydrolib.data.synthetic.grid import make_grid  # noqa: E402
-from hydrolib.profiles import get_profile  # noqa: E402
+from hydrolib.experiments.profiles import get_profile  # noqa: E402
 
 
 def _simulate_years(resolution: float, years: tuple[int, int], workers: int) -> tuple[float, list]:

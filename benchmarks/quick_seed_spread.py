@@ -6,7 +6,7 @@ Issue 17 asks that the quick profile's new sizes leave the seed spread of the bo
 no worse. The key scores are the test-year median KGE per target of the runs chapters 3 and 4
 compare across seeds (the four single-task runs and the multi-task variants, ``STL_RUNS`` and
 ``SEEDED_RUNS``), and the spread is the one every verdict of the book is judged against
-(``hydrolib.study.seed_summary``: each model's range across seeds, max − min, averaged over the
+(``hydrolib.study.claims.seed_summary``: each model's range across seeds, max − min, averaged over the
 models). For each set of sizes this trains (or loads) those runs for the profile's seeds and
 prints one JSON line per run, then per set the seed means and the spread per target.
 
@@ -15,9 +15,7 @@ supervised); ``CHOSEN`` the profile's own. Both are trained on the same device i
 call, so the comparison is like for like (a GPU's numbers differ from the CPU's in rounding).
 """
 import json
-import sys
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 SIZES = {"former (20 x 60, 3e-3, k = 30)": dict(epochs=20, learning_rate=3e-3, supervised_days=30),
          "chosen (the profile)": {}}
@@ -36,7 +34,7 @@ def spread(rows: list[dict]) -> tuple[dict, dict]:
     """(seed means per model and target, the book's seed spread per target) of ``rows``."""
     import pandas as pd
 
-    from hydrolib.study import seed_summary
+    from hydrolib.study.claims import seed_summary
 
     table = pd.DataFrame([{"seed": r["seed"], "model": r["name"], **r["kge"]} for r in rows])
     per_seed = table.groupby(["seed", "model"], sort=False).first()
@@ -51,9 +49,9 @@ if __name__ == "__main__":
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--processes", type=int, default=7, help="runs trained at a time (they share the device)")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
     from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, training_seeds
+    from hydrolib.experiments.config import data_settings
 
     load_prepared(data_settings("quick"))  # build and cache the world once, before the workers read it
     jobs = [(sizes, name, seed, args.device) for sizes in SIZES for seed in training_seeds("quick")

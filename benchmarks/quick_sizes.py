@@ -16,7 +16,6 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 CANDIDATES = {  # name: settings that differ from the quick profile of commit 'da902c9'
     "h64-L180-20x80": dict(hidden=64, seq_len=180, batch_size=128, epochs=20, iterations_per_epoch=80),
@@ -76,7 +75,8 @@ def validation_skill(config, device: str):
     and last epoch, the run's wall time (training, test predictions and scores) and its
     training time. Shared with ``paper_sizes.py``."""
     from hydrolib.data import load_prepared
-    from hydrolib.evaluate import cell_scores, predict
+    from hydrolib.evaluation.predictions import predict
+    from hydrolib.evaluation.scores import cell_scores
     from hydrolib.experiments import load_weights, run
 
     started = time.perf_counter()
@@ -95,9 +95,9 @@ def validation_skill(config, device: str):
 
 def skill(args):
     candidate, name, seed, device = args
-    from hydrolib.analysis import epsilon_recovery
     from hydrolib.experiments import RunConfig
-    from hydrolib.summary import climate_groups
+    from hydrolib.study.residual import epsilon_recovery
+    from hydrolib.study.summary import climate_groups
 
     config = RunConfig.build(name, "quick", seed=seed, **CANDIDATES[candidate])
     scores, result, val = validation_skill(config, device)
@@ -110,9 +110,10 @@ def skill(args):
 def cost(candidate: str, steps: int) -> dict:
     import torch
 
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
     from hydrolib.experiments import RunConfig, build_networks
-    from hydrolib.train import Trainer
+    from hydrolib.experiments.config import data_settings
+    from hydrolib.training.trainer import Trainer
 
     torch.set_num_threads(1)
     prepared = load_prepared(data_settings("quick"))
@@ -143,13 +144,13 @@ if __name__ == "__main__":
     parser.add_argument("--cpu-steps", type=int, default=0, help="time this many CPU steps per candidate instead")
     parser.add_argument("--only", nargs="*", default=None, help="candidates to run (default: all)")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     names = args.only or list(CANDIDATES)
     if args.cpu_steps:
         for candidate in names:
             print(json.dumps(cost(candidate, args.cpu_steps)), flush=True)
         sys.exit(0)
-    from hydrolib.data import data_settings, load_prepared
+    from hydrolib.data import load_prepared
+    from hydrolib.experiments.config import data_settings
 
     started = time.perf_counter()
     load_prepared(data_settings("quick"))  # build and cache the world once, before the workers read it

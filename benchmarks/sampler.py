@@ -17,17 +17,14 @@ in memory where no netCDF engine is installed; cached after the first call).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from hydrolib.data import load_prepared  # noqa: E402
 from hydrolib.data.sampler import WindowSampler  # noqa: E402
-from hydrolib.data import data_settings, load_prepared  # noqa: E402
+from hydrolib.experiments.config import data_settings
 
 
 def _sync(device: torch.device) -> None:
@@ -92,7 +89,9 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"device: {name}; seq_len {args.seq_len}, batch {args.batch_size}, {args.iterations} batches each")
     print(f"baseline  host numpy gather + copy per batch: {baseline:12.0f} windows/s")
-    print(f"hydrolib  device-resident sampler:            {resident:12.0f} windows/s  (one-off upload {upload_s:.2f} s)")
+    print(
+        f"hydrolib  device-resident sampler:            {resident:12.0f} windows/s  (one-off upload {upload_s:.2f} s)"
+    )
     print(f"ratio hydrolib / baseline: {resident / baseline:.1f}x")
 
 

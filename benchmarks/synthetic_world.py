@@ -13,12 +13,9 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hydrolib.data.synthetic import generate, simulate  # noqa: E402
 

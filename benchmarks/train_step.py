@@ -4,33 +4,31 @@
 
 Builds the profile's synthetic world in memory (or loads the prepared cache), then times
 ``--iterations`` training steps of each multi-task variant with bf16 autocast off and on
-(bf16 is what ``hydrolib.train`` uses on CUDA), each as eager PyTorch and as the replayed
-CUDA graph that ``hydrolib.train`` uses on a GPU, and prints steps per second, windows per
+(bf16 is what ``hydrolib.training.trainer`` uses on CUDA), each as eager PyTorch and as the replayed
+CUDA graph that ``hydrolib.training.trainer`` uses on a GPU, and prints steps per second, windows per
 second, peak GPU memory and the ratio to the bare LSTM; also the time of one evaluation
 pass over the test year.
 
 The baseline, timed in the same run: a bare ``nn.LSTM`` (cuDNN on CUDA) of the same batch,
 window, inputs and hidden size, one linear output on the same supervised days (the last k of
-each window) and Adam, on a fixed random batch already on the device — the ceiling a training step of that LSTM can reach here. Each variant's
-ratio is printed against it (two-LSTM variants against two bare LSTMs' time).
+each window) and Adam, on a fixed random batch already on the device — the ceiling a training step
+of that LSTM can reach here. Each variant's ratio is printed against it (two-LSTM variants against two
+bare LSTMs' time).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hydrolib.evaluate import predict  # noqa: E402
-from hydrolib.data import data_settings, load_prepared  # noqa: E402
+from hydrolib.data import load_prepared  # noqa: E402
+from hydrolib.evaluation.predictions import predict  # noqa: E402
 from hydrolib.experiments import RunConfig, build_networks  # noqa: E402
-from hydrolib.hybrid import WindowLayout  # noqa: E402
-from hydrolib.train import Trainer  # noqa: E402
+from hydrolib.experiments.config import data_settings
+from hydrolib.models.hybrid import WindowLayout  # noqa: E402
+from hydrolib.training.trainer import Trainer  # noqa: E402
 
 
 def _sync(device):
@@ -38,8 +36,16 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def bare_lstm_steps_per_second(batch: int, seq_len: int, n_inputs: int, hidden: int, device: torch.device,
-                               autocast: bool, iterations: int, supervised_days: int = 1) -> float:
+def bare_lstm_steps_per_second(
+    batch: int,
+    seq_len: int,
+    n_inputs: int,
+    hidden: int,
+    device: torch.device,
+    autocast: bool,
+    iterations: int,
+    supervised_days: int = 1,
+) -> float:
     """Steps per second of a bare LSTM + linear output on its last ``supervised_days`` steps +
     Adam, on a fixed random batch."""
     torch.manual_seed(0)
@@ -78,20 +84,27 @@ def main() -> None:
 
     started = time.perf_counter()
     prepared = load_prepared(data_settings(args.profile))
-    print(f"data: {prepared.inputs.shape[0]} cells x {prepared.inputs.shape[1]} days, "
-          f"ready in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"data: {prepared.inputs.shape[0]} cells x {prepared.inputs.shape[1]} days, "
+        f"ready in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
     rows = []
     layout = WindowLayout.from_prepared(prepared)  # what the hybrid ε reads from the window
     for name in args.variants:
         config = RunConfig.build(name, args.profile, **({"batch_size": args.batch_size} if args.batch_size else {}))
-        sizes = {"seq_len": config.training.seq_len, "batch_size": config.training.batch_size,
-                 "hidden": config.network.hidden, "iterations_per_epoch": config.training.iterations_per_epoch,
-                 "supervised_days": config.training.supervised_days}
+        sizes = {
+            "seq_len": config.training.seq_len,
+            "batch_size": config.training.batch_size,
+            "hidden": config.network.hidden,
+            "iterations_per_epoch": config.training.iterations_per_epoch,
+            "supervised_days": config.training.supervised_days,
+        }
         train_config = config.train_config(args.device, progress=False)
         rates, memory = {}, {}
         modes = [(autocast, graph) for autocast in (False, True) for graph in (False, True)]
-        for autocast, graph in (modes if device.type == "cuda" else [(False, False)]):  # autocast, graphs: CUDA only
+        for autocast, graph in modes if device.type == "cuda" else [(False, False)]:  # autocast, graphs: CUDA only
             predictor, residual = build_networks(config, n_inputs, layout)
             trainer = Trainer(predictor, prepared, config.spec.target_index, train_config, config.physics, residual)
             trainer.autocast = autocast and device.type == "cuda"
@@ -110,33 +123,58 @@ def main() -> None:
             if device.type == "cuda":
                 memory[mode] = torch.cuda.max_memory_allocated(device) / 2**30
             del trainer, predictor, residual
-        bare = {precision: bare_lstm_steps_per_second(sizes["batch_size"], sizes["seq_len"], n_inputs, sizes["hidden"],
-                                                       device, precision == "bf16", args.iterations,
-                                                       sizes["supervised_days"])
-                for precision in {mode.split()[0] for mode in rates}}
-        print(f"bare LSTM ({sizes['batch_size']} x {sizes['seq_len']} x {n_inputs}, hidden {sizes['hidden']}, "
-              f"output on the last {sizes['supervised_days']} days): "
-              + ", ".join(f"{p} {r:.1f} steps/s" for p, r in sorted(bare.items())), flush=True)
+        bare = {
+            precision: bare_lstm_steps_per_second(
+                sizes["batch_size"],
+                sizes["seq_len"],
+                n_inputs,
+                sizes["hidden"],
+                device,
+                precision == "bf16",
+                args.iterations,
+                sizes["supervised_days"],
+            )
+            for precision in {mode.split()[0] for mode in rates}
+        }
+        print(
+            f"bare LSTM ({sizes['batch_size']} x {sizes['seq_len']} x {n_inputs}, hidden {sizes['hidden']}, "
+            f"output on the last {sizes['supervised_days']} days): "
+            + ", ".join(f"{p} {r:.1f} steps/s" for p, r in sorted(bare.items())),
+            flush=True,
+        )
         lstms = 2 if config.physics.constraint.learned_residual else 1
-        rates |= {f"{mode} / bare LSTM{'s' if lstms > 1 else ''}": rate / (bare[mode.split()[0]] / lstms)
-                  for mode, rate in list(rates.items())}
+        rates |= {
+            f"{mode} / bare LSTM{'s' if lstms > 1 else ''}": rate / (bare[mode.split()[0]] / lstms)
+            for mode, rate in list(rates.items())
+        }
         if memory:
             print(f"{name}: peak GPU memory " + ", ".join(f"{m} {g:.2f} GiB" for m, g in memory.items()), flush=True)
         predictor, residual = build_networks(config, n_inputs, layout)
         t0 = time.perf_counter()
-        predict(predictor, prepared, [0, 1, 2, 3], sizes["seq_len"], residual_net=residual,
-                device=args.device, alignment=config.training.alignment)
+        predict(
+            predictor,
+            prepared,
+            [0, 1, 2, 3],
+            sizes["seq_len"],
+            residual_net=residual,
+            device=args.device,
+            alignment=config.training.alignment,
+        )
         _sync(device)
         rows.append((name, sizes, rates, time.perf_counter() - t0))
     name_dev = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"device {name_dev}, profile {args.profile}, {args.iterations} timed steps each")
     for name, sizes, rates, evaluation in rows:
-        line = "  ".join(f"{k} {v:6.1f} steps/s ({v * sizes['batch_size']:8.0f} windows/s)" for k, v in rates.items()
-                         if "/" not in k)
-        line += "  ratio to the bare-LSTM ceiling: " + ", ".join(f"{k.split(' /')[0]} {v:.2f}" for k, v in rates.items()
-                                                                 if "/" in k)
-        print(f"{name:9s} seq {sizes['seq_len']} hidden {sizes['hidden']} batch {sizes['batch_size']}: {line}; "
-              f"test-year evaluation {evaluation:.1f} s")
+        line = "  ".join(
+            f"{k} {v:6.1f} steps/s ({v * sizes['batch_size']:8.0f} windows/s)" for k, v in rates.items() if "/" not in k
+        )
+        line += "  ratio to the bare-LSTM ceiling: " + ", ".join(
+            f"{k.split(' /')[0]} {v:.2f}" for k, v in rates.items() if "/" in k
+        )
+        print(
+            f"{name:9s} seq {sizes['seq_len']} hidden {sizes['hidden']} batch {sizes['batch_size']}: {line}; "
+            f"test-year evaluation {evaluation:.1f} s"
+        )
         epoch = sizes["iterations_per_epoch"] / max(v for k, v in rates.items() if "/" not in k)
         print(f"          -> one epoch of {sizes['iterations_per_epoch']} steps ~ {epoch:.1f} s")
 

@@ -17,7 +17,7 @@ def _synthetic(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from hydrolib.book import build_book
+    from hydrolib.book.build import build_book
 
     parameters = _key_values(args.parameter, "-p")
     flags = {"resolution": args.resolution, "validation_years": args.validation_years, "test_years": args.test_years,
@@ -47,9 +47,9 @@ def _run_settings(args: argparse.Namespace) -> dict:
 
 
 def check_setting_device(device: str) -> None:
-    """``--device`` checked before any work (``hydrolib.train.check_device``)."""
+    """``--device`` checked before any work (``hydrolib.training.trainer.check_device``)."""
     from hydrolib.experiments.config import SettingError
-    from hydrolib.train import check_device
+    from hydrolib.training.trainer import check_device
 
     try:
         check_device(device)
@@ -73,8 +73,8 @@ def _report(name: str, seed: int, setting: str, result) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from hydrolib.distributed import init_from_environment
     from hydrolib.experiments import RunConfig, run, run_all
+    from hydrolib.training.distributed import init_from_environment
 
     settings = _run_settings(args)
     if args.command == "run-all":
@@ -98,7 +98,7 @@ def _summary(args: argparse.Namespace) -> int:
     import json
 
     from hydrolib.experiments import RunConfig, run
-    from hydrolib.summary import summarise
+    from hydrolib.study.summary import summarise
 
     settings = _run_settings(args)
     for item in args.runs:
@@ -137,7 +137,7 @@ def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from hydrolib.cache import cache_entries, prune, report
+    from hydrolib.experiments.cache import cache_entries, prune, report
 
     entries = cache_entries()
     report(entries)

@@ -47,12 +47,10 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 1)
 
 # %%
 import matplotlib.pyplot as plt
@@ -60,16 +58,14 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from hydrolib import plots
-from hydrolib.tables import Tables
-from hydrolib.data import data_settings, open_data
-from hydrolib.data.realism import koppen_on, realism_table, seasonal_cycle_by_class
-from hydrolib.analysis import balance_terms, land_mean
+from hydrolib.book import plots
+from hydrolib.data import open_data
+from hydrolib.data.grid import koppen_on
+from hydrolib.data.realism import realism_table, seasonal_cycle_by_class
+from hydrolib.study.balance import balance_terms, land_mean
 
-plots.use_style()
-tables = Tables(1)
-source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
-                       years=(first_year, last_year) if first_year and last_year else None)
+tables = chapter.tables
+source = chapter.data
 data = open_data(source)
 display(Markdown(
     f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "

@@ -48,12 +48,10 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 2)
 
 # %%
 import matplotlib.pyplot as plt
@@ -61,17 +59,14 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from hydrolib import plots
-from hydrolib.tables import Tables
-from hydrolib.data import data_settings, open_data
+from hydrolib.book import plots
+from hydrolib.data import open_data
 from hydrolib.data.layout import LAYER_THICKNESS_MM
-from hydrolib.analysis import balance_terms
-from hydrolib.physics import soil_storage_mm
+from hydrolib.models.balance import soil_storage_mm
+from hydrolib.study.balance import balance_terms
 
-plots.use_style()
-tables = Tables(2)
-source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
-                       years=(first_year, last_year) if first_year and last_year else None)
+tables = chapter.tables
+source = chapter.data
 data = open_data(source)
 display(Markdown(f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "
                  f"{source.years[0]}–{source.years[1]}."))

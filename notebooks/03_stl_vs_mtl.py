@@ -34,7 +34,7 @@
 # correlation {math}`r`, variability ratio {math}`\alpha = \sigma_{sim}/\sigma_{obs}` and bias
 # ratio {math}`\beta = \mu_{sim}/\mu_{obs}`.
 #
-# Runs come from `hydrolib.experiments.run`, which trains on first use and caches the
+# Runs come from `hydrolib.experiments.runner`, which trains on first use and caches the
 # result; `python -m hydrolib run-all --profile quick` fills the cache for the whole book.
 
 # %% tags=["parameters"]
@@ -50,34 +50,29 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 3)
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from hydrolib import plots
-from hydrolib.tables import Tables
-from hydrolib.analysis import kge_part_errors
-from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.baselines import baseline_scores
-from hydrolib.evaluate import median_table, score_support
-from hydrolib.experiments import STL_RUNS, combine_stl, load_runs, training_seeds
-from hydrolib.profiles import get_profile
-from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.book import plots
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.evaluation.baselines import baseline_scores
+from hydrolib.evaluation.scores import median_table, score_support
+from hydrolib.experiments import STL_RUNS, load_runs
+from hydrolib.study.claims import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.study.multirun import combine_stl
+from hydrolib.study.skill import kge_part_errors
 
-plots.use_style()
-tables = Tables(3)
-p = get_profile(profile)
-common = dict(device=device, **run_settings(globals()))
-seeds = training_seeds(profile, seed)
+tables = chapter.tables
+p = chapter.sizes
+common = chapter.run_keywords
+seeds = chapter.seeds
 stl_by_seed = {s: load_runs(STL_RUNS, profile, seed=s, **common) for s in seeds}
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in seeds}
 stl = stl_by_seed[seed]
@@ -172,7 +167,7 @@ plt.show()
 # One training run is one draw: a different seed gives different weights and batches. Both
 # the single-task and the multi-task models are trained with each of the profile's seeds;
 # the table compares their seed means, and a difference counts only where it exceeds the
-# range between seeds (the ± below: `hydrolib.study.seed_summary`, each model's max − min
+# range between seeds (the ± below: `hydrolib.study.claims.seed_summary`, each model's max − min
 # over the seeds, averaged over the two models).
 
 # %%

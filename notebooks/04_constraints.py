@@ -34,13 +34,13 @@
 #   {math}`P - ET - R - \Delta S - \varepsilon` is penalised instead. ε has no label: it is
 #   whatever makes the balance close while the data loss keeps the predictions honest;
 # - **conceptual** (this book's) — {math}`\varepsilon` from a textbook degree-day snow pack
-#   and canopy bucket run on the forcing (`hydrolib.conceptual`): nothing learned, a yardstick
+#   and canopy bucket run on the forcing (`hydrolib.models.conceptual`): nothing learned, a yardstick
 #   for what the learned residual should at least reach;
 # - **hybrid** (this book's) — {math}`\varepsilon` from a differentiable snow store
 #   (degree-day melt) and a linear groundwater reservoir whose parameters (degree-day factor,
 #   threshold temperature, reservoir time constant, recharge fraction) a small network sets
 #   per cell from the static attributes, plus a small learned remainder, all trained with the
-#   predictor (`hydrolib.hybrid`).
+#   predictor (`hydrolib.models.hybrid`).
 #
 # Every window sees the forcing through the day it predicts (the `simulation` alignment):
 # the balance of day d involves that day's rain and snowfall.
@@ -62,35 +62,33 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 4)
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 import pandas as pd
 from IPython.display import Markdown, display
+from matplotlib.patches import Patch
 
-from hydrolib import plots
-from hydrolib.analysis import closure_error, median_by_bin, quantile_bins, recovery_table
-from hydrolib.tables import Tables
-from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.baselines import baseline_scores
-from hydrolib.evaluate import median_table, score_support
-from hydrolib.experiments import SEEDED_RUNS, load_runs, training_seeds
-from hydrolib.physics_weights import CHOICE, SWEEP
-from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
-from hydrolib.summary import climate_groups
+from hydrolib.book import plots
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.evaluation.baselines import baseline_scores
+from hydrolib.evaluation.scores import median_table, score_support
+from hydrolib.experiments import SEEDED_RUNS, load_runs
+from hydrolib.models.weights import CHOICE, SWEEP
+from hydrolib.study.balance import closure_error
+from hydrolib.study.cells import median_by_bin, quantile_bins
+from hydrolib.study.claims import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.study.residual import recovery_table
+from hydrolib.study.summary import climate_groups
 
-plots.use_style()
-tables = Tables(4)
-seeds = training_seeds(profile, seed)
-common = dict(device=device, **run_settings(globals()))
+tables = chapter.tables
+seeds = chapter.seeds
+common = chapter.run_keywords
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
 tables.show(score_support(runs[seed]["mtl-none"].predictions),
             "What the scores rest on: test-year observations", digits=0)
@@ -102,7 +100,7 @@ display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({
 #
 # The weights of the balance terms were swept on the validation year of the quick profile
 # (one training seed, `simulation` alignment) by `benchmarks/physics_weight_sweep.py`; the
-# table gives its measured numbers (`hydrolib.physics_weights`, copied from
+# table gives its measured numbers (`hydrolib.models.weights`, copied from
 # benchmarks/RESULTS.md). Every constrained run records the provenance of its weights in its
 # configuration (`physics.weights_chosen_by` in the run folder's `config.json`).
 

@@ -56,12 +56,10 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 5)
 
 # %%
 import matplotlib.pyplot as plt
@@ -69,20 +67,18 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from hydrolib import plots
-from hydrolib.baselines import baseline_scores
-from hydrolib.tables import Tables
-from hydrolib.data.prepare import TARGET_NAMES
+from hydrolib.book import plots
 from hydrolib.data.scarcity import held_out_cells
-from hydrolib.evaluate import median_table
-from hydrolib.experiments import SCARCITY_RUNS, load_runs, scarcity_table, sweep_per_seed
-from hydrolib.profiles import get_profile
-from hydrolib.study import describe, difference, judge, seed_summary, study_vs_book
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.evaluation.baselines import baseline_scores
+from hydrolib.evaluation.scores import median_table
+from hydrolib.experiments import SCARCITY_RUNS, load_runs
+from hydrolib.study.claims import describe, difference, judge, seed_summary, study_vs_book
+from hydrolib.study.multirun import scarcity_table, sweep_per_seed
 
-plots.use_style()
-tables = Tables(5)
-common = dict(device=device, **run_settings(globals()))
-holdout = get_profile(profile).holdout
+tables = chapter.tables
+common = chapter.run_keywords
+holdout = chapter.sizes.holdout
 table = scarcity_table(profile, seed=seed, **common)
 runs = table[["experiment", "seed", "setting"]].drop_duplicates()
 display(Markdown(f"{len(runs)} runs: {', '.join(SCARCITY_RUNS)} × settings "
@@ -90,7 +86,7 @@ display(Markdown(f"{len(runs)} runs: {', '.join(SCARCITY_RUNS)} × settings "
 
 
 def summary_of(setting: str, cells: str = "all"):
-    """Seed means and the seed spread (``hydrolib.study.seed_summary``) of one setting."""
+    """Seed means and the seed spread (``hydrolib.study.claims.seed_summary``) of one setting."""
     return seed_summary(sweep_per_seed(table, setting, cells))
 
 
@@ -106,9 +102,9 @@ reference = median_table({k: v for k, v in yardsticks.items() if k in ("climatol
 #
 # {numref}`fig-scarcity-years` shows the median KGE over all cells against the number of
 # training years: the line is the mean over seeds, the band the seed spread
-# (`hydrolib.study.seed_summary`: each model's range across seeds, averaged over the two
+# (`hydrolib.study.claims.seed_summary`: each model's range across seeds, averaged over the two
 # models; ± half of it around the mean). Dashed grey lines are the day-of-year climatology
-# and the linear model fitted on all training years (`hydrolib.baselines`).
+# and the linear model fitted on all training years (`hydrolib.evaluation.baselines`).
 
 # %% mystnb={"figure": {"caption": "Median test-year KGE over all cells against the training years kept, for the unconstrained multi-task model and the differentiable framework: mean over training seeds (line, markers) ± half the seed spread (band). Grey: the climatology (dashed) and linear (dotted) baselines with all training years.", "name": "fig-scarcity-years"}}
 by_years = {}
@@ -225,7 +221,7 @@ plt.show()
 #
 # The study's SM3 figures are for sharply reduced data; we take our fewest training years
 # and, separately, the spatial hold-out. Differences are between seed means; the ± is the
-# seed spread of `hydrolib.study.seed_summary`, and a difference counts only beyond it.
+# seed spread of `hydrolib.study.claims.seed_summary`, and a difference counts only beyond it.
 
 # %%
 fewest = years_axis[0]
@@ -248,7 +244,7 @@ display(Markdown(
      "**Here,** ")
     + f"on the held-out {holdout} cells by {describe(gain_held, held_noise)}. With all data, SM3's median KGE is "
     f"{full_mean.loc['mtl-none', 'SM3']:.3f} without and {full_mean.loc['mtl-diff', 'SM3']:.3f} with the framework."
-    + (f" Losing the years costs the unconstrained model "
+    + (" Losing the years costs the unconstrained model "
        + ", ".join(f"{t} {full_mean.loc['mtl-none', t] - scarce_mean.loc['mtl-none', t]:+.3f}" for t in TARGET_NAMES)
        + f" of median KGE ({fewest} vs {years_axis[-1]} years); the seed spread is up to "
        f"{max(scarce_noise.values()):.3f}." if fewest < years_axis[-1] else "")))

@@ -26,7 +26,7 @@
 # framework lifts the median KGE of low SM2 values from 0.434 to 0.504; and high,
 # energy-driven ET, which stays hard for every model.
 #
-# How to score a tail matters as much as the models. We use `hydrolib.extremes`:
+# How to score a tail matters as much as the models. We use `hydrolib.evaluation.extremes`:
 #
 # - **Episodes.** Each cell gets a threshold from its *training* years (10th percentile for
 #   lows, 90th for high ET). The test days beyond it, widened by ± 15 days so that onset and
@@ -55,12 +55,10 @@ test_years = 0
 quantile = 0.1  # share of each cell's days in a tail
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), {**BOOK_PARAMETERS, "quantile": float}))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 6, {"quantile": float})
 
 # %%
 import matplotlib.pyplot as plt
@@ -68,19 +66,19 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from hydrolib import baselines, extremes, plots
-from hydrolib.analysis import deepest_drought_cell
-from hydrolib.tables import Tables
-from hydrolib.data.prepare import TARGET_NAMES
+from hydrolib.book import plots
 from hydrolib.data.source import load_prepared
-from hydrolib.evaluate import score_support, tail_scores
-from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
-from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.evaluation import baselines, extremes
+from hydrolib.evaluation.scores import score_support, tail_scores
+from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, load_runs
+from hydrolib.study.claims import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.study.multirun import combine_stl
+from hydrolib.study.skill import deepest_drought_cell
 
-plots.use_style()
-tables = Tables(6)
-seeds = training_seeds(profile, seed)
-common = dict(device=device, **run_settings(globals()))
+tables = chapter.tables
+seeds = chapter.seeds
+common = chapter.run_keywords
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
 tables.show(score_support(runs[seed]["mtl-none"].predictions),
             "What the scores rest on: test-year observations", digits=0)
@@ -262,7 +260,7 @@ plt.show()
 # ## Why not KGE on each cell's lowest days?
 #
 # The simpler score — KGE on each cell's own lowest 10 % of *test* days
-# (`hydrolib.evaluate.tail_scores`) — selects its days on the observations. Inside that
+# (`hydrolib.evaluation.scores.tail_scores`) — selects its days on the observations. Inside that
 # selection the observed series barely moves, σ_obs is tiny, and α = σ_sim/σ_obs explodes.
 
 # %%
@@ -293,7 +291,7 @@ display(Markdown(
 #
 # The study's low-SM2 figures compare the framework with a baseline we take to be the
 # unconstrained multi-task model; we use the median episode KGE. Differences are between seed
-# means; the ± is the seed spread of `hydrolib.study.seed_summary`, and a difference counts
+# means; the ± is the seed spread of `hydrolib.study.claims.seed_summary`, and a difference counts
 # only beyond it. That high ET stays hard is judged model by model: the drop from the
 # whole-year KGE to the high-episode KGE counts when it exceeds the seeds' spread of the
 # high-episode ET KGE.

@@ -28,7 +28,7 @@
 # limited by soil water, and that the differentiable framework captures that regime.
 #
 # The regions here are drawn from real country borders (Natural Earth, shipped with the
-# `pyogrio` package, `hydrolib.regions`): a cell belongs to a region when its centre lies
+# `pyogrio` package, `hydrolib.data.regions`): a cell belongs to a region when its centre lies
 # in one of the region's countries.
 
 # %% tags=["parameters"]
@@ -44,12 +44,10 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 7)
 
 # %%
 import matplotlib.pyplot as plt
@@ -57,22 +55,21 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from hydrolib import baselines, plots
-from hydrolib.tables import Tables
-from hydrolib.analysis import closest_to_observed, et_by_moisture, et_moisture_slopes, moisture_bin_edges
-from hydrolib.data.prepare import TARGET_NAMES
+from hydrolib.book import plots
+from hydrolib.data.regions import REGIONS, in_region
 from hydrolib.data.source import load_prepared
-from hydrolib.evaluate import median_table, score_support
-from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, combine_stl, load_runs, training_seeds
-from hydrolib.profiles import get_profile
-from hydrolib.regions import REGIONS, in_region
-from hydrolib.study import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.evaluation import baselines
+from hydrolib.evaluation.scores import median_table, score_support
+from hydrolib.experiments import SEEDED_RUNS, STL_RUNS, load_runs
+from hydrolib.study.claims import describe, difference, judge, seed_summary, seed_table, study_vs_book
+from hydrolib.study.moisture import closest_to_observed, et_by_moisture, et_moisture_slopes, moisture_bin_edges
+from hydrolib.study.multirun import combine_stl
 
-plots.use_style()
-tables = Tables(7)
-p = get_profile(profile)
-seeds = training_seeds(profile, seed)
-common = dict(device=device, **run_settings(globals()))
+tables = chapter.tables
+p = chapter.sizes
+seeds = chapter.seeds
+common = chapter.run_keywords
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
 tables.show(score_support(runs[seed]["mtl-none"].predictions),
             "What the scores rest on: test-year observations", digits=0)
@@ -98,7 +95,7 @@ plt.show()
 # {numref}`fig-et-sm` bins every region cell's test days by top-metre soil moisture (the
 # thickness-weighted mean of SM1–SM3) and shows the median ET per bin: the observed
 # relationship, and the one each model implies with its *own* predicted soil moisture and
-# ET (`hydrolib.analysis.et_by_moisture`). In the moisture-limited regime the observed curve
+# ET (`hydrolib.study.moisture.et_by_moisture`). In the moisture-limited regime the observed curve
 # climbs with soil moisture.
 
 # %%
@@ -138,7 +135,7 @@ tables.show(slopes, "Slope of daily ET on root-zone soil moisture (mm/day per m�
 # ## Scores in the arid regions
 #
 # The median KGE over the arid cells alone, per target and model, for each seed, with the
-# three baselines (`hydrolib.baselines`: day-of-year climatology, a linear model on the
+# three baselines (`hydrolib.evaluation.baselines`: day-of-year climatology, a linear model on the
 # window's forcing summaries, yesterday's observation) as yardsticks.
 
 # %%
@@ -155,7 +152,7 @@ tables.show(pd.concat({f"STL (seed {seed})": median_table({"STL": stl_scores}, c
 #
 # "Captures the regime" is measured two ways: the framework's median KGE in the arid cells
 # against the unconstrained model's (seed means, ± the seed spread of
-# `hydrolib.study.seed_summary`; a difference counts only beyond it), and how close each
+# `hydrolib.study.claims.seed_summary`; a difference counts only beyond it), and how close each
 # model's ET–soil-moisture slope comes to the observed one.
 
 # %%

@@ -46,12 +46,10 @@ validation_years = 0  # years of validation and test at the end; 0: the profile'
 test_years = 0
 
 # %% tags=["remove-input"]
-from hydrolib.banner import show_banner
-from hydrolib.parameters import BOOK_PARAMETERS, check_parameters, run_settings
+from hydrolib.book.chapter import start_chapter
 
-# a parameter of the wrong type (-p seed=one) is named here, before any work
-globals().update(check_parameters(globals(), BOOK_PARAMETERS))
-show_banner(globals())  # what built this page: profile, grid, years, network, seeds, data
+# checks the parameters (a wrong type is named here, before any work) and shows what built this page
+chapter = start_chapter(globals(), 8)
 
 # %%
 import matplotlib.pyplot as plt
@@ -60,31 +58,35 @@ import pandas as pd
 import xarray as xr
 from IPython.display import Markdown, display
 
-from hydrolib import plots
-from hydrolib.analysis import (SNOW_CLIMATES, correlation_maps, epsilon_correlations, forcing_ceiling, magnitudes,
-                               median_by_group, monthly_cycle, seasonal_cycles)
-from hydrolib.tables import Tables
-from hydrolib.data import data_settings, load_prepared, open_data
-from hydrolib.data.realism import koppen_on
-from hydrolib.evaluate import water_balance
-from hydrolib.experiments import load_runs, training_seeds
-from hydrolib.metrics import pearson_r
-from hydrolib.profiles import get_profile
-from hydrolib.study import judge_correlations, study_vs_book
+from hydrolib.book import plots
+from hydrolib.data import load_prepared, open_data
+from hydrolib.data.grid import koppen_on
+from hydrolib.evaluation.metrics import pearson_r
+from hydrolib.evaluation.predictions import water_balance
+from hydrolib.experiments import load_runs
+from hydrolib.study.balance import magnitudes
+from hydrolib.study.cells import median_by_group
+from hydrolib.study.claims import judge_correlations, study_vs_book
+from hydrolib.study.residual import (
+    SNOW_CLIMATES,
+    correlation_maps,
+    epsilon_correlations,
+    forcing_ceiling,
+    monthly_cycle,
+    seasonal_cycles,
+)
 
-plots.use_style()
-tables = Tables(8)
-p = get_profile(profile)
-seeds = training_seeds(profile, seed)
-common = dict(device=device, **run_settings(globals()))
+tables = chapter.tables
+p = chapter.sizes
+seeds = chapter.seeds
+common = chapter.run_keywords
 runs = {s: load_runs(["mtl-diff"], profile, seed=s, **common)["mtl-diff"] for s in seeds}
 predictions = runs[seed].predictions
 epsilon = predictions["epsilon"]
 data_residual = water_balance(predictions, "observed")
 model_residual = water_balance(predictions, "predicted", with_epsilon=False)
 
-source = data_settings(profile, data_root=data_root, world_seed=world_seed, resolution=resolution or None,
-                       years=(first_year, last_year) if first_year and last_year else None)
+source = chapter.data
 test_year = int(str(predictions["time"].values[0])[:4])
 cells = dict(lat=xr.DataArray(predictions["lat"].values, dims="cell"),
              lon=xr.DataArray(predictions["lon"].values, dims="cell"))
@@ -285,7 +287,7 @@ plt.show()
 # scale counts when the median per-cell correlation of ε̂ with the data's residual exceeds
 # 0.5 for every training seed. The claim *holds* when both scales count, *partly* when one
 # does or the daily correlations are at least positive, and *does not hold* otherwise
-# (`hydrolib.study.judge_correlations`).
+# (`hydrolib.study.claims.judge_correlations`).
 
 # %%
 correlations_by_seed = {s: epsilon_correlations(r.predictions) for s, r in runs.items()}

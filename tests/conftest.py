@@ -22,10 +22,10 @@ def smoke_world(isolated_cache):
     """The smoke profile's synthetic world, generated once per test run."""
     from types import SimpleNamespace
 
-    from hydrolib.data import data_settings
+    from hydrolib.experiments.config import data_settings
 
     settings = data_settings("smoke")
-    return SimpleNamespace(root=settings.root(), resolution=settings.resolution, years=settings.years,
+    return SimpleNamespace(root=settings.ensure_folder(), resolution=settings.resolution, years=settings.years,
                            settings=settings)
 
 
@@ -38,7 +38,8 @@ def day_indexed_prepared():
     test 45–59. ``targets``: a function of (cell, day) arrays giving another target value."""
     import numpy as np
 
-    from hydrolib.data.prepare import FORCING, TARGETS, WATER, Prepared
+    from hydrolib.data.prepared import Prepared
+    from hydrolib.data.vocabulary import FORCING, TARGETS, WATER
 
     def make(targets=None) -> Prepared:
         cell, day = np.meshgrid(np.arange(3), np.arange(60), indexing="ij")

@@ -9,10 +9,10 @@ import torch
 
 from hydrolib.data.landbench import open_landbench
 from hydrolib.data.prepare import prepare
-from hydrolib.distributed import init_from_environment
-from hydrolib.models import MultiTaskLSTM, ResidualNet
-from hydrolib.physics import PhysicsConfig
-from hydrolib.train import TrainConfig, Trainer
+from hydrolib.models.constraints import PhysicsConfig
+from hydrolib.models.networks import MultiTaskLSTM, ResidualNet
+from hydrolib.training.distributed import init_from_environment
+from hydrolib.training.trainer import TrainConfig, Trainer
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--root")

@@ -1,4 +1,4 @@
-"""The malloc settings under which training on the CPU reuses the memory it frees (hydrolib.allocator)."""
+"""The malloc settings under which training on the CPU reuses the memory it frees (hydrolib.training.allocator)."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from hydrolib.allocator import _glibc
+from hydrolib.training.allocator import _glibc
 
 # Allocates and frees blocks of 1–30 MiB, as a training step does its tensors, and prints the
 # page faults per repetition once warmed up. Run in a fresh process: glibc's thresholds are
@@ -38,7 +38,7 @@ def _faults_per_step(setup: str) -> float:
 def test_a_process_with_the_thresholds_fixed_reuses_the_memory_it_frees():
     """The 70 MiB a step allocates come back from malloc's own heap, not as fresh pages. Under
     glibc's defaults the same loop faults about 1,500 pages a step (17,920 would be all)."""
-    faults = _faults_per_step("from hydrolib.allocator import keep_freed_memory\n"
+    faults = _faults_per_step("from hydrolib.training.allocator import keep_freed_memory\n"
                               "assert keep_freed_memory()")
     assert faults < 50, f"{faults:.0f} page faults per step: freed memory is returned to the system and faulted again"
 
@@ -46,11 +46,11 @@ def test_a_process_with_the_thresholds_fixed_reuses_the_memory_it_frees():
 def test_training_a_run_on_the_cpu_fixes_the_thresholds(smoke_world, monkeypatch):
     """What a ``run-all`` worker, ``python -m hydrolib train`` and a notebook that trains what it
     misses all go through."""
-    from hydrolib.experiments import training
+    import hydrolib.experiments.runner as run_module
 
     calls = []
-    monkeypatch.setattr(training, "keep_freed_memory", lambda: calls.append(True) or True)
-    training.run("mtl-none", "smoke", device="cpu", progress=False, epochs=1, seed=977)
+    monkeypatch.setattr(run_module, "keep_freed_memory", lambda: calls.append(True) or True)
+    run_module.run("mtl-none", "smoke", device="cpu", progress=False, epochs=1, seed=977)
     assert calls == [True]
-    training.run("mtl-none", "smoke", device="cpu", progress=False, epochs=1, seed=977)  # cached: nothing trains
+    run_module.run("mtl-none", "smoke", device="cpu", progress=False, epochs=1, seed=977)  # cached: nothing trains
     assert calls == [True]

@@ -6,15 +6,23 @@ import pytest
 import xarray as xr
 
 from hydrolib import experiments
-from hydrolib.analysis import (closest_to_observed, closure_error, deepest_drought_cell, epsilon_correlations,
-                               et_by_moisture, et_moisture_slope, et_moisture_slopes, furthest_from_one,
-                               kge_part_errors, magnitudes, median_by_bin, median_by_group, median_kge_parts,
-                               moisture_bin_edges, monthly_cycle, quantile_bins, root_zone_moisture)
-from hydrolib.evaluate import median_table, tail_scores, water_balance
-from hydrolib.plots import grid_field
-from hydrolib.regions import in_region
-from hydrolib.study import (CLAIMS, difference, judge, judge_correlations, seed_summary, seed_table,
-                            study_vs_book)
+from hydrolib.book.plots import grid_field
+from hydrolib.data.regions import in_region
+from hydrolib.evaluation.predictions import water_balance
+from hydrolib.evaluation.scores import median_table, tail_scores
+from hydrolib.study.balance import closure_error, magnitudes
+from hydrolib.study.cells import median_by_bin, median_by_group, quantile_bins
+from hydrolib.study.claims import CLAIMS, difference, judge, judge_correlations, seed_summary, seed_table, study_vs_book
+from hydrolib.study.moisture import (
+    closest_to_observed,
+    et_by_moisture,
+    et_moisture_slope,
+    et_moisture_slopes,
+    moisture_bin_edges,
+    root_zone_moisture,
+)
+from hydrolib.study.residual import epsilon_correlations, monthly_cycle
+from hydrolib.study.skill import deepest_drought_cell, furthest_from_one, kge_part_errors, median_kge_parts
 
 TARGETS = ["SM1", "SM2", "SM3", "ET"]
 
@@ -117,22 +125,23 @@ def test_book_runs_cover_seeds_and_the_scarcity_sweep_once_each():
     assert {r.name for r in requests if r.seed == 5 and r.setting == "all data"} == set(experiments.EXPERIMENTS)
     assert {(r.seed, r.setting) for r in requests if r.name == "mtl-diff"} == \
         {(s, setting) for s in experiments.training_seeds("quick", 5)
-         for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE")} | {(5, "all data, forecast windows")}
+         for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE")} \
+        | {(5, "all data, forecast windows")}
     # every experiment, single-task ones included, with every seed of the profile
-    assert {(r.name, r.seed) for r in requests if r.setting == "all data"} == \
-        {(name, s) for name in experiments.EXPERIMENTS for s in experiments.training_seeds("quick", 5)}
+    assert {(r.name, r.seed) for r in requests if r.setting == "all data"} == {
+        (name, s) for name in experiments.EXPERIMENTS for s in experiments.training_seeds("quick", 5)
+    }
 
 
 def test_run_all_trains_only_what_the_cache_lacks(monkeypatch):
     trained = experiments.run_all("smoke", progress=False)
     assert len(trained) <= len(experiments.book_runs("smoke"))
-    assert all(experiments.is_cached(r.name, "smoke", **r.settings())
-               for r in experiments.book_runs("smoke"))
+    assert all(experiments.is_cached(r.name, "smoke", **r.settings()) for r in experiments.book_runs("smoke"))
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("run_all retrained a cached run")
 
-    monkeypatch.setattr(experiments.plan, "run", must_not_train)
+    monkeypatch.setattr(experiments.schedule, "run", must_not_train)
     assert experiments.run_all("smoke", progress=False) == []
 
 
@@ -149,7 +158,8 @@ def test_summary_command_prints_the_key_numbers_of_a_run(capsys):
     assert set(stl["median"]["kge"]) == {"ET"} and "closure_mm_day" not in stl
 
 
-# --- the chapters' analyses (hydrolib.analysis) and the one seed spread (hydrolib.study) ---------------------
+# --- the chapters' analyses (hydrolib.study) and the one seed spread (hydrolib.study.claims) ---
+
 
 def _soil(theta, et):
     """Predictions of one cell whose three layers all hold ``theta`` (m³ m⁻³) and whose ET is ``et``, both
@@ -176,13 +186,15 @@ def test_et_against_soil_moisture_curve_slope_and_closest_model():
     assert et_moisture_slope(linear, "predicted", np.array([0])) == pytest.approx(10.0)
     with pytest.raises(ValueError, match="source must be"):
         et_moisture_slope(linear, "truth", np.array([0]))
-    slopes = et_moisture_slopes(linear, {"flat": _soil([0.1, 0.2, 0.3, 0.4], [2.0, 2.0, 2.0, 2.0])},
-                                {"somewhere": np.array([True])})
+    slopes = et_moisture_slopes(
+        linear, {"flat": _soil([0.1, 0.2, 0.3, 0.4], [2.0, 2.0, 2.0, 2.0])}, {"somewhere": np.array([True])}
+    )
     assert slopes.loc["observed", "somewhere"] == pytest.approx(10.0)
     assert slopes.loc["flat", "somewhere"] == pytest.approx(0.0, abs=1e-9)
     # summed |slope − observed| over the regions: m1 2 + 5 = 7, m2 5 + 1 = 6
-    table = pd.DataFrame({"A": {"observed": 10.0, "m1": 12.0, "m2": 5.0},
-                          "B": {"observed": 20.0, "m1": 25.0, "m2": 19.0}})
+    table = pd.DataFrame(
+        {"A": {"observed": 10.0, "m1": 12.0, "m2": 5.0}, "B": {"observed": 20.0, "m1": 25.0, "m2": 19.0}}
+    )
     assert closest_to_observed(table) == "m2"
     with pytest.raises(ValueError, match="'observed' row"):
         closest_to_observed(table.drop(index="observed"))
@@ -196,12 +208,16 @@ def test_quintiles_and_their_medians():
 
 
 def test_extremes_deepest_drought_and_costliest_kge_part():
-    observed = xr.DataArray([[1.0, 1.0, 1.0, 1.0], [2.0, 0.5, 2.0, 1.5], [10.0, 4.0, 10.0, 8.0]],
-                            dims=("cell", "time"))
+    observed = xr.DataArray([[1.0, 1.0, 1.0, 1.0], [2.0, 0.5, 2.0, 1.5], [10.0, 4.0, 10.0, 8.0]], dims=("cell", "time"))
     assert deepest_drought_cell(observed) == 1  # min/mean 1, 1/3, 1/2: cell 2 drops most, but not relatively
-    scores = xr.Dataset({"r": (("cell", "target"), [[0.9], [0.8], [1.0]]),
-                         "alpha": (("cell", "target"), [[0.5], [1.2], [1.1]]),
-                         "beta": (("cell", "target"), [[1.0], [0.7], [1.05]])}, coords={"target": ["ET"]})
+    scores = xr.Dataset(
+        {
+            "r": (("cell", "target"), [[0.9], [0.8], [1.0]]),
+            "alpha": (("cell", "target"), [[0.5], [1.2], [1.1]]),
+            "beta": (("cell", "target"), [[1.0], [0.7], [1.05]]),
+        },
+        coords={"target": ["ET"]},
+    )
     parts = median_kge_parts(scores, "ET")
     assert parts == pytest.approx({"r": 0.9, "alpha": 1.1, "beta": 1.0})
     assert furthest_from_one({"r": 0.9, "alpha": 1.3, "beta": 0.95}) == "alpha"
@@ -223,8 +239,11 @@ def test_magnitudes_group_medians_and_monthly_cycle():
     groups = median_by_group({"c": np.array([0.1, 0.5, 0.3, np.nan])}, np.array(["A", "B", "A", "B"]))
     assert groups["c"].tolist() == pytest.approx([0.2, 0.5, 0.3]) and list(groups.index) == ["A", "B", "all"]
     assert groups["cells"].tolist() == [2, 2, 4]
-    field = xr.DataArray([[1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0], [100.0] * 4], dims=("cell", "time"),
-                         coords={"time": pd.date_range("2020-01-30", periods=4)})
+    field = xr.DataArray(
+        [[1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0], [100.0] * 4],
+        dims=("cell", "time"),
+        coords={"time": pd.date_range("2020-01-30", periods=4)},
+    )
     cycle = monthly_cycle(field, np.array([0, 1]))  # Jan 30, 31 | Feb 1, 2; cell 2 left out
     assert cycle["month"].values.tolist() == [1, 2] and cycle.values.tolist() == pytest.approx([2.5, 4.5])
 
@@ -246,8 +265,9 @@ def test_epsilon_correlations_daily_and_monthly():
 
 
 def test_seed_spread_is_the_range_across_seeds_averaged_over_models():
-    per_seed = seed_table({0: pd.DataFrame({"SM1": {"a": 0.50, "b": 0.70}}),
-                           1: pd.DataFrame({"SM1": {"a": 0.56, "b": 0.68}})})
+    per_seed = seed_table(
+        {0: pd.DataFrame({"SM1": {"a": 0.50, "b": 0.70}}), 1: pd.DataFrame({"SM1": {"a": 0.56, "b": 0.68}})}
+    )
     mean, noise = seed_summary(per_seed)
     assert mean["SM1"].tolist() == pytest.approx([0.53, 0.69]) and noise == pytest.approx({"SM1": 0.04})
     assert difference(mean, "b", "a") == pytest.approx({"SM1": 0.16})
@@ -269,26 +289,36 @@ def test_epsilon_verdict_needs_every_seed_above_the_threshold():
 def test_balance_terms_of_gridded_data_by_hand():
     import xarray as xr
 
-    from hydrolib.analysis import balance_terms, land_mean
+    from hydrolib.study.balance import balance_terms, land_mean
 
     time = np.array(["2020-01-01", "2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
 
     def field(values):
-        return xr.DataArray(np.asarray(values, float).reshape(3, 1, 1), dims=("time", "lat", "lon"),
-                            coords={"time": time, "lat": [0.0], "lon": [10.0]})
+        return xr.DataArray(
+            np.asarray(values, float).reshape(3, 1, 1),
+            dims=("time", "lat", "lon"),
+            coords={"time": time, "lat": [0.0], "lon": [10.0]},
+        )
 
-    data = xr.Dataset({"precipitation": field([0, 10, 0]), "evapotranspiration": field([1, 2, 3]),
-                       "total_runoff": field([0, 1, 0.5]), "volumetric_soil_water_layer_1": field([0.2, 0.3, 0.3]),
-                       "volumetric_soil_water_layer_2": field([0.2, 0.2, 0.19]),
-                       "volumetric_soil_water_layer_3": field([0.3, 0.3, 0.3])})
+    data = xr.Dataset(
+        {
+            "precipitation": field([0, 10, 0]),
+            "evapotranspiration": field([1, 2, 3]),
+            "total_runoff": field([0, 1, 0.5]),
+            "volumetric_soil_water_layer_1": field([0.2, 0.3, 0.3]),
+            "volumetric_soil_water_layer_2": field([0.2, 0.2, 0.19]),
+            "volumetric_soil_water_layer_3": field([0.3, 0.3, 0.3]),
+        }
+    )
     terms = balance_terms(data).isel(lat=0, lon=0)
     # day 2: ΔS = 0.1·70 = 7 mm, ε = 10 − 2 − 1 − 7 = 0; day 3: ΔS = −0.01·210 = −2.1, ε = 0 − 3 − 0.5 + 2.1 = −1.4
     np.testing.assert_allclose(terms["ΔS"], [7.0, -2.1], atol=1e-9)
     np.testing.assert_allclose(terms["ε"], [0.0, -1.4], atol=1e-9)
     assert terms.sizes["time"] == 2  # the first day has no ΔS
 
-    grid = xr.DataArray(np.array([[1.0, 3.0], [5.0, np.nan]]), dims=("lat", "lon"),
-                        coords={"lat": [0.0, 60.0], "lon": [0.0, 1.0]})
+    grid = xr.DataArray(
+        np.array([[1.0, 3.0], [5.0, np.nan]]), dims=("lat", "lon"), coords={"lat": [0.0, 60.0], "lon": [0.0, 1.0]}
+    )
     land = xr.DataArray(np.array([[True, True], [True, False]]), dims=("lat", "lon"), coords=grid.coords)
     # weights cos 0° = 1, 1 and cos 60° = 0.5: (1 + 3 + 2.5) / 2.5
     assert float(land_mean(grid, land)) == pytest.approx(6.5 / 2.5)
@@ -297,19 +327,29 @@ def test_balance_terms_of_gridded_data_by_hand():
 def test_epsilon_recovery_is_perfect_for_the_true_residual_and_absent_without_epsilon():
     import xarray as xr
 
-    from hydrolib.analysis import epsilon_recovery
-    from hydrolib.evaluate import water_balance
+    from hydrolib.evaluation.predictions import water_balance
+    from hydrolib.study.residual import epsilon_recovery
 
     rng = np.random.default_rng(0)
     n_cell, n_time = 3, 70
-    observed = np.stack([0.2 + 0.01 * rng.standard_normal((n_cell, n_time)) for _ in range(3)]
-                        + [2 + rng.standard_normal((n_cell, n_time))], axis=-1)
+    observed = np.stack(
+        [0.2 + 0.01 * rng.standard_normal((n_cell, n_time)) for _ in range(3)]
+        + [2 + rng.standard_normal((n_cell, n_time))],
+        axis=-1,
+    )
     predictions = xr.Dataset(
-        {"observed": (("cell", "time", "target"), observed), "predicted": (("cell", "time", "target"), observed),
-         "precipitation": (("cell", "time"), 5 * rng.random((n_cell, n_time))),
-         "runoff": (("cell", "time"), rng.random((n_cell, n_time)))},
-        coords={"cell": np.arange(n_cell), "target": list(TARGETS),
-                "time": np.arange("2020-01-01", n_time, dtype="datetime64[D]").astype("datetime64[ns]")})
+        {
+            "observed": (("cell", "time", "target"), observed),
+            "predicted": (("cell", "time", "target"), observed),
+            "precipitation": (("cell", "time"), 5 * rng.random((n_cell, n_time))),
+            "runoff": (("cell", "time"), rng.random((n_cell, n_time))),
+        },
+        coords={
+            "cell": np.arange(n_cell),
+            "target": list(TARGETS),
+            "time": np.arange("2020-01-01", n_time, dtype="datetime64[D]").astype("datetime64[ns]"),
+        },
+    )
     without = epsilon_recovery(predictions)
     assert np.isnan(without.loc["all cells", "r daily"]) and without.loc["all cells", "closure"] > 0
     predictions["epsilon"] = water_balance(predictions, "observed")  # NaN on the first day, like the truth
@@ -320,7 +360,7 @@ def test_epsilon_recovery_is_perfect_for_the_true_residual_and_absent_without_ep
 
 
 def test_koppen_of_cells_names_known_places_in_either_longitude_convention():
-    from hydrolib.data.realism import koppen_of_cells
+    from hydrolib.data.grid import koppen_of_cells
 
     sahara, amazon = (23.0, 9.0), (-3.0, -61.0)
     classes = koppen_of_cells([sahara[0], amazon[0], amazon[0]], [sahara[1], amazon[1], amazon[1] + 360.0], 2.0)
@@ -330,21 +370,21 @@ def test_koppen_of_cells_names_known_places_in_either_longitude_convention():
 def test_score_support_counts_the_observed_cells_and_days():
     import xarray as xr
 
-    from hydrolib.evaluate import score_support
+    from hydrolib.evaluation.scores import score_support
 
     observed = np.ones((3, 4, 2))
     observed[0, :2, 0] = np.nan  # cell 0 misses two SM1 days
     observed[1, :, 0] = np.nan  # cell 1 never observes SM1
-    predictions = xr.Dataset({"observed": (("cell", "time", "target"), observed)},
-                             coords={"target": ["SM1", "ET"]})
+    predictions = xr.Dataset({"observed": (("cell", "time", "target"), observed)}, coords={"target": ["SM1", "ET"]})
     table = score_support(predictions)
     assert table.loc["SM1"].tolist() == [2, 6, 3.0]  # cells 0 and 2; 2 + 4 days; median of (2, 4)
     assert table.loc["ET"].tolist() == [3, 12, 4.0]
 
 
 def test_the_forcing_explains_more_of_the_residual_through_its_own_day(smoke_world):
-    from hydrolib.analysis import data_residual, forcing_ceiling
-    from hydrolib.data import data_settings, load_prepared, open_data
+    from hydrolib.data import load_prepared, open_data
+    from hydrolib.experiments.config import data_settings
+    from hydrolib.study.residual import data_residual, forcing_ceiling
 
     prepared = load_prepared(data_settings("smoke"))
     truth = open_data(data_settings("smoke"), ["water_balance_residual"])["water_balance_residual"]

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hydrolib import baselines, evaluate
-from hydrolib.data.prepare import STATICS, LandArrays, PrepareConfig, prepare_arrays
+from hydrolib.data.prepare import PrepareConfig, prepare_arrays
+from hydrolib.data.prepared import LandArrays
+from hydrolib.data.vocabulary import STATICS
+from hydrolib.evaluation import baselines, predictions
+from hydrolib.evaluation import scores as scoring
 
 FORCING_USED = ("10m_u_component_of_wind", "10m_v_component_of_wind")  # unchecked inputs: any values pass
 N_FORCING, N_STATIC = len(FORCING_USED), 3
@@ -154,11 +157,11 @@ def test_window_features_are_trailing_means_then_statics():
 def test_baselines_are_shaped_like_model_predictions_and_score_unchanged():
     import torch
 
-    from hydrolib.models import MultiTaskLSTM
+    from hydrolib.models.networks import MultiTaskLSTM
 
     prepared, *_ = _seasonal_world()
     torch.manual_seed(0)
-    model = evaluate.predict(MultiTaskLSTM(N_FORCING + N_STATIC, 4, hidden=4, dropout=0.0), prepared,
+    model = predictions.predict(MultiTaskLSTM(N_FORCING + N_STATIC, 4, hidden=4, dropout=0.0), prepared,
                              [0, 1, 2, 3], seq_len=10)
     for result in (baselines.climatology(prepared), baselines.persistence(prepared),
                    baselines.linear(prepared, samples=500)):
@@ -167,9 +170,24 @@ def test_baselines_are_shaped_like_model_predictions_and_score_unchanged():
             assert result[name].dims == model[name].dims and result[name].dtype == model[name].dtype, name
         xr.testing.assert_identical(result["observed"], model["observed"])
         xr.testing.assert_identical(result["precipitation"], model["precipitation"])
-        scores = evaluate.cell_scores(result)
-        assert set(scores.data_vars) == set(evaluate.SCORES)
+        scores = scoring.cell_scores(result)
+        assert set(scores.data_vars) == set(scoring.SCORES)
         assert np.isfinite(scores["rmse"]).all()
+
+
+def test_baselines_take_the_water_terms_by_name_not_by_position():
+    """Prepared data whose water columns come in another order (runoff first): the baselines'
+    precipitation and runoff must still be the right ones, as ``predict`` gives them."""
+    prepared, time, k = _seasonal_world()
+    start, stop = prepared.splits["test"]
+    precipitation = prepared.water[:, start:stop, prepared.water_index("precipitation")].copy()
+    runoff = prepared.water[:, start:stop, prepared.water_index("total_runoff")].copy()
+    assert not np.array_equal(precipitation, runoff)
+    prepared.water = np.ascontiguousarray(prepared.water[..., ::-1])
+    prepared.water_names = tuple(reversed(prepared.water_names))
+    result = baselines.persistence(prepared, target_index=[0])
+    np.testing.assert_array_equal(result["precipitation"].values, precipitation)
+    np.testing.assert_array_equal(result["runoff"].values, runoff)
 
 
 def test_baselines_refuse_unknown_settings():
@@ -183,7 +201,7 @@ def test_baselines_refuse_unknown_settings():
 
 
 def test_baseline_scores_follow_a_runs_data_targets_and_alignment(smoke_world):
-    from hydrolib.baselines import baseline_scores
+    from hydrolib.evaluation.baselines import baseline_scores
     from hydrolib.experiments import RunConfig
 
     scores = baseline_scores(RunConfig.build("stl-et", "smoke"))

@@ -2,7 +2,7 @@
 
 from pybtex.database import parse_string
 
-from hydrolib.bibstyle import author_year_label
+from hydrolib.book.bibstyle import author_year_label
 
 BIB = r"""
 @article{one, author = {Oki, Taikan}, year = {2006}, title = {A}}

@@ -8,7 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hydrolib.book import REPO_ROOT, BookBuildError, build_book, execute_notebook, toc_notebooks
+from hydrolib.book.build import build_book
+from hydrolib.book.chapters import REPO_ROOT, BookBuildError, toc_notebooks
+from hydrolib.book.execute import execute_notebook
 
 DEAD_PROXY = "http://127.0.0.1:9"  # any download attempt during the build fails
 
@@ -41,11 +43,12 @@ def test_every_notebook_is_a_percent_script_with_parameters_and_a_kernel():
         for key in ("profile", "device", "seed", "data_root"):
             assert f"{key} =" in params[0].source, f"{name}: parameters cell lacks {key}"
         after = notebook.cells[notebook.cells.index(params[0]) + 1].source
-        assert "check_parameters(globals()" in after, f"{name}: the cell after the parameters must check their types"
+        assert "start_chapter(globals()" in after, \
+            f"{name}: the cell after the parameters must start the chapter (which checks their types)"
 
 
 def test_a_parameter_of_the_wrong_type_is_named_before_any_work():
-    from hydrolib.parameters import BOOK_PARAMETERS, ParameterError, check_parameters
+    from hydrolib.book.parameters import BOOK_PARAMETERS, ParameterError, check_parameters
 
     values = {"profile": "smoke", "device": "cpu", "seed": "1", "world_seed": 0, "data_root": ""}
     with pytest.raises(ParameterError, match="parameter 'seed' = '1' is a str; expected an int"):
@@ -61,7 +64,9 @@ def test_book_renders_every_executed_notebook_with_its_figures(built_book):
         page = (html / "notebooks" / f"{name}.html").read_text()
         images = re.findall(r'<img alt="([^"]*)" src="../_images/', page)
         assert len(images) >= 1, f"{name}: no figure in the HTML"
-        assert not [alt for alt in images if alt.startswith("../_images/")], f"{name}: a figure's alt text is its file name"
+        assert not [alt for alt in images if alt.startswith("../_images/")], (
+            f"{name}: a figure's alt text is its file name"
+        )
         for img in Path(html / "_images").iterdir():
             assert img.stat().st_size > 5000  # real plots, not empty canvases
         if name not in ("01_data", "02_water_balance"):  # the chapters that weigh the study's claims
@@ -86,48 +91,56 @@ def test_a_failing_notebook_stops_the_build_naming_notebook_cell_and_error(tmp_p
     (repo / "notebooks").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "_toc.yml", repo / "_toc.yml")
     (repo / "notebooks" / "broken.py").write_text(
-        "# %% tags=[\"parameters\"]\nprofile = 'smoke'\n\n# %%\nx = 1\n\n# %%\n1 / 0\n")
+        "# %% tags=[\"parameters\"]\nprofile = 'smoke'\n\n# %%\nx = 1\n\n# %%\n1 / 0\n"
+    )
     with pytest.raises(BookBuildError, match=r"notebook broken failed in cell \d+: ZeroDivisionError"):
         execute_notebook("broken", tmp_path / "out", {"profile": "smoke"}, repo)
 
 
-API_MODULES = (
-    "hydrolib.metrics",
-    "hydrolib.extremes",
-    "hydrolib.baselines",
-    "hydrolib.physics",
-    "hydrolib.models",
-    "hydrolib.train",
-    "hydrolib.evaluate",
-    "hydrolib.experiments.registry",
-    "hydrolib.experiments.config",
-    "hydrolib.experiments.training",
-    "hydrolib.experiments.store",
-    "hydrolib.experiments.plan",
-    "hydrolib.profiles",
-    "hydrolib.data.source",
-    "hydrolib.data.landbench",
-    "hydrolib.data.prepare",
-    "hydrolib.data.scaling",
-    "hydrolib.data.sampler",
-    "hydrolib.data.synthetic",
-    "hydrolib.data.fingerprint",
-    "hydrolib.analysis",
-    "hydrolib.study",
-    "hydrolib.regions",
-    "hydrolib.plots",
-    "hydrolib.tables",
-    "hydrolib.banner",
-    "hydrolib.cache",
-    "hydrolib.parameters",
-)
+# Every module of the library has its section, except the command line and the Sphinx extensions
+# (they document nothing a reader calls).
+API_EXCLUDED = {
+    "hydrolib",
+    "hydrolib.__main__",
+    "hydrolib.cli",
+    "hydrolib.book.bibstyle",
+    "hydrolib.book.sphinx_downloads",
+}
+
+
+def _library_modules() -> list[str]:
+    import pkgutil
+
+    import hydrolib
+
+    modules = [m.name for m in pkgutil.walk_packages(hydrolib.__path__, "hydrolib.")]
+    return [
+        m
+        for m in modules
+        if m not in API_EXCLUDED
+        and not m.endswith(
+            (
+                "hydrolib.data",
+                "hydrolib.models",
+                "hydrolib.training",
+                "hydrolib.evaluation",
+                "hydrolib.experiments",
+                "hydrolib.study",
+                "hydrolib.book",
+                "hydrolib.system",
+            )
+        )
+    ]
+
+
+API_MODULES = tuple(_library_modules())
 
 
 def test_api_chapter_documents_every_module_with_signatures_formulas_and_no_sphinx_warning(built_book):
     import inspect
     import re
 
-    from hydrolib import metrics
+    from hydrolib.evaluation import metrics
 
     output, html = built_book
     page = (html / "book" / "api.html").read_text()
@@ -135,20 +148,25 @@ def test_api_chapter_documents_every_module_with_signatures_formulas_and_no_sphi
         assert f'id="module-{module}"' in page, f"the API chapter has no section for {module}"
         assert f'id="{module}.' in page, f"the API chapter documents no member of {module}"
     # kge's entry: its signature with the parameters in (obs, sim, dim) order, and Gupta et al.'s formula
-    entry = page[page.index('id="hydrolib.metrics.kge"'):page.index('id="hydrolib.metrics.kge_2012_components"')]
+    entry = page[
+        page.index('id="hydrolib.evaluation.metrics.kge"') : page.index(
+            'id="hydrolib.evaluation.metrics.kge_2012_components"'
+        )
+    ]
     names = re.findall(r'<em class="sig-param"><span class="n"><span class="pre">(\w+)</span>', entry)
     assert names == list(inspect.signature(metrics.kge).parameters) == ["obs", "sim", "dim"]
     assert r"\mathrm{KGE} = 1 - \sqrt{(r - 1)^2 + (\alpha - 1)^2 + (\beta - 1)^2}" in entry
     assert "Gupta" in entry and "10.1016/j.jhydrol.2009.08.003" in entry
     # a docstring Sphinx cannot parse shows up as a warning naming the module or the page
     log = re.sub(r"\x1b\[[0-9;]*m", "", (output / "jupyter-book.log").read_text())
-    api_warnings = [line for line in log.splitlines()
-                    if "WARNING" in line and ("api.md" in line or "docstring of hydrolib" in line)]
+    api_warnings = [
+        line for line in log.splitlines() if "WARNING" in line and ("api.md" in line or "docstring of hydrolib" in line)
+    ]
     assert api_warnings == []
 
 
 def test_a_sphinx_warning_fails_the_book_build_and_is_named_in_the_error(tmp_path):
-    from hydrolib.book import render_book
+    from hydrolib.book.render import render_book
 
     staging = tmp_path / "src"
     staging.mkdir()
@@ -166,12 +184,14 @@ def test_a_sphinx_warning_fails_the_book_build_and_is_named_in_the_error(tmp_pat
 def test_figure_and_loading_cells_fold_while_analysis_stays_visible():
     from nbformat.v4 import new_code_cell
 
-    from hydrolib.book import fold_plotting_and_loading
+    from hydrolib.book.chapters import fold_plotting_and_loading
 
-    cells = [new_code_cell("show_banner(globals())", metadata={"tags": ["remove-input"]}),
-             new_code_cell("import numpy as np\\ndata = open_data(source)"),
-             new_code_cell("gain = difference(mean, 'diff', 'none')"),
-             new_code_cell("plt.plot(x)", metadata={"mystnb": {"figure": {"caption": "c", "name": "fig-x"}}}),
-             new_code_cell("plt.plot(y)", metadata={"mystnb": {"figure": {"caption": "c"}}, "tags": ["show-input"]})]
+    cells = [
+        new_code_cell("chapter = start_chapter(globals(), 1)", metadata={"tags": ["remove-input"]}),
+        new_code_cell("import numpy as np\\ndata = open_data(source)"),
+        new_code_cell("gain = difference(mean, 'diff', 'none')"),
+        new_code_cell("plt.plot(x)", metadata={"mystnb": {"figure": {"caption": "c", "name": "fig-x"}}}),
+        new_code_cell("plt.plot(y)", metadata={"mystnb": {"figure": {"caption": "c"}}, "tags": ["show-input"]}),
+    ]
     fold_plotting_and_loading(cells)
     assert [c.metadata["tags"] for c in cells] == [["remove-input"], ["hide-input"], [], ["hide-input"], ["show-input"]]

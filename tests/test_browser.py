@@ -1,8 +1,8 @@
 """The built smoke book, opened page by page in headless Chromium as a reader would.
 
 For every page, at 1400 and at 420 px: no request leaves 127.0.0.1, every image loads in its
-own proportions, math is typeset (no raw TeX left), tables have padding. Then: the search finds a word that only a notebook holds, and an
-exercise's solution opens on click. Screenshots of two pages are kept in
+own proportions, math is typeset (no raw TeX left), tables have padding. Then: the search finds a
+word that only a notebook holds, and an exercise's solution opens on click. Screenshots of two pages are kept in
 ``_build/screenshots/`` (one at 1400 px, one at phone width, 420 px).
 
 Set ``HYDROLIB_BOOK_HTML`` to a built book's ``_build/html`` to test that book instead of
@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from hydrolib.book import REPO_ROOT
+from hydrolib.book.chapters import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +35,10 @@ DEAD_PROXY = "http://127.0.0.1:9"
 def _chromium() -> str:
     path = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
     if path is None:
-        reason = (f"Chromium not found at {CHROMIUM} or on PATH: the browser test needs Debian's chromium "
-                  "(apt-get install -y chromium; .ci/run installs it)")
+        reason = (
+            f"Chromium not found at {CHROMIUM} or on PATH: the browser test needs Debian's chromium "
+            "(apt-get install -y chromium; .ci/run installs it)"
+        )
         if os.environ.get("CI"):
             pytest.fail(reason + " — in CI it must run")
         pytest.skip(reason)
@@ -51,7 +53,7 @@ def book_html(tmp_path_factory) -> Path:
         assert (html / "index.html").exists(), f"HYDROLIB_BOOK_HTML={given} holds no index.html"
         return html
     _chromium()  # skip before building when there is no browser
-    from hydrolib.book import build_book
+    from hydrolib.book.build import build_book
 
     mp = pytest.MonkeyPatch()
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
@@ -91,8 +93,11 @@ def browser():
 def _pages(html: Path) -> list[str]:
     """Every page a reader can reach: the book's and the chapters' HTML (not _sources, _static;
     not index.html, which only redirects to book/intro.html)."""
-    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
-                  if not p.relative_to(html).parts[0].startswith("_") and p.name not in ("search.html", "index.html"))
+    return sorted(
+        str(p.relative_to(html))
+        for p in html.rglob("*.html")
+        if not p.relative_to(html).parts[0].startswith("_") and p.name not in ("search.html", "index.html")
+    )
 
 
 PAGE_CHECK = r"""
@@ -103,11 +108,13 @@ PAGE_CHECK = r"""
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
   const main = document.querySelector('main') || document.body;
   const maths = [...main.querySelectorAll('span.math, div.math')];
-  const cells = [...main.querySelectorAll('table:not(.indextable):not(.modindextable) td')];  // index pages lay out with tables
+  // index pages lay out with tables
+  const cells = [...main.querySelectorAll('table:not(.indextable):not(.modindextable) td')];
   return {
     broken_images: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     distorted_images: images.filter(i => i.naturalWidth > 0 && i.clientHeight > 0 && Math.abs(
-        (i.clientWidth / i.clientHeight) / (i.naturalWidth / i.naturalHeight) - 1) > 0.03).map(i => i.getAttribute('alt')),
+        (i.clientWidth / i.clientHeight) / (i.naturalWidth / i.naturalHeight) - 1) > 0.03)
+      .map(i => i.getAttribute('alt')),
     images: images.length,
     untypeset_math: maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
     raw_tex: /\\\(|\\\[/.test(main.innerText),
@@ -128,14 +135,18 @@ def test_every_page_loads_only_local_resources_with_images_math_and_padded_table
     for page, width in [(page, width) for page in pages for width in (1400, 420)]:
         browser.open(f"{served}/{page}", width=width)
         result = browser.evaluate(PAGE_CHECK, timeout=60)
-        outside = [u for u in browser.requested_urls()
-                   if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"]
+        outside = [
+            u
+            for u in browser.requested_urls()
+            if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"
+        ]
         problems = {
             "requests leaving 127.0.0.1": outside,
             "failed requests": browser.failed_requests(),
             "images that did not load": result["broken_images"],
             "images out of proportion": result["distorted_images"],
-            "math not typeset": result["untypeset_math"] + (["raw \\( or \\[ in the text"] if result["raw_tex"] else []),
+            "math not typeset": result["untypeset_math"]
+            + (["raw \\( or \\[ in the text"] if result["raw_tex"] else []),
             "table cells without padding": result["unpadded_cells"],
         }
         problems = {k: v for k, v in problems.items() if v}
@@ -145,8 +156,12 @@ def test_every_page_loads_only_local_resources_with_images_math_and_padded_table
     assert report["notebooks/03_stl_vs_mtl.html"][0] >= 3
     assert report["notebooks/03_stl_vs_mtl.html"][1] >= 3
     assert report["notebooks/03_stl_vs_mtl.html"][2] >= 10
-    print("\n".join(f"{page}: {n_img} images, {n_math} formulas, {n_cells} table cells"
-                    for page, (n_img, n_math, n_cells) in report.items()))
+    print(
+        "\n".join(
+            f"{page}: {n_img} images, {n_math} formulas, {n_cells} table cells"
+            for page, (n_img, n_math, n_cells) in report.items()
+        )
+    )
 
 
 def test_search_finds_a_word_from_a_notebook(served, browser):

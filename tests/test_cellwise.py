@@ -61,8 +61,9 @@ def test_normalised_and_copied_arrays_equal_the_whole_array_expressions():
 def test_cell_scores_by_ranges_of_cells_equal_one_pass_over_all_cells():
     import xarray as xr
 
-    from hydrolib import metrics
-    from hydrolib.evaluate import KGE_PARTS, OTHER_SCORES, cell_scores
+    from hydrolib.evaluation import metrics
+    from hydrolib.evaluation.metrics import KGE_SCORES
+    from hydrolib.evaluation.scores import OTHER_SCORES, cell_scores
 
     rng = np.random.default_rng(3)
     n_cells = 2 * CELLS_PER_RANGE + 40
@@ -75,6 +76,6 @@ def test_cell_scores_by_ranges_of_cells_equal_one_pass_over_all_cells():
                 "lat": ("cell", rng.uniform(-60, 70, n_cells)), "lon": ("cell", rng.uniform(-180, 180, n_cells))})
     obs, sim = predictions["observed"], predictions["predicted"]
     parts = metrics.kge_components(obs, sim, dim="time")
-    one_pass = xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_PARTS}
+    one_pass = xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_SCORES}
                           | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
     xr.testing.assert_identical(cell_scores(predictions), one_pass)

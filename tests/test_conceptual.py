@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hydrolib.conceptual import ConceptualParameters, conceptual_residual, makkink_pet
+from hydrolib.models.conceptual import ConceptualParameters, conceptual_residual, makkink_pet
 
 
 def test_snow_accumulates_below_the_threshold_and_melts_by_degree_days():
@@ -33,11 +33,11 @@ def test_the_canopy_dries_at_the_makkink_rate():
 def test_the_conceptual_constraint_closes_each_supervised_day_with_that_days_conceptual_epsilon(smoke_world):
     import torch
 
-    from hydrolib.conceptual import conceptual_epsilon
     from hydrolib.data import load_prepared
     from hydrolib.experiments import RunConfig, build_networks
-    from hydrolib.physics import physics_loss
-    from hydrolib.train import Trainer
+    from hydrolib.models.balance import physics_loss
+    from hydrolib.models.conceptual import conceptual_epsilon
+    from hydrolib.training.trainer import Trainer
 
     config = RunConfig.build("mtl-conceptual", "smoke")
     prepared = load_prepared(config.data, config.prepare)

@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
+from hydrolib.book.plots import model_color, model_label
 from hydrolib.experiments import EXPERIMENTS, RunConfig, book_runs, known_settings, register, registry
 from hydrolib.experiments.config import SettingError
-from hydrolib.plots import model_color, model_label
 
 
 def test_profile_experiment_and_settings_make_one_frozen_configuration():
@@ -104,7 +104,7 @@ def test_a_declaration_that_cannot_work_is_refused():
 
 
 def test_the_code_fingerprint_ignores_comments_and_docstrings_but_not_code():
-    from hydrolib.experiments.config import _code_text
+    from hydrolib.system.code import code_text as _code_text
 
     source = 'def f(x):\n    """Twice x (mm)."""\n    # why: see the study\n    return 2 * x  # mm\n'
     reworded = 'def f(x):\n    """Twice x, in mm\n    day-1."""\n\n    return 2 * x\n'

@@ -41,6 +41,9 @@ def test_two_ranks_train_like_one_and_resume_on_another_count(smoke_world, tmp_p
     _torchrun(2, smoke_world.root, tmp_path / "part.json", tmp_path / "switch.pt", stop_after=2)
     resumed = _torchrun(1, smoke_world.root, tmp_path / "resumed.json", tmp_path / "switch.pt")
     assert len(resumed["history"]["train_loss"]) == EPOCHS
-    assert resumed["history"]["train_loss"][:2] == json.loads((tmp_path / "part.json").read_text())["history"]["train_loss"]
+    assert (
+        resumed["history"]["train_loss"][:2]
+        == json.loads((tmp_path / "part.json").read_text())["history"]["train_loss"]
+    )
     v3 = resumed["history"]["validation_loss"][-1]
     assert abs(v3 - v1) / v1 < TOLERANCE, (v1, v3)

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hydrolib.analysis import correlation_maps, recovery_table, seasonal_cycles
-from hydrolib.data.prepare import TARGET_NAMES
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.study.residual import correlation_maps, recovery_table, seasonal_cycles
 
 DAYS = np.array(["2020-01-30", "2020-01-31", "2020-02-01", "2020-02-02"], dtype="datetime64[ns]")
 
@@ -34,7 +34,7 @@ def test_correlation_maps_give_each_cells_correlation_with_the_truth():
 
 
 def test_recovery_table_puts_runs_side_by_side_by_cells_and_measure():
-    from hydrolib.evaluate import water_balance
+    from hydrolib.evaluation.predictions import water_balance
 
     rng = np.random.default_rng(1)
     n_cell, n_time = 2, 70

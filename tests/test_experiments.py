@@ -1,6 +1,7 @@
 """The study's seven runs train and evaluate in the smoke profile, and are cached."""
 
 import os
+
 import numpy as np
 import pytest
 
@@ -30,7 +31,7 @@ def test_every_run_trains_and_scores_every_test_cell(name):
 
 
 def test_a_cached_run_opens_no_data(monkeypatch):
-    import hydrolib.experiments.training as training
+    import hydrolib.experiments.runner as training
 
     first = run("mtl-none", "smoke", progress=False)
 
@@ -90,7 +91,7 @@ def test_command_line_takes_data_settings_by_the_same_names_everywhere(capsys):
 
 
 def test_runs_trained_side_by_side_are_stored_and_a_failure_names_its_run():
-    from hydrolib.experiments.plan import GPU_STREAMS, _train_in_processes, default_workers
+    from hydrolib.experiments.schedule import GPU_STREAMS, _train_in_processes, default_workers
 
     good, bad = ("mtl-none", {"epochs": 1, "seed": 7}), ("mtl-fixed", {"epochs": 1, "seed": 7, "hidden": 0})
     with pytest.raises(RuntimeError, match=r"1 of 2 runs failed:\n.*mtl-fixed.*hidden"):
@@ -103,7 +104,7 @@ def test_runs_trained_side_by_side_are_stored_and_a_failure_names_its_run():
 def test_runs_side_by_side_on_cuda_streams_are_stored_as_each_alone_and_a_failed_store_names_its_run(monkeypatch):
     """Runs stored on a thread of their own while the next trains: the stored scores are those
     of the run trained alone; a run whose storing fails is named and leaves no run behind."""
-    import hydrolib.experiments.training as training
+    import hydrolib.experiments.runner as training
     from hydrolib.experiments import RunConfig, train_side_by_side
 
     configs = [RunConfig.build(name, "smoke", seed=11, epochs=2) for name in ("mtl-none", "mtl-diff", "stl-et")]
@@ -124,7 +125,8 @@ def test_runs_side_by_side_on_cuda_streams_are_stored_as_each_alone_and_a_failed
 
     monkeypatch.setattr(training, "_finish", fails_for_et)
     configs = [RunConfig.build(name, "smoke", seed=12, epochs=1) for name in ("stl-et", "mtl-none")]
-    with pytest.raises(RuntimeError, match=r"run stl-et .* failed while storing its test predictions: OSError: disk full"):
+    with pytest.raises(RuntimeError,
+                       match=r"run stl-et .* failed while storing its test predictions: OSError: disk full"):
         train_side_by_side(configs, "cuda", 2)
     assert not is_cached(configs[0])
 
@@ -136,7 +138,7 @@ def test_a_run_trained_side_by_side_frees_the_data_on_the_gpu_before_it_is_store
     import gc
     import weakref
 
-    import hydrolib.experiments.training as training
+    import hydrolib.experiments.runner as training
     from hydrolib.experiments import RunConfig, train_side_by_side
 
     copies, alive_when_stored = [], []
@@ -164,7 +166,7 @@ def test_processes_take_the_costliest_runs_first():
     """Workers taking runs in turn finish together when the long runs (the hybrid's loop over
     days, a second network) go first and the single-task runs last."""
     from hydrolib.experiments import RunConfig
-    from hydrolib.experiments.plan import costliest_first
+    from hydrolib.experiments.schedule import costliest_first
 
     names = ["stl-sm1", "mtl-none", "mtl-fixed", "mtl-diff", "mtl-hybrid", "mtl-conceptual"]
     order = sorted(names, key=lambda n: costliest_first(RunConfig.build(n, "smoke")), reverse=True)

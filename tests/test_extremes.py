@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hydrolib import extremes, metrics
-from hydrolib.data.prepare import STATICS, LandArrays, PrepareConfig, prepare_arrays
+from hydrolib.data.prepare import PrepareConfig, prepare_arrays
+from hydrolib.data.prepared import LandArrays
+from hydrolib.data.vocabulary import STATICS
+from hydrolib.evaluation import extremes, metrics
 
 FORCING_USED = ("10m_u_component_of_wind", "10m_v_component_of_wind")  # unchecked inputs: any values pass
 
@@ -28,7 +30,8 @@ def _prepared(targets: np.ndarray, years=(2001, 2003)):
 
 
 def test_thresholds_are_each_cells_training_year_quantile_in_physical_units():
-    k = np.arange(365)  # training year 2001: day k has SM = 0.1 + 0.001 k (cell 1: + 0.1), ET = k / 100 mm (cell 1: twice)
+    # training year 2001: day k has SM = 0.1 + 0.001 k (cell 1: + 0.1), ET = k / 100 mm (cell 1: twice)
+    k = np.arange(365)
     targets = np.empty((2, 3 * 365, 4))  # 2001-2003, no leap year
     targets[:, :365, 0:3] = (0.1 + 0.001 * k)[None, :, None] + np.array([0.0, 0.1])[:, None, None]
     targets[:, :365, 3] = (k / 100)[None, :] * np.array([1.0, 2.0])[:, None]
@@ -89,13 +92,14 @@ def test_widening_equals_a_day_by_day_dilation():
     for widen in (0, 1, 4, 100):
         expected = np.zeros_like(days)
         for t in range(60):
-            expected[..., t] = days[..., max(0, t - widen):t + widen + 1].any(-1)
+            expected[..., t] = days[..., max(0, t - widen) : t + widen + 1].any(-1)
         np.testing.assert_array_equal(extremes._np_widen(days, widen), expected)
 
 
 def test_episode_mask_widens_every_threshold_day_inside_the_series():
-    observed = xr.DataArray([[5, 5, 5, 5, 5, 1, 1, 5, 5, 5, 5, 5],
-                             [1, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, np.nan]], dims=("cell", "time"))
+    observed = xr.DataArray(
+        [[5, 5, 5, 5, 5, 1, 1, 5, 5, 5, 5, 5], [1, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, np.nan]], dims=("cell", "time")
+    )
     threshold = xr.DataArray([2.0, 2.0], dims="cell")
     mask = extremes.episode_mask(observed, threshold, "low", widen=2)
     expected = np.zeros((2, 12), bool)
@@ -167,10 +171,16 @@ def test_duration_curve_scores_are_vectorised_over_cells_with_their_own_valid_da
     obs[0, 1, :30] = np.nan
     sim[2, 3, 50:55] = np.nan
     for func in (extremes.fdc_flv, extremes.low_segment_bias):
-        together = func(xr.DataArray(obs, dims=("cell", "target", "time")),
-                        xr.DataArray(sim, dims=("cell", "target", "time")))
-        one_by_one = [[func(obs[c, t][np.isfinite(obs[c, t] + sim[c, t])], sim[c, t][np.isfinite(obs[c, t] + sim[c, t])])
-                       for t in range(4)] for c in range(5)]
+        together = func(
+            xr.DataArray(obs, dims=("cell", "target", "time")), xr.DataArray(sim, dims=("cell", "target", "time"))
+        )
+        one_by_one = [
+            [
+                func(obs[c, t][np.isfinite(obs[c, t] + sim[c, t])], sim[c, t][np.isfinite(obs[c, t] + sim[c, t])])
+                for t in range(4)
+            ]
+            for c in range(5)
+        ]
         np.testing.assert_allclose(together.values, np.array(one_by_one, dtype=float), rtol=1e-12)
 
 
@@ -179,11 +189,13 @@ def test_episode_scores_and_summary_count_only_cells_with_an_episode():
     wave = np.sin(np.arange(60) / 5.0)
     observed = np.stack([0.30 + 0.05 * wave, np.full(60, 0.30)])[:, :, None]  # cell 1 never drops
     predicted = observed + 0.005
-    predictions = xr.Dataset({"observed": (("cell", "time", "target"), observed),
-                              "predicted": (("cell", "time", "target"), predicted)},
-                             coords={"cell": [0, 1], "time": time, "target": ["SM2"]})
-    threshold = xr.DataArray(np.full((2, 4), 0.26), dims=("cell", "target"),
-                             coords={"cell": [0, 1], "target": ["SM1", "SM2", "SM3", "ET"]})
+    predictions = xr.Dataset(
+        {"observed": (("cell", "time", "target"), observed), "predicted": (("cell", "time", "target"), predicted)},
+        coords={"cell": [0, 1], "time": time, "target": ["SM2"]},
+    )
+    threshold = xr.DataArray(
+        np.full((2, 4), 0.26), dims=("cell", "target"), coords={"cell": [0, 1], "target": ["SM1", "SM2", "SM3", "ET"]}
+    )
     scores = extremes.episode_scores(predictions, threshold, "low", widen=3)
     assert scores["kge"].dims == ("cell", "target")
     low_days = observed[0, :, 0] <= 0.26

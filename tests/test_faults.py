@@ -16,14 +16,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hydrolib import io
+from hydrolib.book.parameters import ParameterError, check_parameters
 from hydrolib.data import fingerprint
-from hydrolib.data.prepare import PrepareConfig, _cache_key, prepare_cached
-from hydrolib.io import (
-    FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, atomic_path, verify_folder,
+from hydrolib.data.prepare import PrepareConfig, prepare_cached
+from hydrolib.data.prepared_cache import prepared_key
+from hydrolib.system import files as system_files
+from hydrolib.system.files import (
+    FILES_MANIFEST,
+    CorruptCacheError,
+    CorruptCacheWarning,
+    atomic_directory,
+    atomic_path,
+    verify_folder,
 )
-from hydrolib.locking import LockTimeout, file_lock
-from hydrolib.parameters import ParameterError, check_parameters
+from hydrolib.system.locks import LockTimeout, file_lock
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -87,7 +93,7 @@ def test_an_edit_of_the_same_size_is_found_by_the_checksum(tmp_path):
     with atomic_directory(tmp_path / "cache") as tmp:
         (tmp / "a.bin").write_bytes(b"0123456789")
     (tmp_path / "cache" / "a.bin").write_bytes(b"0123456780")
-    io.forget_verified()
+    system_files.forget_verified()
     with pytest.raises(CorruptCacheError, match=r"a\.bin: checksum crc32 \w{8}, expected \w{8} \(altered\)"):
         verify_folder(tmp_path / "cache")
 
@@ -124,7 +130,7 @@ def test_written_files_and_folders_follow_the_umask(tmp_path, umask, folder_mode
 
 
 def test_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
-    host = io._HOST
+    host = system_files._HOST
     dead = tmp_path / f".runs.tmp-{host}-{_dead_pid()}-abc"
     dead_file = tmp_path / f".run.json.tmp-{host}-{_dead_pid()}-xyz"
     live = tmp_path / f".other.tmp-{host}-{os.getpid()}-def"
@@ -148,7 +154,8 @@ def test_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
 
 def _raw_arrays():
     """Every forcing, static, target and water column, in hydrolib's units so the data checks pass."""
-    from hydrolib.data.prepare import FORCING, STATICS, LandArrays
+    from hydrolib.data.prepared import LandArrays
+    from hydrolib.data.vocabulary import FORCING, STATICS
 
     rng = np.random.default_rng(0)
     time_ = np.arange("2018-01-01", "2021-01-01", dtype="datetime64[D]")
@@ -178,9 +185,9 @@ class _Counting:
 
 
 def _key() -> str:
-    from hydrolib.data.prepare import FORCING, STATICS, TARGETS, WATER
+    from hydrolib.data.vocabulary import FORCING, STATICS, TARGETS, WATER
 
-    return _cache_key("hand-made", PrepareConfig(), (FORCING, STATICS, TARGETS, WATER))
+    return prepared_key("hand-made", PrepareConfig(), (FORCING, STATICS, TARGETS, WATER))
 
 
 @pytest.mark.parametrize("damaged, cut", [("inputs.npy", 1000), ("meta.json", 10), ("train_days.npy", 0)])
@@ -320,7 +327,7 @@ def test_a_world_is_checked_against_its_manifest(tmp_path):
 def test_pool_workers_die_with_a_killed_parent():
     script = textwrap.dedent("""
         import concurrent.futures, multiprocessing, os, time
-        from hydrolib.processes import die_with_parent
+        from hydrolib.system.processes import die_with_parent
         pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                                       initializer=die_with_parent, initargs=(os.getpid(),))
         print(pool.submit(os.getpid).result(), flush=True)
@@ -388,7 +395,7 @@ def _hold_lock(lock: Path, seconds: float, result: Path | None = None) -> subpro
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from hydrolib.locking import file_lock
+        from hydrolib.system.locks import file_lock
         with file_lock({str(lock)!r}, purpose="training mtl-none"):
             print("locked", flush=True)
             time.sleep({seconds})
@@ -477,7 +484,8 @@ def _book_repo(root: Path, second_fails: bool) -> Path:
 
 
 def test_a_failed_notebook_leaves_no_executed_copy_to_publish(tmp_path):
-    from hydrolib.book import BookBuildError, execute_notebook, verified_good
+    from hydrolib.book.chapters import BookBuildError
+    from hydrolib.book.execute import execute_notebook, verified_good
 
     repo = _book_repo(tmp_path / "repo", second_fails=False)
     out = tmp_path / "build" / "book_src" / "notebooks"
@@ -498,7 +506,8 @@ def test_chapters_executed_beside_the_training_are_waited_for_and_their_failures
     """The chapters that read no runs execute while the runs train (``notebooks_executing``):
     leaving the block waits for them; a failed one is named after the block has run, and an
     error of the block itself (the training) is the one raised."""
-    from hydrolib.book import BookBuildError, notebooks_executing
+    from hydrolib.book.chapters import BookBuildError
+    from hydrolib.book.execute import notebooks_executing
 
     repo = _book_repo(tmp_path / "repo", second_fails=True)
     out = tmp_path / "build" / "book_src" / "notebooks"
@@ -515,9 +524,10 @@ def test_chapters_executed_beside_the_training_are_waited_for_and_their_failures
 
 @pytest.mark.slow
 def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monkeypatch):
-    from hydrolib.book import BookBuildError, build_book
+    from hydrolib.book.build import build_book
+    from hydrolib.book.chapters import BookBuildError
 
-    monkeypatch.setattr("hydrolib.data.source.DataSettings.root", lambda self: None)  # no data needed here
+    monkeypatch.setattr("hydrolib.data.source.DataSettings.ensure_folder", lambda self: None)  # no data needed here
     repo = _book_repo(tmp_path / "repo", second_fails=True)
     output = tmp_path / "build"
     with pytest.raises(BookBuildError, match="notebook second failed"):
@@ -559,4 +569,4 @@ def test_a_file_rewritten_in_a_verified_folder_is_recorded(tmp_path):
     with open(tmp_path / "run" / "checkpoint.pt", "r+b") as handle:
         handle.truncate(3)
     with pytest.raises(CorruptCacheError, match=r"checkpoint\.pt: size 3 bytes, expected 15"):
-        io.read_verified(tmp_path / "run" / "checkpoint.pt")
+        system_files.read_verified(tmp_path / "run" / "checkpoint.pt")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from hydrolib.hybrid import PARAMETERS, HybridResidual, WindowLayout, snow_and_groundwater
+from hydrolib.models.hybrid import PARAMETERS, HybridResidual, WindowLayout, snow_and_groundwater
 
 
 def _parameters(ddf=3.0, t0=0.0, k=10.0, recharge=0.0, batch=1):

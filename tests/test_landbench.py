@@ -38,15 +38,56 @@ def landbench(tmp_path) -> Path:
     for year in (2019, 2020):
         times = pd.date_range(f"{year}-01-01", periods=3, freq="D")
         base = root / "4"
-        _write(base / f"atmosphere/{year}/precipitation.nc", "tp", _sea(rng.uniform(0, 0.01, (3, *shape))), times=times, units="m")
-        _write(base / f"atmosphere/{year}/2m_temperature.nc", "t2m", _sea(rng.uniform(260, 300, (3, *shape))), times=times, units="K")
-        _write(base / f"land_surface/{year}/total_evaporation.nc", "e", _sea(-rng.uniform(0, 0.004, (3, *shape))), times=times, units="m")
-        _write(base / f"land_surface/{year}/surface_latent_heat_flux.nc", "slhf", _sea(-rng.uniform(0, 100, (3, *shape))), times=times, units="W m-2")
-        _write(base / f"land_surface/{year}/total_runoff.nc", "ro", _sea(rng.uniform(0, 0.002, (3, *shape))), times=times, units="m")
+        _write(
+            base / f"atmosphere/{year}/precipitation.nc",
+            "tp",
+            _sea(rng.uniform(0, 0.01, (3, *shape))),
+            times=times,
+            units="m",
+        )
+        _write(
+            base / f"atmosphere/{year}/2m_temperature.nc",
+            "t2m",
+            _sea(rng.uniform(260, 300, (3, *shape))),
+            times=times,
+            units="K",
+        )
+        _write(
+            base / f"land_surface/{year}/total_evaporation.nc",
+            "e",
+            _sea(-rng.uniform(0, 0.004, (3, *shape))),
+            times=times,
+            units="m",
+        )
+        _write(
+            base / f"land_surface/{year}/surface_latent_heat_flux.nc",
+            "slhf",
+            _sea(-rng.uniform(0, 100, (3, *shape))),
+            times=times,
+            units="W m-2",
+        )
+        _write(
+            base / f"land_surface/{year}/total_runoff.nc",
+            "ro",
+            _sea(rng.uniform(0, 0.002, (3, *shape))),
+            times=times,
+            units="m",
+        )
         # real LandBench keeps the downward radiation (forcing) in land_surface/, not atmosphere/
-        _write(base / f"land_surface/{year}/surface_solar_radiation_downwards_w_m2.nc", "ssrd",
-               _sea(rng.uniform(50, 300, (3, *shape))), times=times, units="W m-2")
-        _write(base / f"land_surface/{year}/volumetric_soil_water_layer_1.nc", "swvl1", _sea(rng.uniform(0.05, 0.4, (3, *shape))), times=times, units="m3 m-3")
+        _write(
+            base / f"land_surface/{year}/surface_solar_radiation_downwards_w_m2.nc",
+            "ssrd",
+            _sea(rng.uniform(50, 300, (3, *shape))),
+            times=times,
+            units="W m-2",
+        )
+        _write(
+            base / f"land_surface/{year}/volumetric_soil_water_layer_1.nc",
+            "swvl1",
+            _sea(rng.uniform(0.05, 0.4, (3, *shape))),
+            times=times,
+            units="m3 m-3",
+        )
     # Constants on 0..360 longitudes, south to north: a value that encodes its own longitude.
     lon360 = np.sort(np.mod(LON_180, 360.0))
     dem = np.broadcast_to(lon360[None, :], (LAT_DESC.size, lon360.size)).copy()
@@ -69,8 +110,10 @@ def test_grid_is_aligned_latitude_ascending_longitude_signed(landbench):
 
 def test_water_is_converted_once_to_mm_per_day(landbench):
     ds = open_landbench(landbench, RES, (2020, 2020), VARS)
-    with xr.open_dataset(landbench / "4/atmosphere/2020/precipitation.nc") as raw_p, \
-            xr.open_dataset(landbench / "4/land_surface/2020/total_evaporation.nc") as raw_e:
+    with (
+        xr.open_dataset(landbench / "4/atmosphere/2020/precipitation.nc") as raw_p,
+        xr.open_dataset(landbench / "4/land_surface/2020/total_evaporation.nc") as raw_e,
+    ):
         p_m = raw_p["tp"].sel(latitude=20.0, longitude=40.0).values
         e_m = raw_e["e"].sel(latitude=20.0, longitude=40.0).values
     np.testing.assert_allclose(ds["precipitation"].sel(lat=20.0, lon=40.0).values, p_m * 1000, rtol=1e-6)
@@ -127,8 +170,14 @@ def test_variable_absent_from_its_file(landbench):
 
 def test_grids_that_disagree_are_refused(landbench):
     times = pd.date_range("2019-01-01", periods=3, freq="D")
-    _write(landbench / "4/land_surface/2019/total_runoff.nc", "ro", np.zeros((3, 4, 4)),
-           lon=np.array([0.0, 40.0, 80.0, 120.0]), times=times, units="m")
+    _write(
+        landbench / "4/land_surface/2019/total_runoff.nc",
+        "ro",
+        np.zeros((3, 4, 4)),
+        lon=np.array([0.0, 40.0, 80.0, 120.0]),
+        times=times,
+        units="m",
+    )
     with pytest.raises(LandBenchError, match="grids disagree"):
         open_landbench(landbench, RES, (2019, 2020), ["precipitation", "total_runoff"])
 
@@ -147,8 +196,11 @@ def test_value_checks_catch_nan_fields_and_impossible_values(landbench):
     assert check_dataset(ds) == []  # the fixture is plausible
     bad = ds.copy()
     bad["volumetric_soil_water_layer_1"] = bad["volumetric_soil_water_layer_1"] * 4
-    with pytest.raises(DataCheckError, match=r"volumetric_soil_water_layer_1' \(file .*volumetric_soil_water_layer_1"
-                                             r"\.nc\) ranges .* expected volumetric water content within \[0, 0\.9\]"):
+    with pytest.raises(
+        DataCheckError,
+        match=r"volumetric_soil_water_layer_1' \(file .*volumetric_soil_water_layer_1"
+        r"\.nc\) ranges .* expected volumetric water content within \[0, 0\.9\]",
+    ):
         check_dataset(bad)
     bad = ds.copy()
     bad["precipitation"] = bad["precipitation"] - 5

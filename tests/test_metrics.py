@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hydrolib import metrics
+from hydrolib.evaluation import metrics
 
 OBS = np.array([1.0, 2.0, 3.0, 4.0])
 SIM = np.array([2.0, 2.0, 4.0, 6.0])

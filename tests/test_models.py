@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from hydrolib.models import LSTMCore, MultiTaskLSTM, ResidualNet, SharedDropout, SingleTaskLSTM
+from hydrolib.models.networks import LSTMCore, MultiTaskLSTM, ResidualNet, SharedDropout, SingleTaskLSTM
 
 N_INPUTS, DAYS = 5, 12
 
@@ -80,7 +80,7 @@ def test_task_heads_together_equal_separate_heads_and_stay_independent():
     seed give, and a loss on one target trains that target's head alone."""
     from torch import nn
 
-    from hydrolib.models import TaskHeads
+    from hydrolib.models.networks import TaskHeads
 
     torch.manual_seed(3)
     separate = [nn.Sequential(nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)) for _ in range(4)]

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from hydrolib.data.scaling import TargetScaler
-from hydrolib.physics import PhysicsConfig, balance_mm, physics_loss, storage_change_mm
+from hydrolib.models.balance import balance_mm, physics_loss, storage_change_mm
+from hydrolib.models.constraints import PhysicsConfig
 
 MEAN = [0.20, 0.25, 0.30, 1.5]
 STD = [0.05, 0.04, 0.03, 1.0]
@@ -24,20 +25,38 @@ def test_denormalisation_is_exact():
 def test_storage_change_uses_the_layer_thicknesses():
     d = storage_change_mm(torch.tensor([0.25, 0.21, 0.30]), torch.tensor([0.20, 0.25, 0.30]))
     assert float(d) == pytest.approx(-4.9, abs=1e-5)
-    assert float(balance_mm(torch.tensor(10.0), torch.tensor(3.5), torch.tensor(2.0), d)) == pytest.approx(BALANCE, abs=1e-5)
+    assert float(balance_mm(torch.tensor(10.0), torch.tensor(3.5), torch.tensor(2.0), d)) == pytest.approx(
+        BALANCE, abs=1e-5
+    )
 
 
 def test_fixed_mode_penalises_the_balance_with_zero_residual():
-    loss, balance = physics_loss(PhysicsConfig("fixed", balance_weight=0.1), TargetScaler(MEAN, STD), PREDICTED,
-                                 PREVIOUS, PRECIPITATION, RUNOFF, None, SCALE)
+    loss, balance = physics_loss(
+        PhysicsConfig("fixed", balance_weight=0.1),
+        TargetScaler(MEAN, STD),
+        PREDICTED,
+        PREVIOUS,
+        PRECIPITATION,
+        RUNOFF,
+        None,
+        SCALE,
+    )
     assert float(balance[0]) == pytest.approx(BALANCE, abs=1e-5)
     assert float(loss) == pytest.approx(0.1 * (BALANCE / SCALE) ** 2, rel=1e-5)
 
 
 def test_differentiable_mode_subtracts_epsilon_and_penalises_its_size():
     eps = torch.tensor([BALANCE])
-    loss, balance = physics_loss(PhysicsConfig("differentiable", balance_weight=0.1, epsilon_weight=0.01),
-                                 TargetScaler(MEAN, STD), PREDICTED, PREVIOUS, PRECIPITATION, RUNOFF, eps, SCALE)
+    loss, balance = physics_loss(
+        PhysicsConfig("differentiable", balance_weight=0.1, epsilon_weight=0.01),
+        TargetScaler(MEAN, STD),
+        PREDICTED,
+        PREVIOUS,
+        PRECIPITATION,
+        RUNOFF,
+        eps,
+        SCALE,
+    )
     assert float(balance[0]) == pytest.approx(0.0, abs=1e-5)
     assert float(loss) == pytest.approx(0.01 * (BALANCE / SCALE) ** 2, rel=1e-4)
 
@@ -55,7 +74,9 @@ def test_epsilon_learns_what_closes_the_balance():
 
 
 def test_none_mode_adds_nothing_and_bad_modes_are_refused():
-    loss, _ = physics_loss(PhysicsConfig("none"), TargetScaler(MEAN, STD), PREDICTED, PREVIOUS, PRECIPITATION, RUNOFF, None, SCALE)
+    loss, _ = physics_loss(
+        PhysicsConfig("none"), TargetScaler(MEAN, STD), PREDICTED, PREVIOUS, PRECIPITATION, RUNOFF, None, SCALE
+    )
     assert float(loss) == 0.0
     with pytest.raises(ValueError, match="unknown physics mode 'soft'"):
         PhysicsConfig("soft")
@@ -97,16 +118,18 @@ def test_targets_are_found_by_name_in_any_order():
     order = ("ET", "SM3", "SM1", "SM2")
     perm = [3, 2, 0, 1]  # positions of those names in (SM1, SM2, SM3, ET)
     scaler = TargetScaler([MEAN[i] for i in perm], [STD[i] for i in perm])
-    _, balance = physics_loss(PhysicsConfig("fixed"), scaler, DAYS[..., perm], PREVIOUS[..., perm], P3, R3, None,
-                              SCALE, targets=order)
+    _, balance = physics_loss(
+        PhysicsConfig("fixed"), scaler, DAYS[..., perm], PREVIOUS[..., perm], P3, R3, None, SCALE, targets=order
+    )
     assert balance[0].tolist() == pytest.approx(B3, abs=1e-4)
 
 
 def test_the_balance_is_float32_for_bfloat16_predictions():
     # 1, −1, 0, 2 are exact in bf16; a storage of ≈ 280 mm in bf16 arithmetic would err by up to 1 mm
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        loss, balance = physics_loss(PhysicsConfig("fixed"), TargetScaler(MEAN, STD), DAYS.bfloat16(),
-                                     PREVIOUS.bfloat16(), P3, R3, None, SCALE)
+        loss, balance = physics_loss(
+            PhysicsConfig("fixed"), TargetScaler(MEAN, STD), DAYS.bfloat16(), PREVIOUS.bfloat16(), P3, R3, None, SCALE
+        )
     assert balance.dtype == loss.dtype == torch.float32
     assert balance[0].tolist() == pytest.approx(B3, abs=1e-4)
 
@@ -118,21 +141,31 @@ def test_with_observed_targets_the_balance_of_a_supervised_day_is_that_days_true
     stored true residual, P − ET − R − ΔS of the 0–100 cm soil (mm/day)."""
     import numpy as np
 
-    from hydrolib.data import data_settings, load_prepared, open_data
+    from hydrolib.data import load_prepared, open_data
     from hydrolib.data.sampler import WindowSampler
+    from hydrolib.experiments.config import data_settings
 
     settings = data_settings("smoke")
     prepared = load_prepared(settings)
     truth = open_data(settings, ["water_balance_residual"])["water_balance_residual"].load()
-    sampler = WindowSampler(prepared, seq_len=10, batch_size=64, split="train", seed=2, alignment=alignment,
-                            supervised_days=3)
+    sampler = WindowSampler(
+        prepared, seq_len=10, batch_size=64, split="train", seed=2, alignment=alignment, supervised_days=3
+    )
     batch = sampler.sample()
     cells, days = batch.cells.numpy(), batch.days.numpy()
     day_before = torch.as_tensor(prepared.targets[cells, days - 3])  # the observed state of d0
     precipitation = batch.water[..., prepared.water_index("precipitation")]
     runoff = batch.water[..., prepared.water_index("total_runoff")]
-    _, balance = physics_loss(PhysicsConfig("fixed"), TargetScaler.from_stats(prepared.stats), batch.targets,
-                              day_before, precipitation, runoff, None, 1.0)
+    _, balance = physics_loss(
+        PhysicsConfig("fixed"),
+        TargetScaler.from_stats(prepared.stats),
+        batch.targets,
+        day_before,
+        precipitation,
+        runoff,
+        None,
+        1.0,
+    )
     supervised = days[:, None] + np.arange(-2, 1)  # d − 2, d − 1, d
     lat = np.asarray(prepared.lat)[cells][:, None].repeat(3, 1)
     lon = np.asarray(prepared.lon)[cells][:, None].repeat(3, 1)

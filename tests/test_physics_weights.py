@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hydrolib.experiments import RunConfig
-from hydrolib.physics_weights import CHOICE, SWEEP
+from hydrolib.models.weights import CHOICE, SWEEP
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "RESULTS.md"
 

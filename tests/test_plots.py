@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from hydrolib import plots
+from hydrolib.book import plots
 
 
 def _notes(ax):
@@ -52,6 +52,6 @@ def test_titles_name_layers_and_koppen_classes_unambiguously():
 
 
 def test_every_koppen_class_of_the_synthetic_world_has_a_name():
-    from hydrolib.data.synthetic.grid import KOPPEN_CLASSES
+    from hydrolib.data.grid import KOPPEN_CLASSES
 
     assert set(KOPPEN_CLASSES) <= set(plots.KOPPEN_NAMES)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from hydrolib.data.landbench import open_landbench, run_variables
-from hydrolib.data.prepare import FORCING, TARGETS, PrepareConfig, prepare
+from hydrolib.data.landbench import open_landbench
+from hydrolib.data.prepare import PrepareConfig, prepare
 from hydrolib.data.sampler import WindowSampler, sequential
+from hydrolib.data.vocabulary import FORCING, TARGETS, run_variables
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_training_windows_need_every_supervised_day_on_a_training_day(day_indexe
 
 def test_unknown_alignments_and_too_many_supervised_days_are_refused(day_indexed_prepared):
     prepared = day_indexed_prepared()
-    with pytest.raises(ValueError, match="unknown alignment 'nowcast'; expected one of simulation, forecast"):
+    with pytest.raises(ValueError, match="setting 'alignment' must be one of 'simulation', 'forecast'.*got 'nowcast'"):
         WindowSampler(prepared, seq_len=5, batch_size=8, alignment="nowcast")
     with pytest.raises(ValueError, match="supervised_days must lie in 1 … seq_len = 5"):
         WindowSampler(prepared, seq_len=5, batch_size=8, supervised_days=6)
@@ -161,7 +162,7 @@ class _EchoPrecipitation(torch.nn.Module):
 
 @pytest.mark.parametrize("alignment, lag", [("simulation", 0), ("forecast", 1)])
 def test_predict_gives_day_k_the_output_of_the_inputs_through_day_k_minus_lag(day_indexed_prepared, alignment, lag):
-    from hydrolib.evaluate import predict
+    from hydrolib.evaluation.predictions import predict
 
     prepared = day_indexed_prepared()
     start, stop = prepared.splits["test"]
@@ -193,8 +194,8 @@ def test_in_memory_world_matches_what_the_reader_reads(smoke_world, dataset):
 
 
 def test_training_and_validation_samplers_share_one_copy_of_the_data(prepared):
-    from hydrolib.train import TrainConfig, Trainer
-    from hydrolib.models import MultiTaskLSTM
+    from hydrolib.models.networks import MultiTaskLSTM
+    from hydrolib.training.trainer import TrainConfig, Trainer
 
     n_inputs = prepared.inputs.shape[2] + prepared.statics.shape[1]
     trainer = Trainer(MultiTaskLSTM(n_inputs, 4, 8), prepared, [0, 1, 2, 3],
@@ -239,7 +240,8 @@ def test_on_the_cpu_samplers_read_the_cached_memory_map_without_copying_it(datas
     cell, day = int(batch.cells[0]), int(batch.days[0])
     np.testing.assert_array_equal(batch.inputs[0, -1, :cached.inputs.shape[2]].numpy(), cached.inputs[cell, day])
     batch.inputs.mul_(2.0)  # writing into a batch never reaches the cache
-    assert np.array_equal(np.asarray(cached.inputs[cell, day]), np.asarray(prepare(dataset, cache=tmp_path).inputs[cell, day]))
+    again = prepare(dataset, cache=tmp_path)
+    assert np.array_equal(np.asarray(cached.inputs[cell, day]), np.asarray(again.inputs[cell, day]))
 
 
 def test_several_preparations_of_one_data_set_read_its_files_once(smoke_world, monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ import hydrolib
 def test_every_public_name_resolves():
     for name in hydrolib.__all__:
         assert getattr(hydrolib, name) is not None, name
-    assert hydrolib.run.__module__ == "hydrolib.experiments.training"
+    assert hydrolib.run.__module__ == "hydrolib.experiments.runner"
 
 
 def test_importing_hydrolib_does_not_import_torch():

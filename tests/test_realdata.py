@@ -13,8 +13,10 @@ import torch
 import xarray as xr
 
 from hydrolib.data.checks import DataCheckError, check_dataset
-from hydrolib.data.landbench import LandBenchError, open_landbench, run_variables
-from hydrolib.data.prepare import PrepareConfig, prepare, split_periods
+from hydrolib.data.landbench import LandBenchError, open_landbench
+from hydrolib.data.periods import split_periods
+from hydrolib.data.prepare import PrepareConfig, prepare
+from hydrolib.data.vocabulary import run_variables
 from hydrolib.data.write import write_landbench
 
 LAT = np.array([-10.0, 10.0, 30.0])
@@ -211,7 +213,7 @@ class Fixed(torch.nn.Module):
 
 def test_data_loss_is_the_mean_over_valid_targets_only(good):
     from hydrolib.data.sampler import Batch
-    from hydrolib.train import TrainConfig, Trainer
+    from hydrolib.training.trainer import TrainConfig, Trainer
 
     prepared = prepare(opened(good))
     trainer = Trainer(Fixed(torch.zeros(2, 2)), prepared, [0, 3], TrainConfig(seq_len=10, batch_size=2, progress=False))

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from hydrolib.cache import cache_entries, prune
 from hydrolib.experiments import run
-from hydrolib.io import CorruptCacheWarning, verify_folder
+from hydrolib.experiments.cache import cache_entries, prune
+from hydrolib.system.files import CorruptCacheWarning, verify_folder
 
 
 @pytest.mark.parametrize("damaged", ["predictions.npz", "run.json", "weights.pt", "config.json"])
@@ -29,7 +29,7 @@ def test_a_truncated_checkpoint_restarts_training_from_the_first_epoch(smoke_wor
 
     from hydrolib.data import load_prepared
     from hydrolib.experiments import RunConfig, build_networks
-    from hydrolib.train import Trainer
+    from hydrolib.training.trainer import Trainer
 
     config = RunConfig.build("mtl-none", "smoke", epochs=2)
     prepared = load_prepared(config.data, config.prepare)
@@ -116,9 +116,9 @@ def test_a_training_killed_mid_run_resumes_to_the_same_weights(tmp_path):
 
 
 def test_a_run_whose_loss_is_not_finite_is_never_cached(monkeypatch):
-    import hydrolib.experiments.training as training
+    import hydrolib.experiments.runner as training
     from hydrolib.experiments import RunConfig, is_cached
-    from hydrolib.train import History
+    from hydrolib.training.trainer import History
 
     def diverging(self):  # what Trainer.fit_steps returns when the loss blows up in epoch 2
         yield

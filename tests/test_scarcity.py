@@ -4,9 +4,11 @@ climates, from the setting through preparation and the sampler to the book's pla
 import numpy as np
 import pytest
 
-from hydrolib.data.prepare import STATICS, LandArrays, PrepareConfig, prepare_arrays
+from hydrolib.data.prepare import PrepareConfig, prepare_arrays
+from hydrolib.data.prepared import LandArrays
 from hydrolib.data.sampler import WindowSampler
 from hydrolib.data.scarcity import check_holdout, first_kept_day, held_out_cells
+from hydrolib.data.vocabulary import STATICS
 from hydrolib.experiments import EXPERIMENTS, SEEDED_RUNS, RunConfig, book_runs
 from hydrolib.experiments.config import SettingError
 
@@ -21,7 +23,8 @@ def _days(first: str, last: str) -> np.ndarray:
 
 
 def _world(config: PrepareConfig, names=tuple(CELLS)):
-    """The cells ``names`` of ``CELLS`` (all five by default) over 2000–2004: 2000–2002 train, 2003 validates, 2004 tests.
+    """The cells ``names`` of ``CELLS`` (all five by default) over 2000–2004: 2000–2002 train,
+    2003 validates, 2004 tests.
     The first forcing input of every cell is the year (2000 … 2004), so the normalisation's
     mean tells which years it saw; targets are plausible constants plus a seasonal wave."""
     time = _days("2000-01-01", "2004-12-31")
@@ -34,11 +37,18 @@ def _world(config: PrepareConfig, names=tuple(CELLS)):
     targets = np.stack([0.25 + 0.05 * wave, 0.25 + 0.04 * wave, 0.3 + 0.02 * wave, 1.5 + wave], axis=-1)
     targets = np.repeat(targets[None], cells, axis=0) + 0.01 * np.arange(cells)[:, None, None]
     water = np.stack([np.full(time.size, 2.0), np.full(time.size, 0.5)], axis=-1)
-    raw = LandArrays(inputs=inputs.astype(np.float32), targets=targets.astype(np.float32),
-                     water=np.repeat(water[None], cells, axis=0).astype(np.float32),
-                     statics=np.random.default_rng(0).normal(size=(cells, 3)).astype(np.float32),
-                     lat=np.array([CELLS[n][0] for n in names]), lon=np.array([CELLS[n][1] for n in names]),
-                     time=time, fingerprint="five-cells", forcing=FORCING_USED, static_names=STATICS[:3])
+    raw = LandArrays(
+        inputs=inputs.astype(np.float32),
+        targets=targets.astype(np.float32),
+        water=np.repeat(water[None], cells, axis=0).astype(np.float32),
+        statics=np.random.default_rng(0).normal(size=(cells, 3)).astype(np.float32),
+        lat=np.array([CELLS[n][0] for n in names]),
+        lon=np.array([CELLS[n][1] for n in names]),
+        time=time,
+        fingerprint="five-cells",
+        forcing=FORCING_USED,
+        static_names=STATICS[:3],
+    )
     return prepare_arrays(raw, config)
 
 
@@ -70,8 +80,7 @@ def test_training_windows_read_no_input_before_the_kept_years(day_indexed_prepar
     prepared = day_indexed_prepared()
     prepared.train_days[:12] = False  # as train_years leaves it: days 12–29 kept
     prepared.meta["first_input_day"] = 12
-    sampler = WindowSampler(prepared, seq_len=5, batch_size=64, split="train", alignment=alignment,
-                            supervised_days=3)
+    sampler = WindowSampler(prepared, seq_len=5, batch_size=64, split="train", alignment=alignment, supervised_days=3)
     # the first window's five input days start on day 12: it ends on day 16 (simulation) or 17
     assert set(sampler.target_days.tolist()) == set(range(16 + lag, 30))
     batch = sampler.sample()
@@ -99,19 +108,28 @@ def test_a_holdout_trains_and_validates_outside_and_scores_inside_the_held_out_c
         assert set(sampler.cells.tolist()) == {2, 3, 4}
         assert set(sampler.sample().cells.tolist()) <= {2, 3, 4}
     assert _world(PrepareConfig()).test_cells.tolist() == [0, 1, 2, 3, 4]
-    with pytest.raises(ValueError, match=r"'holdout' = 'DE': 0 of 3 cells lie in Köppen group\(s\) D, E; a hold-out "
-                                         r"needs cells both inside and outside them"):
+    with pytest.raises(
+        ValueError,
+        match=r"'holdout' = 'DE': 0 of 3 cells lie in Köppen group\(s\) D, E; a hold-out "
+        r"needs cells both inside and outside them",
+    ):
         _world(PrepareConfig(holdout="DE"), names=("BWh", "Af", "Cfb"))
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"train_years": 2}, r"'train_years' = 2 asks for more training years than the data hold: years 2018–2020 less "
-                         r"1 validation and 1 test year\(s\) leave 1; use 1 … 1, or 0 for all"),
-    ({"train_years": -1}, r"'train_years' must be a whole number >= 0"),
-    ({"train_years": 1.5}, r"'train_years' must be of type int"),
-    ({"holdout": "DX"}, r"'holdout' takes Köppen main groups, letters of 'ABCDE' .* got 'DX' with 'X'"),
-    ({"holdout": "ABCDE"}, r"'holdout' = 'ABCDE' holds out every Köppen group"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (
+            {"train_years": 2},
+            r"'train_years' = 2 asks for more training years than the data hold: years 2018–2020 less "
+            r"1 validation and 1 test year\(s\) leave 1; use 1 … 1, or 0 for all",
+        ),
+        ({"train_years": -1}, r"'train_years' must be a whole number >= 0"),
+        ({"train_years": 1.5}, r"'train_years' must be of type int"),
+        ({"holdout": "DX"}, r"'holdout' takes Köppen main groups, letters of 'ABCDE' .* got 'DX' with 'X'"),
+        ({"holdout": "ABCDE"}, r"'holdout' = 'ABCDE' holds out every Köppen group"),
+    ],
+)
 def test_the_run_configuration_refuses_bad_scarcity_settings(settings, message):
     with pytest.raises(SettingError, match=message):
         RunConfig.build("mtl-none", "smoke", **settings)
@@ -122,15 +140,18 @@ def test_scarcity_settings_are_part_of_the_run_and_its_cache_key():
     held_out = RunConfig.build("mtl-none", "smoke", holdout="ed")
     assert held_out.prepare.holdout == "DE"  # one spelling, one cache entry
     assert held_out.key("data") == RunConfig.build("mtl-none", "smoke", holdout="DE").key("data") != plain.key("data")
-    assert RunConfig.build("mtl-none", "smoke", years=(2016, 2020), train_years=1).key("data") != \
-        RunConfig.build("mtl-none", "smoke", years=(2016, 2020)).key("data")
+    assert RunConfig.build("mtl-none", "smoke", years=(2016, 2020), train_years=1).key("data") != RunConfig.build(
+        "mtl-none", "smoke", years=(2016, 2020)
+    ).key("data")
 
 
 def test_book_runs_of_the_smoke_profile():
     requests = book_runs("smoke")
-    expected = ({(name, s, "all data") for name in EXPERIMENTS for s in (0, 1)}
-                | {(name, 0, "all data, forecast windows") for name in SEEDED_RUNS}
-                | {(name, s, "hold-out DE") for name in ("mtl-none", "mtl-diff") for s in (0, 1)})
+    expected = (
+        {(name, s, "all data") for name in EXPERIMENTS for s in (0, 1)}
+        | {(name, 0, "all data, forecast windows") for name in SEEDED_RUNS}
+        | {(name, s, "hold-out DE") for name in ("mtl-none", "mtl-diff") for s in (0, 1)}
+    )
     assert {(r.name, r.seed, r.setting) for r in requests} == expected
     assert len(requests) == len(expected)  # each once
     # smoke data hold one training year, so "the last year" is all of them: no years run;
@@ -142,7 +163,7 @@ def test_book_runs_of_the_smoke_profile():
 
 @pytest.mark.slow
 def test_a_holdout_run_is_scored_on_the_held_out_cells_alone(smoke_world):
-    from hydrolib.data.realism import koppen_of_cells
+    from hydrolib.data.grid import koppen_of_cells
     from hydrolib.experiments import run
 
     result = run("mtl-none", "smoke", holdout="DE", epochs=1, progress=False)

@@ -7,8 +7,8 @@ import sys
 import pytest
 from PIL import Image
 
-from hydrolib.book import REPO_ROOT
-from hydrolib.data.synthetic.grid import PIXELS_PER_DEGREE, _koppen_raster, pil_pixel_limit
+from hydrolib.book.chapters import REPO_ROOT
+from hydrolib.data.grid import PIXELS_PER_DEGREE, _koppen_raster, pil_pixel_limit
 
 # Runs in a fresh interpreter: snapshot the settings after importing the third-party libraries
 # hydrolib builds on, import every hydrolib module, snapshot again.
@@ -42,7 +42,7 @@ def test_importing_every_hydrolib_module_changes_no_process_wide_setting():
     result = subprocess.run([sys.executable, "-c", SNAPSHOT_SCRIPT], capture_output=True, text=True,
                             cwd=REPO_ROOT, check=True)
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert "hydrolib.metrics" in report["modules"] and "hydrolib.data.synthetic.grid" in report["modules"]
+    assert "hydrolib.evaluation.metrics" in report["modules"] and "hydrolib.data.grid" in report["modules"]
     assert report["changed"] == {}, f"importing hydrolib changed: {report['changed']}"
 
 

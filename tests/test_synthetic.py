@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from hydrolib.data.grid import KOPPEN_CLASSES, make_grid
 from hydrolib.data.layout import LAYER_THICKNESS_MM, constant_path, yearly_path
 from hydrolib.data.synthetic import generate, simulate
-from hydrolib.data.synthetic.grid import KOPPEN_CLASSES, make_grid
 from hydrolib.data.synthetic.soil import saxton_rawls
 
 
@@ -72,7 +72,9 @@ def test_soil_moisture_stays_between_residual_content_and_porosity(two_years):
 def test_residual_is_the_change_of_the_hidden_stores(two_years):
     _, years = two_years
     out = years[1].output
-    stores = out.truth["snow_storage_change"] + out.truth["canopy_storage_change"] + out.truth["groundwater_storage_change"]
+    stores = (
+        out.truth["snow_storage_change"] + out.truth["canopy_storage_change"] + out.truth["groundwater_storage_change"]
+    )
     np.testing.assert_allclose(out.residual, stores, atol=1e-4)
     assert np.abs(out.residual).max() > 1.0  # the hidden processes matter somewhere
 
@@ -91,9 +93,14 @@ def test_weather_is_spatially_coherent_and_years_differ(two_years):
     statics, years = two_years
     grid = statics.grid
     t = np.diff(years[0].forcing.t2m, axis=0)  # day-to-day changes: no seasonal cycle shared by a hemisphere
-    xyz = np.stack([np.cos(np.deg2rad(grid.cell_lat)) * np.cos(np.deg2rad(grid.cell_lon)),
-                    np.cos(np.deg2rad(grid.cell_lat)) * np.sin(np.deg2rad(grid.cell_lon)),
-                    np.sin(np.deg2rad(grid.cell_lat))], axis=1)
+    xyz = np.stack(
+        [
+            np.cos(np.deg2rad(grid.cell_lat)) * np.cos(np.deg2rad(grid.cell_lon)),
+            np.cos(np.deg2rad(grid.cell_lat)) * np.sin(np.deg2rad(grid.cell_lon)),
+            np.sin(np.deg2rad(grid.cell_lat)),
+        ],
+        axis=1,
+    )
     rng = np.random.default_rng(0)
     pairs = rng.integers(0, grid.n_cells, size=(4000, 2))
     distance = np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1)
@@ -117,11 +124,13 @@ def test_arid_cells_are_water_limited_and_humid_cells_energy_limited(two_years):
 
 def test_generate_writes_the_landbench_layout_in_era5_units(smoke_world):
     root, res, (first, last) = smoke_world.root, smoke_world.resolution, smoke_world.years
-    for group, name, short, units in [("atmosphere", "precipitation", "tp", "m"),
-                                      ("atmosphere", "2m_temperature", "t2m", "K"),
-                                      ("land_surface", "volumetric_soil_water_layer_3", "swvl3", "m3 m-3"),
-                                      ("land_surface", "total_evaporation", "e", "m"),
-                                      ("truth", "water_balance_residual", "residual", "m")]:
+    for group, name, short, units in [
+        ("atmosphere", "precipitation", "tp", "m"),
+        ("atmosphere", "2m_temperature", "t2m", "K"),
+        ("land_surface", "volumetric_soil_water_layer_3", "swvl3", "m3 m-3"),
+        ("land_surface", "total_evaporation", "e", "m"),
+        ("truth", "water_balance_residual", "residual", "m"),
+    ]:
         with xr.open_dataset(yearly_path(root, res, group, last, name)) as ds:
             assert ds[short].attrs["units"] == units
             assert ds["latitude"].values[0] > ds["latitude"].values[-1]  # ERA5: north to south
@@ -145,10 +154,16 @@ def test_stored_residual_equals_p_minus_et_minus_r_minus_storage_change(smoke_wo
     p = read("atmosphere", "precipitation", "tp")
     et = -read("land_surface", "total_evaporation", "e")
     r = read("land_surface", "total_runoff", "ro")
-    storage = sum(read("land_surface", f"volumetric_soil_water_layer_{i + 1}", f"swvl{i + 1}") * LAYER_THICKNESS_MM[i] / 1000
-                  for i in range(3))
-    previous = sum(read("land_surface", f"volumetric_soil_water_layer_{i + 1}", f"swvl{i + 1}", year - 1)[-1]
-                   * LAYER_THICKNESS_MM[i] / 1000 for i in range(3))
+    storage = sum(
+        read("land_surface", f"volumetric_soil_water_layer_{i + 1}", f"swvl{i + 1}") * LAYER_THICKNESS_MM[i] / 1000
+        for i in range(3)
+    )
+    previous = sum(
+        read("land_surface", f"volumetric_soil_water_layer_{i + 1}", f"swvl{i + 1}", year - 1)[-1]
+        * LAYER_THICKNESS_MM[i]
+        / 1000
+        for i in range(3)
+    )
     d_storage = np.diff(np.concatenate([previous[None], storage]), axis=0)
     residual = read("truth", "water_balance_residual", "residual")
     land = np.isfinite(residual)

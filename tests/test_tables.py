@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hydrolib.study import judge, judge_correlations
-from hydrolib.tables import MISSING, VERDICT_COLOURS, Tables, format_value, render, verdict_outcome
+from hydrolib.book.tables import MISSING, VERDICT_COLOURS, Tables, format_value, render, verdict_outcome
+from hydrolib.study.claims import judge, judge_correlations
 
 
 @pytest.mark.parametrize("value, digits, text", [

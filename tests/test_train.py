@@ -7,9 +7,9 @@ import torch
 
 from hydrolib.data.landbench import open_landbench
 from hydrolib.data.prepare import prepare
-from hydrolib.models import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
-from hydrolib.physics import PhysicsConfig
-from hydrolib.train import TrainConfig, Trainer
+from hydrolib.models.constraints import PhysicsConfig
+from hydrolib.models.networks import MultiTaskLSTM, ResidualNet, SingleTaskLSTM
+from hydrolib.training.trainer import TrainConfig, Trainer
 
 CONFIG = TrainConfig(seq_len=20, batch_size=32, epochs=4, iterations_per_epoch=8, validation_batches=2, patience=10,
                      seed=3, progress=False)
@@ -80,7 +80,7 @@ def test_constraint_modes_need_the_multi_task_model(prepared):
 
 
 def test_the_balance_takes_storage_change_between_the_models_own_consecutive_days(prepared):
-    from hydrolib.physics import physics_loss
+    from hydrolib.models.balance import physics_loss
 
     config = TrainConfig(**{**CONFIG.__dict__, "supervised_days": 3})
     trainer = _trainer(prepared, config=config, mode="fixed")

@@ -1,13 +1,14 @@
-"""Data: the synthetic world, the LandBench reader and preparation for training.
+"""Data: the vocabulary of variables, the LandBench layout and reader, the synthetic world,
+and preparation for training.
 
-Everything reaches the data through ``hydrolib.data.source``: ``data_settings`` names it,
-``open_data`` opens it as a gridded ``xarray.Dataset``, ``load_prepared`` gives the training
-arrays.
+Everything reaches the data through ``hydrolib.data.source``: a ``DataSettings`` names the
+data, ``open_data`` opens it as a gridded ``xarray.Dataset`` in hydrolib's units,
+``load_prepared`` gives the training arrays over land cells (cached).
 """
 
 from __future__ import annotations
 
-from hydrolib.data.source import DataSettings, cache_dir, data_settings, load_prepared, open_data
+from hydrolib.data.source import DataSettings, cache_dir, load_prepared, open_data
 from hydrolib.data.write import write_landbench
 
-__all__ = ["DataSettings", "cache_dir", "data_settings", "load_prepared", "open_data", "write_landbench"]
+__all__ = ["DataSettings", "cache_dir", "load_prepared", "open_data", "write_landbench"]

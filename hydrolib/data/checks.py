@@ -7,20 +7,20 @@ Values are taken in hydrolib's units, as ``open_landbench`` returns them: water 
 mm day⁻¹ (converted from the files' metres of water per day), evapotranspiration positive
 when water leaves the surface, soil moisture in m³ m⁻³, temperature in K.
 
-=====================  =====================================================================
-check                  fails when
-=====================  =====================================================================
-``all-nan``            a variable has no finite value at all
-``water-units``        mean precipitation or runoff above 50 mm day⁻¹, or mean |ET| above
-                       20 mm day⁻¹ (a file written in mm, not m: ×1000)
-``negative-water``     precipitation, runoff or snow below −0.01 mm (day⁻¹)
-``evaporation-sign``   mean ET below −0.05 mm day⁻¹ (a file with evaporation positive
-                       upwards; ERA5's ``total_evaporation`` is negative upwards)
-``soil-moisture-range`` soil moisture outside [0, 0.9] m³ m⁻³ (0.9 lies above any soil's
-                       porosity; percentages fail too)
-``temperature-units``  2 m temperature outside 150–350 K (°C fail)
-``constant-target``    a target that does not vary in time in more than half of its cells
-=====================  =====================================================================
+=========================  =================================================================
+check                      fails when
+=========================  =================================================================
+``all-nan``                a variable has no finite value at all
+``water-units``            mean precipitation or runoff above 50 mm day⁻¹, or mean ``|ET|`` above
+                           20 mm day⁻¹ (a file written in mm, not m: ×1000)
+``negative-water``         precipitation, runoff or snow below −0.01 mm (day⁻¹)
+``evaporation-sign``       mean ET below −0.05 mm day⁻¹ (a file with evaporation positive
+                           upwards; ERA5's ``total_evaporation`` is negative upwards)
+``soil-moisture-range``    soil moisture outside [0, 0.9] m³ m⁻³ (0.9 lies above any soil's
+                           porosity; percentages fail too)
+``temperature-units``      2 m temperature outside 150–350 K (°C fail)
+``constant-target``        a target that does not vary in time in more than half of its cells
+=========================  =================================================================
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ import numpy as np
 import xarray as xr
 
 from hydrolib.data.cellwise import over_cells
-
-from hydrolib.data.landbench import TARGETS, LandBenchError
+from hydrolib.data.landbench import LandBenchError
+from hydrolib.data.vocabulary import TARGETS
 
 CHECKS: dict[str, str] = {
     "all-nan": "a variable with no finite value",
@@ -130,23 +130,30 @@ def _failures(name: str, values: np.ndarray, where: str, is_target: bool) -> lis
             f"dividing by 100).")))
     if name == "2m_temperature" and (low < TEMPERATURE_K[0] or high > TEMPERATURE_K[1]):
         failed.append(("temperature-units", (
-            f"{where} ranges from {low:g} to {high:g}; expected kelvin ({TEMPERATURE_K[0]:g}-{TEMPERATURE_K[1]:g} K).")))
+            f"{where} ranges from {low:g} to {high:g}; expected kelvin "
+            f"({TEMPERATURE_K[0]:g}-{TEMPERATURE_K[1]:g} K).")))
     if is_target and values.ndim == 2 and summary.constant_cells > 0.5 * summary.cells_with_data:
         first_row = values[np.flatnonzero(np.isfinite(values).any(axis=-1))[0]]
         example = float(first_row[np.isfinite(first_row)][0])
-        failed.append(("constant-target", (
-            f"{where} does not vary in time in {summary.constant_cells} of {summary.cells_with_data} cells "
-            f"(e.g. {example:g} every day); a constant target cannot be learned and its scores "
-            f"are undefined (KGE NaN, alpha infinite).")))
+        failed.append(
+            (
+                "constant-target",
+                (
+                    f"{where} does not vary in time in {summary.constant_cells} of {summary.cells_with_data} cells "
+                    f"(e.g. {example:g} every day); a constant target cannot be learned and its scores "
+                    f"are undefined (KGE NaN, alpha infinite)."
+                ),
+            )
+        )
     return failed
 
 
-def _collect(arrays: Mapping[str, np.ndarray], sources: Mapping[str, str], targets: set[str],
-             allow: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def _collect(
+    arrays: Mapping[str, np.ndarray], sources: Mapping[str, str], targets: set[str], allow: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
     errors, allowed = [], []
     for name, values in arrays.items():
-        for check, message in _failures(name, np.asarray(values), _where(name, sources),
-                                        name in targets):
+        for check, message in _failures(name, np.asarray(values), _where(name, sources), name in targets):
             (allowed if check in allow else errors).append(f"[{check}] {message}")
     return errors, allowed
 
@@ -155,14 +162,21 @@ def _report(errors: list[str], allowed: list[str]) -> list[str]:
     for message in allowed:
         warnings.warn(f"allowed: {message}", stacklevel=3)
     if errors:
-        names = tuple(sorted({e[1:e.index("]")] for e in errors}))
-        raise DataCheckError("\n".join(errors) + f"\nTo proceed anyway, pass allow={names!r} "
-                             f"(command line: {' '.join(f'--allow {n}' for n in names)}).")
+        names = tuple(sorted({e[1 : e.index("]")] for e in errors}))
+        raise DataCheckError(
+            "\n".join(errors) + f"\nTo proceed anyway, pass allow={names!r} "
+            f"(command line: {' '.join(f'--allow {n}' for n in names)})."
+        )
     return allowed
 
 
-def check_arrays(arrays: Mapping[str, np.ndarray], *, sources: Mapping[str, str] | None = None,
-                 targets: Iterable[str] = TARGETS, allow: Iterable[str] = ()) -> list[str]:
+def check_arrays(
+    arrays: Mapping[str, np.ndarray],
+    *,
+    sources: Mapping[str, str] | None = None,
+    targets: Iterable[str] = TARGETS,
+    allow: Iterable[str] = (),
+) -> list[str]:
     """Run every check on ``arrays`` (name → (cell, time) or (cell,) values, hydrolib units).
 
     Raises ``DataCheckError`` listing every failure not in ``allow``, one per line, each
@@ -176,7 +190,8 @@ def check_arrays(arrays: Mapping[str, np.ndarray], *, sources: Mapping[str, str]
 def check_dataset(dataset: xr.Dataset, allow: Iterable[str] = ()) -> list[str]:
     """Run every check on a dataset as ``open_landbench`` returns it (reads every value,
     one whole variable at a time: on a large grid prefer ``prepare``, which runs the same
-    checks on the land cells it stacks anyway). Call it right after opening data. See ``check_arrays`` for what it raises and returns."""
+    checks on the land cells it stacks anyway). Call it right after opening data. See ``check_arrays``
+    for what it raises and returns."""
     allow = validate_allow(allow)
     errors, allowed = [], []
     for name, array in dataset.data_vars.items():

@@ -1,7 +1,7 @@
 """Fingerprints of LandBench data that follow the files' content.
 
 ``content_fingerprint(root, resolution, years)`` hashes the files a run reads (only its years
-and variables) by content: each file's size and CRC-32 (``hydrolib.io.file_checksum``).
+and variables) by content: each file's size and CRC-32 (``hydrolib.system.files.file_checksum``).
 Hashing a file is remembered in ``<cache>/file_hashes.json`` under its absolute path, size
 and modification time, and redone when either changes. An edit that keeps both (``cp -p``,
 ``rsync -a`` or ``tar`` restore modification times) is found by ``verify``, which hashes
@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterable
 
 from hydrolib.data.layout import BY_LONG_NAME, constant_path, resolution_folder, yearly_path
-from hydrolib.io import FILES_MANIFEST, CorruptCacheError, file_checksum, read_manifest, write_json
+from hydrolib.data.vocabulary import FORCING, STATICS, TARGETS, WATER
+from hydrolib.system.files import FILES_MANIFEST, CorruptCacheError, file_checksum, read_manifest, write_json
 
 __all__ = ["content_fingerprint", "files_read", "verify", "verify_report", "check_against_manifest",
            "check_world", "ChangedFile", "FileHashes", "HASHES_FILE"]
@@ -132,7 +133,7 @@ class ChangedFile:
 
 def check_against_manifest(folder: Path | str, rehash: bool = False,
                            hashes: FileHashes | None = None) -> list[ChangedFile]:
-    """Files of ``folder`` (written by ``hydrolib.io.atomic_directory``, such as a synthetic
+    """Files of ``folder`` (written by ``hydrolib.system.files.atomic_directory``, such as a synthetic
     world) whose size or checksum differ from its ``FILES_MANIFEST``. Checksums come from the
     remembered hashes unless ``rehash``. Raises ``CorruptCacheError`` if there is no manifest."""
     folder = Path(folder)
@@ -198,3 +199,13 @@ def verify_report(root: Path | str, say=print) -> int:
         say(f"changed: {item}")
     say(f"{len(changed)} changed file(s) under {root}" if changed else f"every file under {root} is as remembered")
     return len(changed)
+
+
+def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:
+    """Identity of the LandBench files that ``prepare`` reads, by content: the sizes and
+    checksums of the given years' files of the variables it uses, and the years asked for
+    (see ``hydrolib.data.fingerprint.content_fingerprint``; checksums are remembered by
+    path, size and modification time, and ``hydrolib.data.fingerprint.verify`` renews them)."""
+    from hydrolib.data.fingerprint import content_fingerprint
+
+    return content_fingerprint(root, resolution, years, (*FORCING, *STATICS, *TARGETS, *WATER))

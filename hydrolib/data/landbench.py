@@ -11,7 +11,6 @@ from the latent heat flux), snow water equivalent in mm, truth fluxes in mm day�
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -19,73 +18,26 @@ import numpy as np
 import xarray as xr
 
 from hydrolib.data.layout import (
-    ATMOSPHERE, BY_LONG_NAME, CONSTANTS, HIDDEN_FLUXES, HIDDEN_FLUXES_FILE, TRUTH_RESIDUAL, YEARLY_GROUPS, Variable,
-    constant_path, resolution_folder, wrap_longitude, yearly_path,
+    BY_LONG_NAME,
+    CONSTANTS,
+    HIDDEN_FLUXES,
+    HIDDEN_FLUXES_FILE,
+    TRUTH_RESIDUAL,
+    YEARLY_GROUPS,
+    Variable,
+    constant_path,
+    resolution_folder,
+    wrap_longitude,
+    yearly_path,
 )
-
-LATENT_HEAT = 2.45e6  # J kg-1, as in the synthetic land-surface model
-SECONDS_PER_DAY = 86400.0
-EVAPOTRANSPIRATION = "evapotranspiration"
-
-# What a run uses, by role (the models' order).
-FORCING: tuple[str, ...] = tuple(v.long_name for v in ATMOSPHERE)  # dynamic inputs
-STATICS: tuple[str, ...] = tuple(v.long_name for v in CONSTANTS)  # static inputs
-TARGETS: tuple[str, ...] = ("volumetric_soil_water_layer_1", "volumetric_soil_water_layer_2",
-                            "volumetric_soil_water_layer_3", EVAPOTRANSPIRATION)
-TARGET_NAMES: tuple[str, ...] = ("SM1", "SM2", "SM3", "ET")
-WATER: tuple[str, ...] = ("precipitation", "total_runoff")  # mm day-1, for the water balance
-REQUIRED_INPUTS: tuple[str, ...] = ("precipitation",)  # every other input may be absent
-
-DEFAULT_VARIABLES: tuple[str, ...] = (
-    *FORCING, *TARGETS[:3], EVAPOTRANSPIRATION, "total_runoff", "snow_depth_water_equivalent", *STATICS,
+from hydrolib.data.units import LATENT_HEAT_J_KG, SECONDS_PER_DAY
+from hydrolib.data.vocabulary import (
+    DEFAULT_VARIABLES,
+    EVAPOTRANSPIRATION,
+    TARGETS,
+    WATER,
+    VariableChoice,
 )
-
-
-@dataclass(frozen=True)
-class VariableChoice:
-    """Which variables to open: ``required`` ones must exist (an error names the file
-    expected), ``optional`` ones are left out, and reported by name, where absent."""
-
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return (*self.required, *self.optional)
-
-
-def run_variables(targets: Iterable[str], water_balance: bool) -> VariableChoice:
-    """The variables a run opens: its targets, the inputs, and precipitation and runoff
-    where the water balance is used.
-
-    Parameters
-    ----------
-    targets
-        Target short names (``"SM1"``, ``"SM2"``, ``"SM3"``, ``"ET"``) or long names.
-    water_balance
-        Whether the run uses P = ET + R + ΔS + ε (the ``fixed`` and ``differentiable``
-        modes): then ``total_runoff`` is required too.
-
-    Returns
-    -------
-    VariableChoice
-        Required: the targets, ``precipitation`` (the one input no run does without) and,
-        with the balance, ``total_runoff``. Optional: every other forcing variable and
-        static field (``FORCING``, ``STATICS``), and the other targets and runoff, so that
-        where a data set has them every run of it shares one prepared copy of the data.
-    """
-    long_names = []
-    for target in targets:
-        if target in TARGET_NAMES:
-            long_names.append(TARGETS[TARGET_NAMES.index(target)])
-        elif target in TARGETS:
-            long_names.append(target)
-        else:
-            raise ValueError(f"unknown target {target!r}; expected one of {TARGET_NAMES} or {TARGETS}")
-    required = [*long_names, *REQUIRED_INPUTS, *(("total_runoff",) if water_balance else ())]
-    optional = [n for n in (*FORCING, *STATICS, *TARGETS, "total_runoff") if n not in required]
-    return VariableChoice(tuple(dict.fromkeys(required)), tuple(optional))
-
 
 # open_landbench's default: every target, precipitation and runoff must exist; the rest may not.
 DEFAULT_CHOICE = VariableChoice((*TARGETS, *WATER), tuple(n for n in DEFAULT_VARIABLES if n not in (*TARGETS, *WATER)))
@@ -326,7 +278,7 @@ def _evapotranspiration(root: Path, resolution: float, years: list[int]) -> xr.D
             )
         # ERA5's latent heat flux is negative upwards (W m-2): ET = -slhf / λ, in mm per day.
         source = _yearly(root, resolution, latent, years)
-        et = -source * SECONDS_PER_DAY / LATENT_HEAT
+        et = -source * SECONDS_PER_DAY / LATENT_HEAT_J_KG
         origin = "surface_latent_heat_flux"
     return et.assign_attrs(units="mm day-1", long_name=f"evapotranspiration (positive upwards), from {origin}",
                            source=source.attrs["source"])

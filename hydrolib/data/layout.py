@@ -4,7 +4,8 @@ One table serves the writers and the reader, so all agree on every name and fold
 ``ATMOSPHERE`` lists the forcing (the models' inputs) and ``LAND_SURFACE`` the land
 variables, by role; each ``Variable.group`` is the folder real LandBench keeps it in. The
 two downward radiation fields are forcing but live in ``land_surface/<year>/``, as in
-LandBench 1.0 (its toolbox reads them with ``land_surface_list``). Paths follow ``<root>/<res>/<group>/<year>/<long_name>.nc`` for yearly groups and
+LandBench 1.0 (its toolbox reads them with ``land_surface_list``). Paths follow
+``<root>/<res>/<group>/<year>/<long_name>.nc`` for yearly groups and
 ``<root>/<res>/constants/<name>.nc`` for static fields (see ``../shared/PAPER.md``).
 """
 
@@ -35,22 +36,42 @@ ATMOSPHERE = (
     Variable("surface_pressure", "sp", "atmosphere", "Pa", "surface air pressure"),
     Variable("specific_humidity", "Q", "atmosphere", "kg kg-1", "specific humidity near the surface"),
     # forcing, but kept in land_surface/<year>/ by LandBench 1.0
-    Variable("surface_solar_radiation_downwards_w_m2", "ssrd", "land_surface", "W m-2",
-             "downward shortwave radiation at the surface, daily mean"),
-    Variable("surface_thermal_radiation_downwards_w_m2", "strd", "land_surface", "W m-2",
-             "downward longwave radiation at the surface, daily mean"),
+    Variable(
+        "surface_solar_radiation_downwards_w_m2",
+        "ssrd",
+        "land_surface",
+        "W m-2",
+        "downward shortwave radiation at the surface, daily mean",
+    ),
+    Variable(
+        "surface_thermal_radiation_downwards_w_m2",
+        "strd",
+        "land_surface",
+        "W m-2",
+        "downward longwave radiation at the surface, daily mean",
+    ),
 )
 
 LAND_SURFACE = (
     Variable("volumetric_soil_water_layer_1", "swvl1", "land_surface", "m3 m-3", "soil moisture 0-7 cm"),
     Variable("volumetric_soil_water_layer_2", "swvl2", "land_surface", "m3 m-3", "soil moisture 7-28 cm"),
     Variable("volumetric_soil_water_layer_3", "swvl3", "land_surface", "m3 m-3", "soil moisture 28-100 cm"),
-    Variable("total_evaporation", "e", "land_surface", "m",
-             "evaporation over the day (m of water; negative when water leaves the surface)"),
+    Variable(
+        "total_evaporation",
+        "e",
+        "land_surface",
+        "m",
+        "evaporation over the day (m of water; negative when water leaves the surface)",
+    ),
     Variable("total_runoff", "ro", "land_surface", "m", "surface plus subsurface runoff over the day"),
     Variable("snow_depth_water_equivalent", "sd", "land_surface", "m", "snow water equivalent"),
-    Variable("surface_latent_heat_flux", "slhf", "land_surface", "W m-2",
-             "latent heat flux, daily mean (negative upwards, ERA5 convention)"),
+    Variable(
+        "surface_latent_heat_flux",
+        "slhf",
+        "land_surface",
+        "W m-2",
+        "latent heat flux, daily mean (negative upwards, ERA5 convention)",
+    ),
     Variable("surface_net_solar_radiation_w_m2", "ssr", "land_surface", "W m-2", "net shortwave radiation"),
     Variable("surface_net_thermal_radiation_w_m2", "str", "land_surface", "W m-2", "net longwave radiation"),
 )
@@ -58,16 +79,27 @@ LAND_SURFACE = (
 SOIL_DEPTHS = ("0-5cm", "5-15cm", "15-30cm", "30-60cm", "60-100cm")
 
 CONSTANTS = (
-    *(Variable(f"{part}_{depth}_mean", "Band1", "constants", "g kg-1", f"{part} content {depth}")
-      for part in ("clay", "sand", "silt") for depth in SOIL_DEPTHS),
-    Variable("soil_water_capacity", "SC", "constants", "mm",
-             "plant-available water 0-100 cm (field capacity minus wilting point)"),
+    *(
+        Variable(f"{part}_{depth}_mean", "Band1", "constants", "g kg-1", f"{part} content {depth}")
+        for part in ("clay", "sand", "silt")
+        for depth in SOIL_DEPTHS
+    ),
+    Variable(
+        "soil_water_capacity",
+        "SC",
+        "constants",
+        "mm",
+        "plant-available water 0-100 cm (field capacity minus wilting point)",
+    ),
     Variable("landtype", "landtype", "constants", "1", "IGBP land-cover class"),
     Variable("dem", "dem", "constants", "m", "surface elevation above sea level"),
 )
 
 TRUTH_RESIDUAL = Variable(
-    "water_balance_residual", "residual", "truth", "m",
+    "water_balance_residual",
+    "residual",
+    "truth",
+    "m",
     "exact residual P - ET - R - dS(0-100 cm) over the day (m of water): snow, canopy and "
     "groundwater storage change; ground truth, not for training",
 )
@@ -76,9 +108,19 @@ TRUTH_RESIDUAL = Variable(
 HIDDEN_FLUXES_FILE = "hidden_fluxes"
 HIDDEN_FLUXES = tuple(
     Variable(name, name, "truth", "m", f"hidden {name.replace('_', ' ')} over the day (m of water)")
-    for name in ("snowfall", "snowmelt", "sublimation", "interception", "canopy_evaporation", "recharge",
-                 "capillary_rise", "baseflow", "snow_storage_change", "canopy_storage_change",
-                 "groundwater_storage_change")
+    for name in (
+        "snowfall",
+        "snowmelt",
+        "sublimation",
+        "interception",
+        "canopy_evaporation",
+        "recharge",
+        "capillary_rise",
+        "baseflow",
+        "snow_storage_change",
+        "canopy_storage_change",
+        "groundwater_storage_change",
+    )
 )
 
 LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)  # ERA5-Land layers 0-7, 7-28, 28-100 cm
@@ -89,6 +131,7 @@ def wrap_longitude(lon):
     """Longitudes in degrees east, wrapped into hydrolib's convention −180 ≤ lon < 180
     (LandBench's files and some constants use 0…360)."""
     return ((lon + 180.0) % 360.0) - 180.0
+
 
 BY_LONG_NAME: dict[str, Variable] = {
     v.long_name: v for v in (*ATMOSPHERE, *LAND_SURFACE, *CONSTANTS, TRUTH_RESIDUAL, *HIDDEN_FLUXES)

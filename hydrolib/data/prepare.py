@@ -19,25 +19,22 @@ each target has at least ``min_valid_fraction`` of the training days valid.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import shutil
-import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-import hydrolib
 from hydrolib.data.cellwise import cellwise_copy, nan_moments, normalised, over_cells
 from hydrolib.data.checks import check_arrays, validate_allow
-from hydrolib.data.scarcity import check_holdout, first_kept_day, grid_resolution, held_out_cells
-from hydrolib.data.landbench import (  # noqa: F401  (re-exported: the names every run uses)
-    FORCING, REQUIRED_INPUTS, STATICS, TARGET_NAMES, TARGETS, WATER, run_variables,
-)
-from hydrolib.io import FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder
+from hydrolib.data.fingerprint import files_fingerprint
+from hydrolib.data.grid import grid_resolution
+from hydrolib.data.periods import split_periods
+from hydrolib.data.prepared import LandArrays, Prepared, held_variables
+from hydrolib.data.prepared_cache import prepared_key, read_prepared, write_prepared
+from hydrolib.data.scarcity import check_holdout, first_kept_day, held_out_cells
+from hydrolib.data.vocabulary import FORCING, REQUIRED_INPUTS, STATICS, TARGET_NAMES, TARGETS, WATER
 
 log = logging.getLogger(__name__)
 
@@ -96,103 +93,6 @@ class PrepareConfig:
         object.__setattr__(self, "allow", validate_allow(self.allow))
 
 
-@dataclass
-class Prepared:
-    """Training arrays over land cells. Inputs and targets are normalised; ``water`` is not.
-
-    Targets absent from the data, and missing target values, are NaN.
-    """
-
-    inputs: np.ndarray  # (cell, time, forcing) float32, normalised
-    statics: np.ndarray  # (cell, static) float32, normalised
-    targets: np.ndarray  # (cell, time, 4) float32, normalised; NaN where not observed
-    water: np.ndarray  # (cell, time, 2) float32: precipitation, runoff in mm day-1 (NaN if not opened)
-    lat: np.ndarray
-    lon: np.ndarray
-    time: np.ndarray  # datetime64[D]
-    splits: dict[str, tuple[int, int]]  # name -> [start, stop) time indices
-    train_cells: np.ndarray  # indices of cells the training draws from
-    train_days: np.ndarray  # bool (time,): days whose targets training may use
-    stats: dict[str, dict[str, list[float]]]  # "inputs"/"statics"/"targets" -> mean, std
-    fingerprint: str = ""
-    meta: dict = field(default_factory=dict)
-
-    # Positions on the last axis of ``inputs``, ``targets`` and ``water``, by name: code that
-    # needs one variable asks for it by name, so a reordering of FORCING, TARGETS or WATER
-    # cannot silently hand it another variable.
-    target_names = TARGET_NAMES  # the last axis of ``targets`` (short names; long ones: TARGETS)
-    water_names = WATER  # the last axis of ``water``
-
-    @property
-    def forcing_names(self) -> tuple[str, ...]:
-        """The last axis of ``inputs``: the forcing variables the data had (``meta["forcing"]``,
-        in ``FORCING``'s order; optional ones a data set lacks are left out)."""
-        return tuple(self.meta.get("forcing", FORCING))
-
-    def forcing_index(self, name: str) -> int:
-        """Position of forcing ``name`` (e.g. ``"precipitation"``, from ``FORCING``) in ``inputs``."""
-        return _position(self.forcing_names, name, "forcing variable", "FORCING")
-
-    def target_index(self, name: str) -> int:
-        """Position of target ``name`` in ``targets``: a short name (``"SM1"`` … ``"ET"``,
-        ``TARGET_NAMES``) or a long one (``"volumetric_soil_water_layer_1"``, ``TARGETS``)."""
-        if name in TARGETS:
-            return TARGETS.index(name)
-        return _position(self.target_names, name, "target", "TARGET_NAMES")
-
-    def water_index(self, name: str) -> int:
-        """Position of water term ``name`` (``"precipitation"`` or ``"total_runoff"``, ``WATER``) in ``water``."""
-        return _position(self.water_names, name, "water term", "WATER")
-
-    def forcing_std(self, name: str) -> float:
-        """Standard deviation of forcing ``name`` over the training cells and period, in the
-        variable's hydrolib units (precipitation: mm day⁻¹), as the normalisation used it."""
-        return float(self.stats["inputs"]["std"][self.forcing_index(name)])
-
-    def denormalise_targets(self, values: np.ndarray) -> np.ndarray:
-        """Targets (all four, on the last axis) back in m³ m⁻³ (SM1–3) and mm day⁻¹ (ET)."""
-        from hydrolib.data.scaling import TargetScaler
-
-        return TargetScaler.from_stats(self.stats)(values)
-
-    @property
-    def first_input_day(self) -> int:
-        """Time index of the first day whose inputs training windows may read: the start of
-        the kept training years (``PrepareConfig.train_years``), else 0."""
-        return int(self.meta.get("first_input_day", 0))
-
-    @property
-    def test_cells(self) -> np.ndarray:
-        """Indices of the cells a run is scored on: the held-out cells under
-        ``PrepareConfig.holdout``, else every cell."""
-        cells = self.meta.get("test_cells")
-        return np.arange(self.inputs.shape[0]) if cells is None else np.asarray(cells, dtype=int)
-
-    def valid_days(self, split: str) -> np.ndarray:
-        """(cell, target) int: days of ``split`` on which each target is observed — how many
-        days each cell's score rests on. ``meta["valid_days"]`` holds the totals."""
-        start, stop = self.splits[split]
-        return np.concatenate(over_cells(lambda cells: np.isfinite(np.asarray(self.targets[cells, start:stop])).sum(axis=1),
-                                         self.targets.shape[0]))
-
-
-def _position(names: tuple[str, ...], name: str, what: str, table: str) -> int:
-    try:
-        return names.index(name)
-    except ValueError:
-        raise ValueError(f"unknown {what} {name!r}; expected one of {names} (hydrolib.data.prepare.{table})") from None
-
-
-def files_fingerprint(root: Path | str, resolution: float, years: tuple[int, int]) -> str:
-    """Identity of the LandBench files that ``prepare`` reads, by content: the sizes and
-    checksums of the given years' files of the variables it uses, and the years asked for
-    (see ``hydrolib.data.fingerprint.content_fingerprint``; checksums are remembered by
-    path, size and modification time, and ``hydrolib.data.fingerprint.verify`` renews them)."""
-    from hydrolib.data.fingerprint import content_fingerprint
-
-    return content_fingerprint(root, resolution, years, (*FORCING, *STATICS, *TARGETS, *WATER))
-
-
 def _fingerprint(dataset: xr.Dataset) -> str:
     """Identity of a dataset: its source files (as ``files_fingerprint``) or its shape and dates."""
     source = dataset.attrs.get("source")
@@ -203,20 +103,6 @@ def _fingerprint(dataset: xr.Dataset) -> str:
     digest.update(repr(sorted(dataset.sizes.items())).encode())
     digest.update(str(dataset["time"].values[[0, -1]]).encode())
     return digest.hexdigest()[:16]
-
-
-# 2: normalisation moments summed range of cells by range (hydrolib.data.cellwise), which rounds
-# differently from the whole-array sums of 1
-PREPARE_VERSION = 2
-
-
-def _cache_key(fingerprint: str, config: PrepareConfig, variables: tuple) -> str:
-    settings = asdict(config)
-    if config.train_fraction == 1.0:  # nothing is drawn: every seed prepares the same arrays
-        settings.pop("seed")
-    payload = json.dumps({"data": fingerprint, "config": settings, "variables": variables,
-                          "hydrolib": hydrolib.__version__, "prepare": PREPARE_VERSION}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 def _blocks(dataset: xr.Dataset, name: str, land: np.ndarray | None = None):
@@ -236,42 +122,6 @@ def _stack_land(dataset: xr.Dataset, names: tuple[str, ...], land: np.ndarray) -
             for start, block in _blocks(dataset, name, land):
                 out[:, start:start + block.shape[1], k] = block
     return out
-
-
-@dataclass
-class LandArrays:
-    """Raw land-cell arrays in hydrolib units, before splitting and normalisation.
-
-    ``forcing`` and ``static_names`` name the columns of ``inputs`` and ``statics``;
-    ``targets`` and ``water`` always have the columns ``TARGETS`` and ``WATER``, NaN where
-    the data lack them (listed in ``absent``). ``sources``: name → file, for messages.
-    """
-
-    inputs: np.ndarray  # (cell, time, forcing)
-    targets: np.ndarray  # (cell, time, 4)
-    water: np.ndarray  # (cell, time, 2)
-    statics: np.ndarray  # (cell, static)
-    lat: np.ndarray
-    lon: np.ndarray
-    time: np.ndarray  # datetime64[D]
-    fingerprint: str
-    forcing: tuple[str, ...] = FORCING
-    static_names: tuple[str, ...] = STATICS
-    absent: tuple[str, ...] = ()
-    sources: dict = field(default_factory=dict)
-    resolution: float = 0.0  # grid spacing in degrees; 0: read from the cell centres when needed
-
-    def variables(self) -> tuple:
-        """What the arrays hold, for cache keys (as ``held_variables``)."""
-        return held_variables([n for n in (*self.forcing, *self.static_names, *TARGETS, *WATER)
-                               if n not in self.absent])
-
-
-def held_variables(names) -> tuple[tuple[str, ...], ...]:
-    """(forcing, statics, targets, water) among ``names``, in the models' order: what
-    prepared arrays hold, known before reading them (part of the cache key)."""
-    names = set(names)
-    return tuple(tuple(n for n in group if n in names) for group in (FORCING, STATICS, TARGETS, WATER))
 
 
 def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArrays:
@@ -332,48 +182,6 @@ def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache:
                           held_variables(dataset.data_vars))
 
 
-def prepare_cached(raw_arrays, fingerprint: str, config: PrepareConfig, cache: Path | str | None,
-                   variables: tuple = (FORCING, STATICS, TARGETS, WATER)) -> Prepared:
-    """``prepare_arrays(raw_arrays())``, read from or written to ``cache`` (a folder) if given;
-    ``variables`` (what the data hold) is part of the cache key."""
-    key = _cache_key(fingerprint, config, variables)
-    if cache is not None:
-        cached = _load(Path(cache) / key)
-        if cached is not None:
-            return cached
-    prepared = prepare_arrays(raw_arrays(), config)
-    prepared.meta["key"] = key
-    if cache is not None:
-        _save(prepared, Path(cache) / key)
-    return prepared
-
-
-def split_periods(time: np.ndarray, validation_years: int, test_years: int) -> dict[str, tuple[int, int]]:
-    """[start, stop) day indices of train, validation and test: whole years (12 months)
-    counted back from the day after the record's last day.
-
-    A record of whole calendar years gives calendar-year splits; a record from 2015-04-01
-    to 2019-03-31 with one test and one validation year gives test 2018-04-01…2019-03-31,
-    validation 2017-04-01…2018-03-31 and training from the first day to 2017-03-31. Raises
-    ``ValueError`` naming ``validation_years`` and ``test_years`` when fewer than 365
-    training days remain.
-    """
-    days = np.asarray(time).astype("datetime64[D]")
-    end = pd.Timestamp(days[-1]) + pd.Timedelta(days=1)
-    first_test = np.datetime64((end - pd.DateOffset(years=test_years)).date(), "D")
-    first_val = np.datetime64((end - pd.DateOffset(years=test_years + validation_years)).date(), "D")
-    n_train = int((days < first_val).sum())
-    if n_train < 365:
-        span = (days[-1] - days[0]).astype(int) + 1
-        raise ValueError(
-            f"the record {days[0]} to {days[-1]} ({span} days, {span / 365.25:.1f} years) is too short for "
-            f"test_years={test_years} and validation_years={validation_years} counted back from its end: "
-            f"{max(n_train, 0)} training days remain, at least 365 needed. Lower test_years or validation_years "
-            f"(validation_years=0 is allowed), or provide a longer record.")
-    i_val, i_test = int(np.searchsorted(days, first_val)), int(np.searchsorted(days, first_test))
-    return {"train": (0, i_val), "validation": (i_val, i_test), "test": (i_test, int(days.size))}
-
-
 def _runs_of_nan(series: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of NaN in a 1-D series."""
     gap = np.isnan(series).astype(np.int8)
@@ -430,7 +238,7 @@ def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np
             f"(linear in time, per cell, gaps of at most max_gap_days={config.max_gap_days} days).")
     # the water balance's precipitation is the input's
     if "precipitation" in raw.forcing:
-        water[:, :, 0] = inputs[:, :, raw.forcing.index("precipitation")]
+        water[:, :, WATER.index("precipitation")] = inputs[:, :, raw.forcing.index("precipitation")]
     return inputs, water, filled
 
 
@@ -485,7 +293,8 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     first_day = first_kept_day(raw.time, splits["train"], config.train_years)
     kept = slice(first_day, splits["train"][1])
     keep, dropped = _cells_to_keep(raw, kept, config)
-    inputs, targets, water, statics = (cellwise_copy(a, keep) for a in (raw.inputs, raw.targets, raw.water, raw.statics))
+    inputs, targets, water, statics = (cellwise_copy(a, keep)
+                                       for a in (raw.inputs, raw.targets, raw.water, raw.statics))
     inputs, water, filled = _input_gaps(raw, inputs, water, raw.time, config)
 
     years_of_day = raw.time.astype("datetime64[Y]").astype(int) + 1970
@@ -499,9 +308,11 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
         resolution = raw.resolution or grid_resolution(raw.lat, raw.lon)
         held_out = held_out_cells(raw.lat[keep], raw.lon[keep], resolution, config.holdout)
         if held_out.all() or not held_out.any():
-            raise ValueError(f"setting 'holdout' = {config.holdout!r}: {int(held_out.sum())} of {n_cells} cells lie in "
-                             f"Köppen group(s) {', '.join(config.holdout)}; a hold-out needs cells both inside and "
-                             "outside them")
+            raise ValueError(
+                f"setting 'holdout' = {config.holdout!r}: {int(held_out.sum())} of {n_cells} cells lie in "
+                f"Köppen group(s) {', '.join(config.holdout)}; a hold-out needs cells both inside and "
+                "outside them"
+            )
         train_cells, test_cells = np.flatnonzero(~held_out), np.flatnonzero(held_out)
     if config.train_fraction < 1.0:
         if config.scarcity == "cells":
@@ -516,64 +327,62 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     in_mean, in_std = nan_moments(inputs, train_cells, kept)
     tg_mean, tg_std = nan_moments(targets, train_cells, train_days)
     st_mean, st_std = nan_moments(statics[:, None, :], train_cells, slice(None))
-    split_dates = {name: (str(raw.time[a]), str(raw.time[b - 1])) if b > a else None
-                   for name, (a, b) in splits.items()}
+    split_dates = {name: (str(raw.time[a]), str(raw.time[b - 1])) if b > a else None for name, (a, b) in splits.items()}
     log.info("splits: %s", ", ".join(f"{n} {d[0]} to {d[1]}" for n, d in split_dates.items() if d))
     prepared = Prepared(
         inputs=normalised(inputs, in_mean, in_std),
         statics=((statics - st_mean) / st_std).astype(np.float32),
         targets=normalised(targets, tg_mean, tg_std),
-        water=np.ascontiguousarray(water, dtype=np.float32), lat=raw.lat[keep], lon=raw.lon[keep],
-        time=raw.time, splits=splits, train_cells=train_cells, train_days=train_days,
-        stats={"inputs": {"mean": in_mean.tolist(), "std": in_std.tolist()},
-               "statics": {"mean": st_mean.tolist(), "std": st_std.tolist()},
-               "targets": {"mean": tg_mean.tolist(), "std": tg_std.tolist()}},
+        water=np.ascontiguousarray(water, dtype=np.float32),
+        lat=raw.lat[keep],
+        lon=raw.lon[keep],
+        time=raw.time,
+        splits=splits,
+        train_cells=train_cells,
+        train_days=train_days,
+        stats={
+            "inputs": {"mean": in_mean.tolist(), "std": in_std.tolist()},
+            "statics": {"mean": st_mean.tolist(), "std": st_std.tolist()},
+            "targets": {"mean": tg_mean.tolist(), "std": tg_std.tolist()},
+        },
         fingerprint=raw.fingerprint,
-        meta={"config": asdict(config), "forcing": raw.forcing, "statics": raw.static_names, "targets": TARGET_NAMES,
-              "absent": raw.absent, "split_dates": split_dates,
-              "dropped_incomplete_cells": int((~keep).sum()), "dropped_cells": dropped,
-              "filled_input_values": filled,
-              "first_input_day": first_day, "test_cells": test_cells.tolist(),
-              "key": _cache_key(raw.fingerprint, config, raw.variables())},
+        meta={
+            "config": asdict(config),
+            "forcing": raw.forcing,
+            "statics": raw.static_names,
+            "targets": TARGET_NAMES,
+            "absent": raw.absent,
+            "split_dates": split_dates,
+            "dropped_incomplete_cells": int((~keep).sum()),
+            "dropped_cells": dropped,
+            "filled_input_values": filled,
+            "first_input_day": first_day,
+            "test_cells": test_cells.tolist(),
+            "key": prepared_key(raw.fingerprint, config, raw.variables()),
+        },
     )
-    prepared.meta["valid_days"] = {split: dict(zip(TARGET_NAMES, prepared.valid_days(split).sum(axis=0).tolist()))
-                                   for split in splits}
+    prepared.meta["valid_days"] = {
+        split: dict(zip(TARGET_NAMES, prepared.valid_days(split).sum(axis=0).tolist())) for split in splits
+    }
     return prepared
 
 
-_ARRAYS = ("inputs", "statics", "targets", "water", "lat", "lon", "time", "train_cells", "train_days")
-
-
-def _save(prepared: Prepared, folder: Path) -> None:
-    # atomic_directory records each file's size and checksum, which _load verifies.
-    with atomic_directory(folder) as tmp:
-        for name in _ARRAYS:
-            np.save(tmp / f"{name}.npy", getattr(prepared, name))
-        (tmp / "meta.json").write_text(json.dumps({
-            "splits": prepared.splits, "stats": prepared.stats, "fingerprint": prepared.fingerprint,
-            "meta": prepared.meta}, indent=1))
-
-
-def _load(folder: Path) -> Prepared | None:
-    """The prepared arrays cached in ``folder``, or None if there are none.
-
-    A folder that fails verification (a file missing, truncated or altered since it was
-    written; see ``hydrolib.io.verify_folder``) is deleted with a ``CorruptCacheWarning``
-    naming it, and None is returned so the caller prepares the data again.
-    """
-    if not folder.exists():
-        return None
-    try:
-        verify_folder(folder)
-        meta = json.loads((folder / "meta.json").read_text())
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
-        return Prepared(**arrays, splits={k: tuple(v) for k, v in meta["splits"].items()}, stats=meta["stats"],
-                        fingerprint=meta["fingerprint"], meta=meta["meta"])
-    except (CorruptCacheError, ValueError, KeyError) as error:
-        if not (folder / FILES_MANIFEST).exists():  # written before caches were verified: nothing to trust
-            problem = f"prepared data in {folder} has no {FILES_MANIFEST} (written by an older hydrolib)"
-        else:
-            problem = f"prepared data in {folder} is damaged ({error})"
-        warnings.warn(f"{problem}; deleting it and preparing the data again", CorruptCacheWarning, stacklevel=3)
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
+def prepare_cached(
+    raw_arrays,
+    fingerprint: str,
+    config: PrepareConfig,
+    cache: Path | str | None,
+    variables: tuple = (FORCING, STATICS, TARGETS, WATER),
+) -> Prepared:
+    """``prepare_arrays(raw_arrays())``, read from or written to ``cache`` (a folder) if given;
+    ``variables`` (what the data hold) is part of the cache key."""
+    key = prepared_key(fingerprint, config, variables)
+    if cache is not None:
+        cached = read_prepared(Path(cache) / key)
+        if cached is not None:
+            return cached
+    prepared = prepare_arrays(raw_arrays(), config)
+    prepared.meta["key"] = key
+    if cache is not None:
+        write_prepared(prepared, Path(cache) / key)
+    return prepared

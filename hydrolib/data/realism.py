@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hydrolib.data.synthetic.grid import KOPPEN_CLASSES, make_grid
+from hydrolib.data.grid import koppen_on
 
 
 @dataclass(frozen=True)
@@ -47,30 +47,6 @@ PUBLISHED: dict[str, Reference] = {
 
 def _land_weights(dataset: xr.Dataset) -> xr.DataArray:
     return np.cos(np.deg2rad(dataset["lat"])).broadcast_like(dataset["lon"]).transpose("lat", "lon")
-
-
-def koppen_on(dataset: xr.Dataset, resolution: float) -> xr.DataArray:
-    """Köppen–Geiger class names on the dataset's grid (nearest cell of the standard grid)."""
-    grid = make_grid(resolution)
-    classes = xr.DataArray(grid.koppen, coords={"lat": grid.lat, "lon": grid.lon}, dims=("lat", "lon"))
-    nearest = classes.sortby("lat").sel(lat=dataset["lat"], lon=dataset["lon"], method="nearest")
-    names = np.where(nearest.values >= 0, np.asarray(KOPPEN_CLASSES, dtype=object)[nearest.values.clip(0)], "")
-    return xr.DataArray(names, coords=nearest.coords, dims=("lat", "lon"))
-
-
-def koppen_of_cells(lat, lon, resolution: float) -> np.ndarray:
-    """Köppen–Geiger class names (e.g. ``Dfb``; ``""`` off land) of cells given by their centres
-    (degrees north, degrees east in either −180…180 or 0…360) on a grid of ``resolution``."""
-    from hydrolib.data.layout import wrap_longitude
-
-    grid = make_grid(resolution)
-    lat, lon = np.asarray(lat, float), wrap_longitude(np.asarray(lon, float))
-    rows = np.rint((grid.lat[0] - lat) / resolution).astype(int)
-    cols = np.rint((lon - grid.lon[0]) / resolution).astype(int) % grid.lon.size
-    if (rows < 0).any() or (rows >= grid.lat.size).any():
-        raise ValueError(f"latitudes outside the {resolution:g}° grid: {lat[(rows < 0) | (rows >= grid.lat.size)][:5]}")
-    codes = grid.koppen[rows, cols]
-    return np.where(codes >= 0, np.asarray(KOPPEN_CLASSES, dtype=object)[codes.clip(0)], "").astype(str)
 
 
 def realism_table(dataset: xr.Dataset, resolution: float) -> pd.DataFrame:

@@ -5,41 +5,20 @@ batch is then pure tensor indexing on that device — random cells and end days,
 ``seq_len`` days per window — with no host-to-device copy per batch and no Python loop over
 samples (the study's toolbox builds numpy batches on the host and copies each one).
 
-Alignment (``ALIGNMENTS``): which input days a window ending on target day d holds.
-
-* ``simulation`` — the inputs run *through* day d: days d−L+1 … d. The model sees the
-  forcing of the day whose state it predicts; ERA5-Land's (and the synthetic world's) soil
-  water is an end-of-day state that already holds that day's rain.
-* ``forecast`` — the inputs run through the day before: days d−L … d−1 (the LandBench
-  toolbox's lead-0 windows).
-
-In both, the model's output step j of a window predicts day d−L+1+j: the last step is day
-d, the k steps before it the days before (``supervised_days``). ``input_lag`` is the number
-of days between an output step's day and its last input day (0 or 1).
+Which input days a window holds is its alignment (``hydrolib.data.alignment``).
 """
 
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 import torch
 
-from hydrolib.data.prepare import Prepared
-
-ALIGNMENTS = {"simulation": 0, "forecast": 1}  # name -> days from the last input day to the predicted day
-
-
-def input_lag(alignment: str) -> int:
-    """Days between a predicted day and the last input day its prediction sees: 0 for
-    ``"simulation"``, 1 for ``"forecast"``; a ``ValueError`` for any other name."""
-    try:
-        return ALIGNMENTS[alignment]
-    except KeyError:
-        raise ValueError(f"unknown alignment {alignment!r}; expected one of {', '.join(ALIGNMENTS)}") from None
+from hydrolib.data.alignment import input_lag
+from hydrolib.data.prepared import Prepared
 
 
 @dataclass
@@ -155,23 +134,34 @@ class WindowSampler:
     def sample(self) -> Batch:
         """A batch of random (cell, last supervised day) windows."""
         pick_cell = torch.randint(len(self.cells), (self.batch_size,), device=self.device, generator=self.generator)
-        pick_day = torch.randint(len(self.target_days), (self.batch_size,), device=self.device, generator=self.generator)
+        pick_day = torch.randint(len(self.target_days), (self.batch_size,), device=self.device,
+                                 generator=self.generator)
         cells, days = self.cells[pick_cell], self.target_days[pick_day]
         window = days[:, None] + self.offsets[None, :]  # (batch, seq_len)
         dynamic = gather_days(self.inputs, cells, window)
         static = self.statics[cells][:, None, :].expand(-1, self.seq_len, -1)
         supervised = days[:, None] + self.supervised[None, :]  # (batch, k)
-        return Batch(torch.cat([dynamic, static], dim=-1), gather_days(self.targets, cells, supervised),
-                     gather_days(self.water, cells, supervised), cells, days)
+        return Batch(
+            torch.cat([dynamic, static], dim=-1),
+            gather_days(self.targets, cells, supervised),
+            gather_days(self.water, cells, supervised),
+            cells,
+            days,
+        )
 
     def __iter__(self) -> Iterator[Batch]:
         while True:
             yield self.sample()
 
 
-def sequential(prepared: Prepared, seq_len: int, split: str = "test", cells_per_batch: int = 512,
-               device: str | torch.device = "cpu", alignment: str = "simulation"
-               ) -> Iterator[tuple[torch.Tensor, torch.Tensor, slice]]:
+def sequential(
+    prepared: Prepared,
+    seq_len: int,
+    split: str = "test",
+    cells_per_batch: int = 512,
+    device: str | torch.device = "cpu",
+    alignment: str = "simulation",
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, slice]]:
     """Every cell and every day of ``split``, in blocks of cells.
 
     Yields ``(inputs, cells, days)``: inputs (cells, warm-up + split days, features) whose
@@ -191,7 +181,7 @@ def sequential(prepared: Prepared, seq_len: int, split: str = "test", cells_per_
     n_cells = prepared.inputs.shape[0]
     for c0 in range(0, n_cells, cells_per_batch):
         cells = np.arange(c0, min(n_cells, c0 + cells_per_batch))
-        dynamic = _to_device(prepared.inputs[c0:cells[-1] + 1, first:stop - lag], device)
+        dynamic = _to_device(prepared.inputs[c0 : cells[-1] + 1, first : stop - lag], device)
         static = _to_device(prepared.statics[cells], device)[:, None, :]
         inputs = torch.cat([dynamic, static.expand(-1, dynamic.shape[1], -1)], dim=-1)
         # output step j predicts day first + j + lag: the split's days are steps start − first − lag …

@@ -44,26 +44,8 @@ def check_holdout(holdout: str) -> str:
     return groups
 
 
-def grid_resolution(lat, lon) -> float:
-    """The LandBench resolution (``hydrolib.data.layout.RESOLUTIONS``, degrees) whose grid
-    has every given cell centre: the coarsest such grid. Raises ``ValueError`` when the
-    centres lie on none of them (then pass the resolution)."""
-    from hydrolib.data.layout import RESOLUTIONS, wrap_longitude
-
-    lat, lon = np.asarray(lat, float), wrap_longitude(np.asarray(lon, float))
-    for resolution in sorted(RESOLUTIONS, reverse=True):
-        # centres of the standard grid lie half a step from the multiples of the step, counted
-        # from 90° S and 180° W
-        on_grid = [np.allclose(np.abs(((v + origin) / resolution - 0.5 + 0.5) % 1.0 - 0.5), 0.0, atol=1e-6)
-                   for v, origin in ((lat, 90.0), (lon, 180.0))]
-        if all(on_grid):
-            return float(resolution)
-    raise ValueError(f"cell centres such as ({lat.flat[0]}, {lon.flat[0]}) lie on none of the grids of "
-                     f"{', '.join(f'{r:g}' for r in RESOLUTIONS)} degrees; pass the resolution")
-
-
 def held_out_cells(lat, lon, resolution: float, holdout: str) -> np.ndarray:
-    """Boolean mask of the cells whose Köppen–Geiger class (``hydrolib.data.realism.koppen_of_cells``)
+    """Boolean mask of the cells whose Köppen–Geiger class (``hydrolib.data.grid.koppen_of_cells``)
     starts with one of the main groups in ``holdout`` (e.g. ``"DE"``: Dfb, ET, ... are held out).
 
     ``lat``, ``lon``: cell centres in degrees; ``resolution``: the grid's spacing in degrees.
@@ -73,7 +55,7 @@ def held_out_cells(lat, lon, resolution: float, holdout: str) -> np.ndarray:
     lat = np.asarray(lat, float)
     if not groups:
         return np.zeros(lat.shape, bool)
-    from hydrolib.data.realism import koppen_of_cells
+    from hydrolib.data.grid import koppen_of_cells
 
     classes = koppen_of_cells(lat, lon, resolution)
     return np.array([c[:1] in groups and c != "" for c in classes], bool)
@@ -84,7 +66,7 @@ def first_kept_day(time: np.ndarray, train: tuple[int, int], train_years: int) -
     ``train`` = [start, stop) day indices of ``time``; ``train_years`` 0 keeps it all (``start``).
 
     The years are counted back from the day after the training period's last day, as
-    ``hydrolib.data.prepare.split_periods`` counts validation and test years: with training
+    ``hydrolib.data.periods.split_periods`` counts validation and test years: with training
     days 2000-01-01 … 2017-12-31 and ``train_years=2`` the kept days are 2016-01-01 …
     2017-12-31. Raises ``ValueError`` naming ``train_years`` when the training period is
     shorter than asked (by more than a day: a leap day does not count).

@@ -1,26 +1,29 @@
 """The one route from a run's or a notebook's settings to its data.
 
-``DataSettings`` names the data: the synthetic world (empty ``data_root``; generated into
-the cache on first use) or a LandBench folder, a grid spacing and a range of years. Every
-notebook and every training run reaches the data through ``open_data`` (the gridded
-``xarray.Dataset``, lazily) or ``load_prepared`` (the training arrays over land cells, cached).
+``DataSettings`` names the data: a grid spacing, a range of years and where the record comes
+from — a LandBench folder (``data_root``) or, where that is empty, the synthetic world
+(generated into the cache on first use). Each origin is a ``DataSource``: the contract every
+source of data keeps, opening its record as one ``xarray.Dataset`` in hydrolib's units in the
+LandBench layout. Every notebook and every training run reaches the data through
+``open_data`` (the gridded dataset, lazily) or ``load_prepared`` (the training arrays over land
+cells, cached).
 """
 
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Protocol, runtime_checkable
 
 from hydrolib.data.layout import RESOLUTIONS
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from hydrolib.data.landbench import VariableChoice
-    from hydrolib.data.prepare import PrepareConfig, Prepared
+    from hydrolib.data.prepare import PrepareConfig
+    from hydrolib.data.prepared import Prepared
+    from hydrolib.data.vocabulary import VariableChoice
 
 
 def cache_dir() -> Path:
@@ -28,6 +31,87 @@ def cache_dir() -> Path:
     import os
 
     return Path(os.environ.get("HYDROLIB_CACHE", Path.home() / ".cache" / "hydrolib")).expanduser()
+
+
+@runtime_checkable
+class DataSource(Protocol):
+    """The contract of a source of data: a record in LandBench's layout, opened in hydrolib's units.
+
+    ``name`` keys it in ``DATA_SOURCES``. Given a ``DataSettings``: ``fingerprint`` names the
+    record's content without opening it (the run cache's key); ``folder`` gives the folder that
+    holds LandBench's resolution folders, making it first where the source generates its data;
+    ``label`` names the data for a reader (never an absolute path); ``open`` opens the record as
+    one lazily loaded ``xarray.Dataset`` in hydrolib's units (``hydrolib.data.landbench``).
+    """
+
+    name: str
+
+    def fingerprint(self, settings: DataSettings) -> str:
+        """The record's identity, known without opening it."""
+
+    def folder(self, settings: DataSettings) -> Path:
+        """The folder holding the resolution folders (made first where the source generates them)."""
+
+    def label(self, settings: DataSettings) -> str:
+        """A name for the data fit to print."""
+
+    def open(self, settings: DataSettings, variables: Iterable[str] | VariableChoice | None = None,
+             years: tuple[int, int] | None = None) -> xr.Dataset:
+        """The record as one dataset in hydrolib's units."""
+
+
+class LandBenchFolder:
+    """LandBench 1.0, or any record its owner wrote in LandBench's layout, in ``data_root``."""
+
+    name = "landbench"
+
+    def fingerprint(self, settings: DataSettings) -> str:
+        """The content of the files a run reads (``hydrolib.data.fingerprint.files_fingerprint``)."""
+        from hydrolib.data.fingerprint import files_fingerprint
+
+        return files_fingerprint(settings.data_root, settings.resolution, settings.years)
+
+    def folder(self, settings: DataSettings) -> Path:
+        return Path(settings.data_root).expanduser()
+
+    def label(self, settings: DataSettings) -> str:
+        return Path(settings.data_root).name
+
+    def open(self, settings: DataSettings, variables=None, years=None) -> xr.Dataset:
+        from hydrolib.data.landbench import open_landbench
+
+        return open_landbench(self.folder(settings), settings.resolution, years or settings.years, variables)
+
+
+class SyntheticWorld:
+    """The synthetic, LandBench-shaped world (``hydrolib.data.synthetic``), written into the cache
+    under its seed and years on first use."""
+
+    name = "synthetic"
+
+    def fingerprint(self, settings: DataSettings) -> str:
+        """The world's generator version, grid, years and seed (``world_fingerprint``)."""
+        from hydrolib.data.synthetic import world_fingerprint
+
+        return world_fingerprint(settings.resolution, settings.years, settings.world_seed)
+
+    def folder(self, settings: DataSettings) -> Path:
+        from hydrolib.data.synthetic import generate
+
+        root = cache_dir() / "synthetic" / f"seed{settings.world_seed}_{settings.years[0]}-{settings.years[1]}"
+        generate(root, settings.resolution, settings.years, settings.world_seed)
+        return root
+
+    def label(self, settings: DataSettings) -> str:
+        return f"synthetic world (seed {settings.world_seed})"
+
+    def open(self, settings: DataSettings, variables=None, years=None) -> xr.Dataset:
+        from hydrolib.data.landbench import open_landbench
+
+        return open_landbench(self.folder(settings), settings.resolution, years or settings.years, variables)
+
+
+DATA_SOURCES: dict[str, DataSource] = {source.name: source for source in (LandBenchFolder(), SyntheticWorld())}
 
 
 @dataclass(frozen=True)
@@ -52,44 +136,28 @@ class DataSettings:
 
     @property
     def synthetic(self) -> bool:
+        """Whether the data are the synthetic world (no ``data_root``)."""
         return not self.data_root
+
+    @property
+    def source(self) -> DataSource:
+        """Where the record comes from: a LandBench folder, or the synthetic world."""
+        return DATA_SOURCES["synthetic" if self.synthetic else "landbench"]
 
     @property
     def source_name(self) -> str:
         """A name for the data fit to print: ``synthetic world (seed 0)`` or the LandBench
         folder's own name (never an absolute path)."""
-        return f"synthetic world (seed {self.world_seed})" if self.synthetic else Path(self.data_root).name
+        return self.source.label(self)
 
     def fingerprint(self) -> str:
-        """The identity of the data, known without opening it: the synthetic world's
-        parameters, or LandBench's files (``prepare.files_fingerprint``)."""
-        if self.synthetic:
-            from hydrolib.data.synthetic import world_fingerprint
+        """The identity of the data, known without opening it (``DataSource.fingerprint``)."""
+        return self.source.fingerprint(self)
 
-            return world_fingerprint(self.resolution, self.years, self.world_seed)
-        from hydrolib.data.prepare import files_fingerprint
-
-        return files_fingerprint(self.data_root, self.resolution, self.years)
-
-    def root(self) -> Path:
-        """The LandBench folder to read; the synthetic world is generated there on first use."""
-        if not self.synthetic:
-            return Path(self.data_root).expanduser()
-        from hydrolib.data.synthetic import generate
-
-        root = cache_dir() / "synthetic" / f"seed{self.world_seed}_{self.years[0]}-{self.years[1]}"
-        generate(root, self.resolution, self.years, self.world_seed)
-        return root
-
-
-def data_settings(profile: str = "quick", *, data_root: str | Path = "", world_seed: int = 0,
-                  resolution: float | None = None, years: tuple[int, int] | None = None) -> DataSettings:
-    """A profile's data, with ``resolution`` and ``years`` overriding the profile's (None or 0: keep)."""
-    from hydrolib.profiles import get_profile
-
-    p = get_profile(profile)
-    return DataSettings(resolution or p.resolution, tuple(years) if years and any(years) else p.years,
-                        world_seed, str(data_root))
+    def ensure_folder(self) -> Path:
+        """The folder holding the LandBench layout to read; for the synthetic world, written into
+        the cache first where it is not there yet (which takes a minute or more)."""
+        return self.source.folder(self)
 
 
 def open_data(settings: DataSettings, variables: Iterable[str] | VariableChoice | None = None,
@@ -97,9 +165,7 @@ def open_data(settings: DataSettings, variables: Iterable[str] | VariableChoice 
     """The gridded data of ``settings`` in hydrolib's units (``open_landbench``), for
     ``variables`` (long names, or a ``VariableChoice`` of required and optional ones; default
     the reader's) and ``years`` (default all of them)."""
-    from hydrolib.data.landbench import open_landbench
-
-    return open_landbench(settings.root(), settings.resolution, years or settings.years, variables)
+    return settings.source.open(settings, variables, years)
 
 
 def netcdf_available() -> bool:
@@ -157,7 +223,8 @@ def prepare_all(settings: DataSettings,
     optional. ``load_prepared`` then finds each in the cache.
     """
     from hydrolib.data.landbench import variables_on_disk
-    from hydrolib.data.prepare import held_variables, land_arrays, prepare_cached
+    from hydrolib.data.prepare import land_arrays, prepare_cached
+    from hydrolib.data.prepared import held_variables
 
     requests = list(dict.fromkeys(requests))
     if settings.synthetic and not netcdf_available():
@@ -166,7 +233,7 @@ def prepare_all(settings: DataSettings,
         return
     cache = cache_dir() / "prepared"
     fingerprint = settings.fingerprint()
-    root = settings.root()
+    root = settings.ensure_folder()
     by_holding: dict[tuple, list] = {}
     for config, variables in requests:
         names = variables_on_disk(root, settings.resolution, settings.years, variables)
@@ -196,13 +263,14 @@ def _prepared_without_opening(settings: DataSettings, config, variables, cache: 
     quick world's files opened each time that took 10.5–11.9 s, found this way 1.6–1.9 s."""
     from hydrolib.data.landbench import variables_on_disk
 
-    names = variables_on_disk(settings.root(), settings.resolution, settings.years, variables)
+    names = variables_on_disk(settings.ensure_folder(), settings.resolution, settings.years, variables)
     return None if names is None else _cached_prepared(config, names, cache, fingerprint)
 
 
 def _cached_prepared(config, names, cache: Path, fingerprint: str):
     """The prepared arrays of data holding ``names`` under ``config`` from the cache; None if absent."""
-    from hydrolib.data.prepare import held_variables, prepare_cached
+    from hydrolib.data.prepare import prepare_cached
+    from hydrolib.data.prepared import held_variables
 
     try:
         return prepare_cached(_not_cached, fingerprint, config, cache, held_variables(names))

@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from hydrolib.data.layout import BY_LONG_NAME, Variable, constant_relpath, resolution_folder, yearly_relpath
-from hydrolib.io import atomic_path
+from hydrolib.system.files import atomic_path
 
 COMPRESSIONS = ("zstd", "zlib")
 MM_TO_M = 1e-3

@@ -15,23 +15,23 @@ import hashlib
 import json
 import typing
 from dataclasses import asdict, dataclass, fields
-from functools import lru_cache
 from pathlib import Path
 
+from hydrolib.data.periods import training_years
 from hydrolib.data.prepare import PrepareConfig
 from hydrolib.data.source import DataSettings
-from hydrolib.experiments.registry import Experiment, get_experiment
-from hydrolib.physics import PhysicsConfig
-from hydrolib.physics_weights import chosen_weights, provenance
-from hydrolib.profiles import get_profile
-from hydrolib.train import TrainConfig, TrainSettings
+from hydrolib.experiments.profiles import get_profile
+from hydrolib.experiments.registry import EXPERIMENTS, Experiment, get_experiment
+from hydrolib.models.constraints import PhysicsConfig
+from hydrolib.models.weights import chosen_weights, provenance
+from hydrolib.system.code import closure_fingerprint, import_closure
+from hydrolib.training.trainer import TrainConfig, TrainSettings
 
-# The library code whose change can change a trained run (paths inside the package).
-CODE_THAT_DECIDES_A_RUN = (
-    "models.py", "physics.py", "hybrid.py", "conceptual.py", "train.py", "evaluate.py", "metrics.py", "data/sampler.py",
-    "data/prepare.py", "data/scaling.py", "data/scarcity.py", "experiments/config.py", "experiments/registry.py",
-    "experiments/training.py",
-)
+# The code that decides a trained run: everything training a run imports (``hydrolib.system.code``),
+# from the module that trains one. Scores are computed from a finished run's predictions when asked
+# (``hydrolib.experiments.store``), so the scoring code is where the walk stops.
+TRAINING_ENTRY = ("hydrolib.experiments.runner",)
+SCORING_CODE = ("hydrolib.evaluation.scores",)
 
 
 class SettingError(ValueError):
@@ -93,7 +93,7 @@ def _check_train_years(data: DataSettings, prepare: PrepareConfig) -> None:
     """Refuse ``train_years`` beyond the training years the record holds (the years asked
     for less the validation and test years), before any data are opened."""
     first, last = data.years
-    available = last - first + 1 - prepare.validation_years - prepare.test_years
+    available = training_years(data.years, prepare.validation_years, prepare.test_years)
     if prepare.train_years > available:
         raise SettingError(f"setting 'train_years' = {prepare.train_years} asks for more training years than the "
                            f"data hold: years {first}–{last} less {prepare.validation_years} validation and "
@@ -199,37 +199,16 @@ class RunConfig:
         return RunConfig.build(self.experiment, self.profile, **{**self.settings(), **settings})
 
 
-def _code_text(source: str) -> str:
-    """``source`` without comments, docstrings and blank lines: what the interpreter runs, so
-    that a reworded docstring or comment does not retrain every run."""
-    import ast
-    import io
-    import tokenize
-
-    lines = source.splitlines()
-    docstrings = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                docstrings.update(range(first.lineno - 1, first.end_lineno))
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT:
-            row, col = token.start
-            lines[row - 1] = lines[row - 1][:col]
-    return "\n".join(line.rstrip() for i, line in enumerate(lines) if i not in docstrings and line.strip())
+def code_that_decides_a_run() -> tuple[str, ...]:
+    """The modules whose code is part of every run's cache key: what ``TRAINING_ENTRY`` imports,
+    up to the scoring code (``hydrolib.system.code.import_closure``)."""
+    return import_closure(TRAINING_ENTRY, SCORING_CODE)
 
 
-@lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """16 hex digits: a hash of the code that decides a trained run (``CODE_THAT_DECIDES_A_RUN``),
+    """16 hex digits: a hash of the code that decides a trained run (``code_that_decides_a_run``),
     comments and docstrings left out."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for relative in CODE_THAT_DECIDES_A_RUN:
-        digest.update(relative.encode())
-        digest.update(_code_text((package / relative).read_text(encoding="utf-8")).encode())
-    return digest.hexdigest()[:16]
+    return closure_fingerprint(TRAINING_ENTRY, SCORING_CODE)
 
 
 def versions() -> dict[str, str]:
@@ -243,3 +222,12 @@ def versions() -> dict[str, str]:
 
     return {"hydrolib": hydrolib.__version__, "code": code_fingerprint(), "python": platform.python_version(),
             "torch": torch.__version__, "numpy": numpy.__version__}
+
+
+def data_settings(profile: str = "quick", **settings) -> DataSettings:
+    """The data a run of ``profile`` with run ``settings`` reads: the profile's grid and years with
+    the data settings among ``settings`` (``resolution``, ``years``, ``world_seed``, ``data_root``)
+    applied, exactly as ``RunConfig.build`` makes its ``data`` section — the one route from settings
+    to data for runs, chapters, the banner and the book build. Every setting is checked; those that
+    are not the data's are otherwise ignored. Nothing is opened."""
+    return RunConfig.build(next(iter(EXPERIMENTS)), profile, **settings).data

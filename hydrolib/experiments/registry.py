@@ -1,22 +1,23 @@
 """The study's experiments, each declared once.
 
 An ``Experiment`` names its targets, its network (single- or multi-task), its constraint
-variant (``hydrolib.physics.CONSTRAINTS``), how the book shows it (label, colour) and which of
+variant (``hydrolib.models.constraints.CONSTRAINTS``), how the book shows it (label, colour) and which of
 the book's comparisons it joins. Everything else follows from the declaration: the networks
-built for it (``hydrolib.experiments.training.build_networks``), its run configuration
+built for it (``hydrolib.experiments.runner.build_networks``), its run configuration
 (``hydrolib.experiments.config``), the runs the book trains (``hydrolib.experiments.plan``) and
-its colour in every figure (``hydrolib.plots``).
+its colour in every figure (``hydrolib.book.plots``).
 
-Adding a constraint variant is one ``Constraint`` in ``hydrolib.physics`` (with its source of ε)
-and one ``Experiment`` here.
+Adding a constraint variant is one registration here: an ``Experiment`` whose ``constraint`` is a
+new ``hydrolib.models.constraints.Constraint`` (with its ``EpsilonSource``, in a module of its own)
+registers the constraint with the experiment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hydrolib.data.prepare import TARGET_NAMES
-from hydrolib.physics import CONSTRAINTS
+from hydrolib.data.vocabulary import TARGET_NAMES
+from hydrolib.models.constraints import CONSTRAINTS, Constraint, register_constraint
 
 STL_COLOUR = "#7f7f7f"
 
@@ -34,7 +35,8 @@ class Experiment:
     network
         ``"stl"``: an LSTM with one output; ``"mtl"``: a shared LSTM with one head per target.
     constraint
-        A constraint variant of ``hydrolib.physics.CONSTRAINTS``.
+        A constraint variant: the name of one in ``hydrolib.models.constraints.CONSTRAINTS``, or a
+        new ``Constraint``, which is registered there and replaced by its name.
     label, colour
         How the book names and draws it; the four single-task runs share the label ``STL``
         and are shown as one model (``group``).
@@ -49,7 +51,7 @@ class Experiment:
     name: str
     targets: tuple[str, ...]
     network: str
-    constraint: str
+    constraint: str | Constraint
     label: str
     colour: str
     description: str
@@ -58,6 +60,8 @@ class Experiment:
     scarcity: bool = False
 
     def __post_init__(self):
+        if isinstance(self.constraint, Constraint):
+            object.__setattr__(self, "constraint", register_constraint(self.constraint).name)
         unknown = [t for t in self.targets if t not in TARGET_NAMES]
         if unknown or not self.targets:
             raise ValueError(f"experiment {self.name!r}: unknown targets {unknown}; expected some of {TARGET_NAMES}")

@@ -2,9 +2,14 @@
 
 A folder ``<name>-<profile>-<key>`` holds ``config.json`` (the ``RunConfig``, the versions of
 hydrolib, its code fingerprint, Python, torch and numpy), ``run.json`` (history, timing, the
-data's fingerprint, median scores), ``weights.pt``, ``predictions.npz`` and ``scores.npz``.
-It appears complete or not at all (``hydrolib.io.atomic_directory``); a run in progress
-lives beside it in ``<folder>.training`` with its checkpoint.
+data's fingerprint), ``weights.pt`` and ``predictions.npz``. It appears complete or not at all
+(``hydrolib.system.files.atomic_directory``); a run in progress lives beside it in
+``<folder>.training`` with its checkpoint.
+
+A run's scores are not part of it: ``Run.scores`` computes them from the predictions when first
+asked and keeps them in ``<cache>/scores/<folder name>/<scoring fingerprint>.npz``, keyed by the
+code that computes them (``hydrolib.evaluation.scores.scoring_fingerprint``). Adding or changing a
+score therefore retrains nothing; it only scores each run again.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import json
 import shutil
 import warnings
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +27,21 @@ import xarray as xr
 
 from hydrolib.data.source import cache_dir
 from hydrolib.experiments.config import RunConfig, versions
-from hydrolib.io import CorruptCacheError, CorruptCacheWarning, atomic_directory, verify_folder, write_json
-from hydrolib.train import History
+from hydrolib.system.files import (
+    CorruptCacheError,
+    CorruptCacheWarning,
+    atomic_directory,
+    atomic_path,
+    verify_folder,
+    write_json,
+)
+from hydrolib.training.trainer import History
 
 
 @dataclass
 class Run:
-    """A trained run: its configuration, training history, test predictions and scores."""
+    """A trained run: its configuration, training history and test predictions; its scores
+    are computed from the predictions when first asked (``scores``)."""
 
     name: str
     key: str
@@ -36,13 +49,46 @@ class Run:
     n_inputs: int
     history: History
     predictions: xr.Dataset
-    scores: xr.Dataset
     seconds: float
     folder: Path
+    _scores: xr.Dataset | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def scores(self) -> xr.Dataset:
+        """Per-cell test scores, (cell, target) per score (``hydrolib.evaluation.scores.cell_scores``),
+        read from the scores cache or computed and kept there."""
+        if self._scores is None:
+            self._scores = stored_scores(self.folder, self.predictions)
+        return self._scores
 
     def median_scores(self, score: str = "kge") -> dict[str, float]:
         """Median over cells of ``score`` per target."""
         return {t: float(self.scores[score].sel(target=t).median()) for t in self.scores["target"].values}
+
+
+def scores_folder(run_folder_: Path) -> Path:
+    """Where the scores of the run in ``run_folder_`` are kept, one file per scoring fingerprint."""
+    return cache_dir() / "scores" / Path(run_folder_).name
+
+
+def stored_scores(folder: Path, predictions: xr.Dataset) -> xr.Dataset:
+    """The scores of ``predictions`` (a run's, stored in ``folder``) under today's scoring code:
+    from ``scores_folder(folder)`` if computed before, else computed and written there
+    (atomically). An unreadable file is computed again."""
+    from hydrolib.evaluation.scores import cell_scores, scoring_fingerprint
+
+    path = scores_folder(folder) / f"{scoring_fingerprint()}.npz"
+    if path.exists():
+        try:
+            return load_arrays(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            warnings.warn(f"the scores in {path} are damaged ({error}); computing them again", CorruptCacheWarning,
+                          stacklevel=3)
+    scores = cell_scores(predictions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_arrays(tmp, scores)
+    return scores
 
 
 def run_folder(config: RunConfig, data_fingerprint: str | None = None) -> Path:
@@ -72,18 +118,25 @@ def load_verified(folder: Path) -> Run | None:
 
 
 def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History, predictions: xr.Dataset,
-             scores: xr.Dataset, weights: dict, seconds: float, device: str, fingerprint: str,
-             prepared_key: str = "") -> None:
+             weights: dict, seconds: float, device: str, fingerprint: str, prepared_key: str = "") -> None:
     """Write a finished run to ``folder`` at once (atomically)."""
     with atomic_directory(folder) as tmp:
         torch.save(weights, tmp / "weights.pt")
         save_arrays(tmp / "predictions.npz", predictions)
-        save_arrays(tmp / "scores.npz", scores)
         write_json(tmp / "config.json", {"config": config.to_dict(), "versions": versions()})
-        write_json(tmp / "run.json", {
-            "name": config.experiment, "key": folder.name.rsplit("-", 1)[1], "n_inputs": n_inputs,
-            "history": asdict(history), "seconds": seconds, "device": str(device), "fingerprint": fingerprint, "prepared": prepared_key,
-            "median_kge": {t: float(scores["kge"].sel(target=t).median()) for t in scores["target"].values}})
+        write_json(
+            tmp / "run.json",
+            {
+                "name": config.experiment,
+                "key": folder.name.rsplit("-", 1)[1],
+                "n_inputs": n_inputs,
+                "history": asdict(history),
+                "seconds": seconds,
+                "device": str(device),
+                "fingerprint": fingerprint,
+                "prepared": prepared_key,
+            },
+        )
 
 
 def save_arrays(path: Path, dataset: xr.Dataset) -> None:
@@ -91,7 +144,8 @@ def save_arrays(path: Path, dataset: xr.Dataset) -> None:
     arrays = {f"var:{k}": v.values for k, v in dataset.data_vars.items()}
     arrays |= {f"coord:{k}": v.values for k, v in dataset.coords.items()}
     dims = {k: list(v.dims) for k, v in (*dataset.data_vars.items(), *dataset.coords.items())}
-    np.savez(path, __dims__=np.array(json.dumps(dims)), **arrays)
+    with open(path, "wb") as file:  # a file object: np.savez would add ".npz" to a temporary's name
+        np.savez(file, __dims__=np.array(json.dumps(dims)), **arrays)
 
 
 def load_arrays(path: Path) -> xr.Dataset:
@@ -108,5 +162,13 @@ def load_run(folder: Path | str) -> Run:
     folder = Path(folder)
     meta = json.loads((folder / "run.json").read_text())
     config = RunConfig.from_dict(json.loads((folder / "config.json").read_text())["config"])
-    return Run(meta["name"], meta["key"], config, meta["n_inputs"], History(**meta["history"]),
-               load_arrays(folder / "predictions.npz"), load_arrays(folder / "scores.npz"), meta["seconds"], folder)
+    return Run(
+        meta["name"],
+        meta["key"],
+        config,
+        meta["n_inputs"],
+        History(**meta["history"]),
+        load_arrays(folder / "predictions.npz"),
+        meta["seconds"],
+        folder,
+    )

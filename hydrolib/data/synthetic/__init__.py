@@ -20,20 +20,31 @@ from typing import Iterator
 
 import numpy as np
 
+from hydrolib.data.grid import make_grid
 from hydrolib.data.layout import resolution_folder
 from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
-from hydrolib.data.synthetic.grid import make_grid
 from hydrolib.data.synthetic.land_surface import State, YearOutput, simulate_year
 from hydrolib.data.synthetic.statics import Statics, make_statics
 from hydrolib.data.synthetic.writer import (
-    COMPRESSIONS, MM_TO_M, constant_fields, default_compression, write_constants, write_year,
+    COMPRESSIONS,
+    MM_TO_M,
+    constant_fields,
+    default_compression,
+    write_constants,
+    write_year,
 )
-from hydrolib.io import (
-    FILES_MANIFEST, CorruptCacheError, CorruptCacheWarning, atomic_directory, write_json, write_manifest,
+from hydrolib.system.files import (
+    FILES_MANIFEST,
+    CorruptCacheError,
+    CorruptCacheWarning,
+    atomic_directory,
+    write_json,
+    write_manifest,
 )
-from hydrolib.processes import die_with_parent
+from hydrolib.system.processes import die_with_parent
 
-GENERATOR_VERSION = "1.1"  # 1.1: random fields as block-wise products on one BLAS thread (the same numbers on any number of cores)
+# 1.1: random fields as block-wise products on one BLAS thread (the same numbers on any number of cores)
+GENERATOR_VERSION = "1.1"
 SPINUP_YEARS = 3
 MANIFEST = "synthetic_manifest.json"
 
@@ -219,7 +230,8 @@ def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int =
     without writing or reading any file (for machines without a netCDF engine). Each year is
     written into the (cell, time, variable) arrays as it is simulated (``workers``: see
     ``simulate``), so memory holds the result and one year besides."""
-    from hydrolib.data.prepare import FORCING, STATICS, LandArrays
+    from hydrolib.data.prepared import LandArrays
+    from hydrolib.data.vocabulary import FORCING, STATICS
 
     first, last = _check_arguments(resolution, years, seed)
     statics, sim_years = simulate(resolution, (first, last), seed, workers=workers)

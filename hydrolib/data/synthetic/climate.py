@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hydrolib.data.synthetic.grid import KOPPEN_CLASSES
+from hydrolib.data.grid import KOPPEN_CLASSES
 
 # Seasonal precipitation regimes: peak timing relative to local summer and sharpness.
 REGIMES = ("even", "monsoon", "mediterranean", "arid")

@@ -133,7 +133,8 @@ class ForcingGenerator:
         # than one over them: E[e^{σz}·1{z_occ>thr}] = e^{σ²/2}·Φ(0.6σ − thr). Divide it out.
         tilt = p_wet / (np.exp(0.5 * SLOW_SIGMA**2) * special.ndtr(0.6 * SLOW_SIGMA - threshold))
         u = special.ndtr(self._daily("amount", self._weather, n, 0.3, rng))
-        weibull = (-np.log1p(-np.minimum(u, 1.0 - 1e-7))) ** (1.0 / WEIBULL_SHAPE) / special.gamma(1.0 + 1.0 / WEIBULL_SHAPE)
+        weibull = ((-np.log1p(-np.minimum(u, 1.0 - 1e-7))) ** (1.0 / WEIBULL_SHAPE)
+                   / special.gamma(1.0 + 1.0 / WEIBULL_SHAPE))
         z_year = self._slow.static(rng)
         year_factor = np.exp(self._year_sigma * z_year - 0.5 * self._year_sigma**2)
         mean_intensity = s.annual_precip_mm / 365.25 * shape / p_wet
@@ -149,8 +150,8 @@ class ForcingGenerator:
         t2m = 273.15 + t_clim + t_anom + 0.6 * self._slow.static(rng) - 1.0 * wet
 
         # Humidity, clouds, radiation.
-        rh = np.clip(s.relative_humidity + 0.15 * wet - 0.05 + 0.06 * self._daily("humidity", self._weather, n, 0.5, rng),
-                     0.05, 0.99)
+        rh = np.clip(s.relative_humidity + 0.15 * wet - 0.05
+                     + 0.06 * self._daily("humidity", self._weather, n, 0.5, rng), 0.05, 0.99)
         sp = 101325.0 * (1.0 - 2.25577e-5 * s.elevation_m) ** 5.25588 \
             + 600.0 * self._daily("pressure", self._weather, n, 0.7, rng)
         e = rh * saturation_vapour_pressure(t2m)

@@ -77,7 +77,7 @@ _STATE_FIELDS = ("theta", "swe", "canopy", "groundwater", "t_smooth")
 class YearOutput:
     """One simulated year: observed and hidden variables, arrays (day, cell), float32, in mm,
     mm day⁻¹, m³ m⁻³ or W m⁻²; ``residual`` in mm day⁻¹; ``max_closure_error_mm`` is the
-    largest |P − ET − R − ΔS_all| over the year, computed in float64."""
+    largest ``|P − ET − R − ΔS_all|`` over the year, computed in float64."""
 
     observed: dict[str, np.ndarray]
     truth: dict[str, np.ndarray]

@@ -26,7 +26,7 @@ from hydrolib.data.synthetic.fields import CELL_BLOCK
 from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
 from hydrolib.data.synthetic.land_surface import OBSERVED, TRUTH_FLUXES, State, YearOutput, simulate_year
 from hydrolib.data.synthetic.statics import Statics
-from hydrolib.processes import die_with_parent
+from hydrolib.system.processes import die_with_parent
 
 FORCING_FIELDS = ("precip_mm", "t2m", "u10", "v10", "sp", "q", "ssrd", "strd")
 _FIELDS = (*(f"forcing/{n}" for n in FORCING_FIELDS), *(f"observed/{n}" for n in OBSERVED),
@@ -125,8 +125,13 @@ def simulate_parallel(statics: Statics, seed: int, years: tuple[int, int], spinu
             buffer = world.buffers[year % _BUFFERS]
             copy = dict(zip(_FIELDS, copier.map(lambda name: buffer[name][:dates.size].copy(), _FIELDS)))
             forcing = Forcing(dates, *(copy[f"forcing/{n}"] for n in FORCING_FIELDS))
-            output = YearOutput({n: copy[f"observed/{n}"] for n in OBSERVED}, {n: copy[f"truth/{n}"] for n in TRUTH_FLUXES},
-                                copy["residual"], worst, final_state)
+            output = YearOutput(
+                {n: copy[f"observed/{n}"] for n in OBSERVED},
+                {n: copy[f"truth/{n}"] for n in TRUTH_FLUXES},
+                copy["residual"],
+                worst,
+                final_state,
+            )
             yield SimulatedYear(year, forcing, output)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

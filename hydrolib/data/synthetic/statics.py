@@ -14,10 +14,10 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from scipy import ndimage
 
+from hydrolib.data.grid import KOPPEN_CLASSES, Grid
 from hydrolib.data.layout import LAYER_THICKNESS_MM, SOIL_DEPTHS
 from hydrolib.data.synthetic.climate import LAND_TYPES, class_table
 from hydrolib.data.synthetic.fields import FeatureBasis, unit_vectors
-from hydrolib.data.synthetic.grid import KOPPEN_CLASSES, Grid
 from hydrolib.data.synthetic.soil import SoilHydraulics, saxton_rawls
 
 # Share of each SoilGrids depth interval (cm) inside each ERA5-Land layer.
@@ -61,9 +61,12 @@ class Statics:
 
     def subset(self, cells: slice) -> "Statics":
         """The attributes of the land cells ``cells`` only (a range of the per-cell order)."""
-        sliced = {f.name: getattr(self, f.name)[..., cells] for f in fields(self) if f.name not in ("grid", "hydraulics")}
-        hydraulics = replace(self.hydraulics, **{f.name: getattr(self.hydraulics, f.name)[..., cells]
-                                                 for f in fields(self.hydraulics)})
+        sliced = {
+            f.name: getattr(self, f.name)[..., cells] for f in fields(self) if f.name not in ("grid", "hydraulics")
+        }
+        hydraulics = replace(
+            self.hydraulics, **{f.name: getattr(self.hydraulics, f.name)[..., cells] for f in fields(self.hydraulics)}
+        )
         return replace(self, grid=self.grid.subset(cells), hydraulics=hydraulics, **sliced)
 
     @property
@@ -77,8 +80,8 @@ class Statics:
 def _continentality(grid: Grid) -> np.ndarray:
     """1 − exp(−distance to sea / 1000 km), from the land mask (longitudes wrap)."""
     n_lon = grid.land.shape[1]
-    padded = np.concatenate([grid.land[:, -n_lon // 2:], grid.land, grid.land[:, : n_lon // 2]], axis=1)
-    dist_cells = ndimage.distance_transform_edt(padded)[:, n_lon // 2: n_lon // 2 + n_lon]
+    padded = np.concatenate([grid.land[:, -n_lon // 2 :], grid.land, grid.land[:, : n_lon // 2]], axis=1)
+    dist_cells = ndimage.distance_transform_edt(padded)[:, n_lon // 2 : n_lon // 2 + n_lon]
     km = dist_cells * grid.resolution * 111.0
     return (1.0 - np.exp(-km / 1000.0))[grid.land]
 
@@ -95,24 +98,35 @@ def make_statics(grid: Grid, seed: int) -> Statics:
     second = np.array([n[1] for n in names])
 
     # Texture: class-dependent base fractions, perturbed coherently, clay rising with depth.
-    base_sand = np.select([second == "W", second == "S", np.isin(names, ["Af", "Am"]), group == "A",
-                           group == "E"], [0.75, 0.55, 0.30, 0.42, 0.45], 0.40)
-    base_clay = np.select([second == "W", second == "S", np.isin(names, ["Af", "Am"]), group == "A",
-                           group == "E"], [0.07, 0.15, 0.42, 0.30, 0.12], 0.20)
+    base_sand = np.select(
+        [second == "W", second == "S", np.isin(names, ["Af", "Am"]), group == "A", group == "E"],
+        [0.75, 0.55, 0.30, 0.42, 0.45],
+        0.40,
+    )
+    base_clay = np.select(
+        [second == "W", second == "S", np.isin(names, ["Af", "Am"]), group == "A", group == "E"],
+        [0.07, 0.15, 0.42, 0.30, 0.12],
+        0.20,
+    )
     log_s = np.log(base_sand) + 0.35 * regional.static(rng)
     log_c = np.log(base_clay) + 0.35 * regional.static(rng)
     log_t = np.log(1.0 - base_sand - base_clay) + 0.25 * regional.static(rng)
     depth_trend = np.linspace(0.0, 0.35, len(SOIL_DEPTHS))[:, None]
-    logits = np.stack([np.broadcast_to(log_s, (len(SOIL_DEPTHS), k.size)),
-                       log_c + depth_trend,
-                       np.broadcast_to(log_t, (len(SOIL_DEPTHS), k.size))])
+    logits = np.stack(
+        [
+            np.broadcast_to(log_s, (len(SOIL_DEPTHS), k.size)),
+            log_c + depth_trend,
+            np.broadcast_to(log_t, (len(SOIL_DEPTHS), k.size)),
+        ]
+    )
     fractions = np.exp(logits) / np.exp(logits).sum(axis=0)
     sand, clay, silt = fractions
 
     weights = _layer_weights()
     layer_sand, layer_clay = weights @ sand, weights @ clay
     organic = np.array([3.0, 1.5, 0.7])[:, None] * np.select(
-        [second == "W", np.isin(group, ["D", "E"])], [0.3, 1.6], 1.0)
+        [second == "W", np.isin(group, ["D", "E"])], [0.3, 1.6], 1.0
+    )
     hydraulics = saxton_rawls(layer_sand, layer_clay, np.minimum(organic, 8.0))
 
     land_type = class_table("land_type").astype(int)[k]
@@ -124,17 +138,35 @@ def make_statics(grid: Grid, seed: int) -> Statics:
     def by_type(column: int) -> np.ndarray:
         return np.array([LAND_TYPES[t][column] for t in land_type], dtype=float).T
 
-    highland = np.select([np.isin(names, ["Cwb", "Cwc"]), (names == "ET") & (np.abs(grid.cell_lat) < 55),
-                          np.isin(names, ["BWk", "BSk", "Dsc", "Dwc"])], [1800.0, 3500.0, 1100.0], 250.0)
+    highland = np.select(
+        [
+            np.isin(names, ["Cwb", "Cwc"]),
+            (names == "ET") & (np.abs(grid.cell_lat) < 55),
+            np.isin(names, ["BWk", "BSk", "Dsc", "Dwc"]),
+        ],
+        [1800.0, 3500.0, 1100.0],
+        250.0,
+    )
     continentality = _continentality(grid)
-    elevation = np.clip(highland * np.exp(0.4 * broad.static(rng)) + 500.0 * continentality
-                        + 250.0 * regional.static(rng), 0.0, 6000.0)
+    elevation = np.clip(
+        highland * np.exp(0.4 * broad.static(rng)) + 500.0 * continentality + 250.0 * regional.static(rng), 0.0, 6000.0
+    )
 
     precip_factor = np.exp(0.25 * broad.static(rng) + 0.15 * regional.static(rng) - 0.5 * (0.25**2 + 0.15**2))
     return Statics(
-        grid=grid, koppen=k, land_type=land_type, elevation_m=elevation, continentality=continentality,
-        sand=sand, clay=clay, silt=silt, hydraulics=hydraulics,
-        veg_cover=by_type(1), lai_min=by_type(2), lai_max=by_type(3), root_fraction=by_type(4),
+        grid=grid,
+        koppen=k,
+        land_type=land_type,
+        elevation_m=elevation,
+        continentality=continentality,
+        sand=sand,
+        clay=clay,
+        silt=silt,
+        hydraulics=hydraulics,
+        veg_cover=by_type(1),
+        lai_min=by_type(2),
+        lai_max=by_type(3),
+        root_fraction=by_type(4),
         albedo=by_type(5),
         annual_precip_mm=class_table("annual_precip_mm")[k] * precip_factor,
         wet_day_fraction=class_table("wet_day_fraction")[k],

@@ -15,13 +15,25 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from hydrolib.data.grid import Grid
 from hydrolib.data.layout import (
-    ATMOSPHERE, BY_LONG_NAME, HIDDEN_FLUXES_FILE, LAND_SURFACE, SOIL_DEPTHS, TRUTH_RESIDUAL, Variable,
+    ATMOSPHERE,
+    BY_LONG_NAME,
+    HIDDEN_FLUXES_FILE,
+    LAND_SURFACE,
+    SOIL_DEPTHS,
+    TRUTH_RESIDUAL,
+    Variable,
     yearly_relpath,
 )
-from hydrolib.data.synthetic.grid import Grid
 from hydrolib.data.write import (  # noqa: F401  (COMPRESSIONS, default_compression: re-exported)
-    COMPRESSIONS, MM_TO_M, default_compression, era5_dataset, write_constant, write_netcdf, write_yearly,
+    COMPRESSIONS,
+    MM_TO_M,
+    default_compression,
+    era5_dataset,
+    write_constant,
+    write_netcdf,
+    write_yearly,
 )
 
 

@@ -1,0 +1,69 @@
+"""Regions defined by real country borders (Natural Earth 110 m, shipped in pyogrio).
+
+The study singles out North Africa and the Middle East, where evapotranspiration is
+limited by soil water. A grid cell belongs to a region when its centre lies inside one of
+the region's countries.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from hydrolib.data.layout import wrap_longitude
+
+# ISO 3166 alpha-3 codes. North Africa: the UN's "Northern Africa" with Western Sahara.
+# Middle East: the usual 16 states of western Asia from Turkey and Iran to Yemen, with
+# Egypt counted once, in North Africa.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "North Africa": ("DZA", "EGY", "LBY", "MAR", "SDN", "TUN", "ESH"),
+    "Middle East": ("BHR", "CYP", "IRN", "IRQ", "ISR", "JOR", "KWT", "LBN", "OMN", "PSE", "QAT", "SAU", "SYR",
+                    "TUR", "ARE", "YEM"),
+}
+
+
+def region_geometries(region: str) -> list:
+    """The shapely polygons of a region's countries."""
+    if region not in REGIONS:
+        raise ValueError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
+    codes = set(REGIONS[region])
+    found = [(code, geometry) for _, _, code, geometry in country_geometries() if code in codes]
+    missing = codes - {code for code, _ in found}
+    if len(missing) == len(codes):
+        raise ValueError(f"none of {region}'s countries {sorted(codes)} is in the Natural Earth file")
+    return [geometry for _, geometry in found]
+
+
+def in_region(lat: np.ndarray, lon: np.ndarray, region: str) -> np.ndarray:
+    """Boolean mask of the points (degrees north, degrees east in −180…180) inside ``region``."""
+    import shapely
+
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    lon = wrap_longitude(lon)
+    union = shapely.union_all(region_geometries(region))
+    return shapely.contains_xy(union, lon, lat)
+
+
+def natural_earth_countries_path() -> Path:
+    """The Natural Earth 110 m countries shapefile shipped inside pyogrio."""
+    path = (
+        Path(str(resources.files("pyogrio"))) / "tests" / "fixtures" / "naturalearth_lowres" / "naturalearth_lowres.shp"
+    )
+    if not path.exists():
+        raise FileNotFoundError(f"pyogrio no longer ships {path}; country outlines need it")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def country_geometries() -> tuple:
+    """(name, continent, ISO code, shapely geometry) for every country."""
+    from cartopy.io import shapereader
+
+    reader = shapereader.Reader(str(natural_earth_countries_path()))
+    return tuple(
+        (r.attributes.get("name"), r.attributes.get("continent"), r.attributes.get("iso_a3"), r.geometry)
+        for r in reader.records()
+    )

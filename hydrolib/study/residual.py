@@ -1,0 +1,228 @@
+"""What the learned residual ε̂ recovers of the data's residual, and how much of it the forcing can explain.
+
+On the synthetic world the data's residual ``P − ET − R − ΔS`` is the hidden truth (the change
+of the stores the three soil layers do not hold); on real data it is what the simple balance
+leaves out. Every quantity in mm day⁻¹ unless a docstring says otherwise; correlations are
+dimensionless.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hydrolib.data.alignment import input_lag
+from hydrolib.evaluation.metrics import pearson_r
+from hydrolib.evaluation.predictions import water_balance
+from hydrolib.models.balance import soil_storage_mm
+
+
+def monthly_cycle(values: xr.DataArray, cells: np.ndarray) -> xr.DataArray:
+    """Mean over ``cells`` (indices), then over the days of each calendar month: the seasonal
+    cycle of a (cell, time) field, indexed by ``month`` (1–12), in the field's unit."""
+    return values.isel(cell=cells).mean("cell").groupby("time.month").mean()
+
+
+SNOW_CLIMATES = ("D", "E")  # Köppen groups where snow matters: cold (D) and polar (E)
+
+
+def epsilon_recovery(predictions: xr.Dataset, groups: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """How well the learned ε̂ recovers the data's residual, cell by cell, and how closely the
+    predictions close the balance with it.
+
+    For the synthetic world the data's residual ``P − ET − R − ΔS`` (observed) *is* the hidden
+    truth: the change of snow, canopy and groundwater storage (mm day⁻¹).
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        Test-period predictions of a multi-task run (``epsilon`` where the run learns one).
+    groups : dict of str to bool array over cells, optional
+        Cell sets to summarise (default: all cells).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per group: ``cells``; ``r daily`` and ``r monthly``, the median over cells of the
+        Pearson correlation between ε̂ and the residual (daily values; calendar-month means),
+        NaN without ε̂; ``closure`` (mm day⁻¹), the median over cells of the mean
+        ``|P − ÊT − R − ΔŜ − ε̂|`` of the predictions.
+    """
+    groups = groups or {"all cells": np.ones(predictions.sizes["cell"], bool)}
+    residual = water_balance(predictions, "observed")
+    closure = np.abs(water_balance(predictions, "predicted")).mean("time")
+    rows = {}
+    for name, cells in groups.items():
+        cells = np.asarray(cells, bool)
+        row = {"cells": int(cells.sum()), "r daily": np.nan, "r monthly": np.nan,
+               "closure": float(np.nanmedian(closure.values[cells])) if cells.any() else np.nan}
+        if "epsilon" in predictions and cells.any():
+            truth, learned = residual.isel(cell=cells), predictions["epsilon"].isel(cell=cells)
+            row["r daily"] = float(np.nanmedian(pearson_r(truth, learned, dim="time")))
+            row["r monthly"] = float(np.nanmedian(pearson_r(truth.resample(time="MS").mean(),
+                                                            learned.resample(time="MS").mean(), dim="time")))
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
+def epsilon_correlations(predictions: xr.Dataset) -> tuple[float, float]:
+    """How closely the learned ε̂ follows the data's residual P − ET − R − ΔS, at two scales.
+
+    Parameters
+    ----------
+    predictions : xr.Dataset
+        The test-period predictions of a run with a residual network (``epsilon``, mm day⁻¹).
+
+    Returns
+    -------
+    tuple[float, float]
+        Median over cells of the Pearson correlation over the test period between ε̂ and the
+        data's residual: of the daily values, and of the monthly means (calendar months).
+    """
+    if "epsilon" not in predictions:
+        raise ValueError("these predictions have no 'epsilon': the run has no residual network (use mtl-diff)")
+    residual, learned = water_balance(predictions, "observed"), predictions["epsilon"]
+    daily = float(np.nanmedian(pearson_r(residual, learned, dim="time")))
+    monthly = float(np.nanmedian(pearson_r(residual.resample(time="MS").mean(), learned.resample(time="MS").mean(),
+                                           dim="time")))
+    return daily, monthly
+
+
+def recovery_table(predictions: dict, groups: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """``epsilon_recovery`` of several runs side by side (e.g. one variant under two input
+    alignments).
+
+    Parameters
+    ----------
+    predictions : dict
+        Row key (a name, or a tuple such as (variant, alignment)) → test-period predictions.
+    groups : dict of str to bool array over cells, optional
+        Cell sets, as ``epsilon_recovery`` takes them (default: all cells).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per key (a MultiIndex for tuple keys); columns (group, measure) for the measures
+        ``r daily``, ``r monthly`` (medians over cells, NaN without ε̂) and ``closure``
+        (mm day⁻¹), in that order per group.
+    """
+    measures = ["r daily", "r monthly", "closure"]
+    rows = {key: epsilon_recovery(data, groups)[measures].stack() for key, data in predictions.items()}
+    table = pd.DataFrame(rows).T
+    table.columns.names = ["cells", "measure"]
+    return table
+
+
+def correlation_maps(estimates: dict[str, xr.DataArray], truth: xr.DataArray) -> xr.Dataset:
+    """Per-cell Pearson correlation over time between each estimate of ε and the truth.
+
+    .. math:: r_c = \\mathrm{corr}_t(\\varepsilon_{c,t}, \\hat\\varepsilon_{c,t})
+
+    Parameters
+    ----------
+    estimates : dict of str to xr.DataArray
+        Name (e.g. a variant) → (cell, time) ε̂ in mm day⁻¹.
+    truth : xr.DataArray
+        (cell, time) true ε (on the synthetic world the change of the hidden stores), mm day⁻¹,
+        on the same cells and days.
+
+    Returns
+    -------
+    xr.Dataset
+        One (cell,) variable per name, dimensionless; NaN where a cell has fewer than two
+        valid days or no variance (``metrics.pearson_r``).
+    """
+    return xr.Dataset({name: pearson_r(truth, values, dim="time") for name, values in estimates.items()})
+
+
+def seasonal_cycles(series: dict[str, xr.DataArray], groups: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The mean seasonal cycle of each (cell, time) series over each group of cells.
+
+    Parameters
+    ----------
+    series : dict of str to xr.DataArray
+        Name → (cell, time) values (e.g. ε̂ of each variant and the true ε, mm day⁻¹).
+    groups : dict of str to bool array over cells
+        Cell sets (e.g. land in the northern hemisphere, snow climates).
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``month`` 1–12; columns (group, name): the mean over the group's cells, then over
+        the days of each calendar month (``monthly_cycle``), in the series' unit. An empty group
+        gives NaN.
+    """
+    columns = {}
+    for group, mask in groups.items():
+        cells = np.flatnonzero(np.asarray(mask, bool))
+        for name, values in series.items():
+            cycle = (monthly_cycle(values, cells).to_series() if cells.size
+                     else pd.Series(np.nan, index=pd.RangeIndex(1, 13, name="month")))
+            columns[(group, name)] = cycle.reindex(range(1, 13))
+    table = pd.DataFrame(columns)
+    table.index.name = "month"
+    table.columns.names = ["cells", "series"]
+    return table
+
+
+def data_residual(prepared, cells: np.ndarray | None = None, days: np.ndarray | None = None) -> np.ndarray:
+    """The data's own daily residual ``ε = P − ET − R − ΔS`` (mm day⁻¹), (cell, time), from the
+    observed targets and water terms of prepared data; NaN on the first day and wherever a term
+    is missing. On the synthetic world it is the hidden truth (snow, canopy, groundwater).
+
+    With ``cells`` (n,) and ``days`` (n, m), the residual on those days of those cells alone,
+    (n, m): the same numbers as the whole array's, without computing the whole record."""
+    if (cells is None) != (days is None):
+        raise ValueError("data_residual takes cells and days together (the residual on those pairs), or neither")
+    sm = [prepared.target_index(t) for t in ("SM1", "SM2", "SM3")]
+    if cells is None:
+        observed = prepared.denormalise_targets(np.asarray(prepared.targets, np.float64))
+        storage = soil_storage_mm(observed[..., sm])
+        change = np.full(storage.shape, np.nan)
+        change[:, 1:] = np.diff(storage, axis=1)
+        water = np.asarray(prepared.water, np.float64)
+    else:
+        at = (np.asarray(cells)[:, None], np.asarray(days))
+
+        def observed_on(when: np.ndarray) -> np.ndarray:
+            return prepared.denormalise_targets(np.asarray(prepared.targets[at[0], when], np.float64))
+
+        observed = observed_on(at[1])
+        change = soil_storage_mm(observed[..., sm]) - soil_storage_mm(observed_on(np.maximum(at[1] - 1, 0))[..., sm])
+        change[at[1] == 0] = np.nan  # the first day has no day before
+        water = np.asarray(prepared.water[at], np.float64)
+    return (water[..., prepared.water_index("precipitation")] - observed[..., prepared.target_index("ET")]
+            - water[..., prepared.water_index("total_runoff")] - change)
+
+
+def forcing_ceiling(prepared, alignment: str = "simulation", spans=(1, 2, 3, 7, 30, 90), samples: int = 200_000,
+                    seed: int = 0) -> np.ndarray:
+    """How much of the daily residual the forcing can explain linearly: the per-cell Pearson
+    correlation, over the test period, between the data's residual (``data_residual``) and a
+    ridge regression of it on the window's forcing summaries (``baselines.window_features``:
+    trailing means over ``spans`` days, plus the statics) fitted on ``samples`` random training
+    cell-days. With ``alignment="simulation"`` the windows end on the residual's own day, with
+    ``"forecast"`` on the day before — the ceiling a residual network fed such windows is held
+    against. Returns (cell,) correlations."""
+    from sklearn.linear_model import Ridge
+
+    from hydrolib.evaluation.baselines import window_features
+
+    lag = input_lag(alignment)
+    rng = np.random.default_rng(seed)
+    t0, t1 = prepared.splits["train"]
+    cells = np.asarray(prepared.train_cells)
+    per_cell = -(-samples // cells.size)  # the same number of random training days from every cell
+    days = rng.integers(max(t0, 1 + lag), t1, size=(cells.size, per_cell))
+    features = window_features(prepared, cells, days - lag, spans).reshape(-1, len(spans) * prepared.inputs.shape[2]
+                                                                           + prepared.statics.shape[1])
+    target = data_residual(prepared, cells, days).ravel()
+    finite = np.isfinite(target) & np.isfinite(features).all(axis=1)
+    model = Ridge(alpha=1.0).fit(features[finite], target[finite])
+    s0, s1 = prepared.splits["test"]
+    all_cells = np.arange(prepared.inputs.shape[0])
+    test_ends = np.broadcast_to(np.arange(s0, s1) - lag, (all_cells.size, s1 - s0))
+    fitted = model.predict(window_features(prepared, all_cells, test_ends, spans).reshape(-1, features.shape[1]))
+    fitted = fitted.reshape(all_cells.size, s1 - s0)
+    return np.asarray(pearson_r(data_residual(prepared, all_cells, test_ends + lag), fitted))
