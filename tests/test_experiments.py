@@ -9,9 +9,9 @@ from hydrolib.cli import main
 from hydrolib.experiments import EXPERIMENTS, is_cached, load_weights, run
 
 
-def test_the_studys_seven_runs_and_the_books_conceptual_and_hybrid_variants_are_named():
+def test_the_studys_seven_runs_and_the_books_conceptual_hybrid_and_conserving_variants_are_named():
     assert set(EXPERIMENTS) == {"stl-sm1", "stl-sm2", "stl-sm3", "stl-et", "mtl-none", "mtl-fixed", "mtl-diff",
-                                "mtl-conceptual", "mtl-hybrid"}
+                                "mtl-conceptual", "mtl-hybrid", "mtl-conserving"}
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
@@ -23,7 +23,7 @@ def test_every_run_trains_and_scores_every_test_cell(name):
     assert np.isfinite(result.predictions["predicted"].values).all()
     assert set(result.scores.data_vars) >= {"kge", "r", "alpha", "beta", "r2", "rmse", "ubrmse", "bias"}
     assert np.isfinite(result.scores["rmse"].values).all()
-    assert ("epsilon" in result.predictions) == (name in ("mtl-diff", "mtl-conceptual", "mtl-hybrid"))
+    assert ("epsilon" in result.predictions) == (name in ("mtl-diff", "mtl-conceptual", "mtl-hybrid", "mtl-conserving"))
     if name in ("mtl-diff", "mtl-hybrid"):  # ε̂ in mm/day per cell and day, with the cells' coordinates
         assert result.predictions["epsilon"].dims == ("cell", "time")
         assert {"lat", "lon"} <= set(result.predictions["epsilon"].coords)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from hydrolib.models.hybrid import PARAMETERS, HybridResidual, WindowLayout, snow_and_groundwater
+from hydrolib.data.prepared import WindowLayout
+from hydrolib.models.hybrid import PARAMETERS, HybridResidual, snow_and_groundwater
 
 
 def _parameters(ddf=3.0, t0=0.0, k=10.0, recharge=0.0, batch=1):

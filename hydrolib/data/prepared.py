@@ -8,7 +8,7 @@ name, never by position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -142,3 +142,49 @@ def held_variables(names) -> tuple[tuple[str, ...], ...]:
     prepared arrays hold, known before reading them (part of the cache key)."""
     names = set(names)
     return tuple(tuple(n for n in group if n in names) for group in (FORCING, STATICS, TARGETS, WATER))
+
+
+@dataclass(frozen=True)
+class WindowLayout:
+    """What the columns of a network's input window hold: the forcing variables, then the
+    static attributes (``hydrolib.data.sampler``), with the forcing's training mean and
+    standard deviation (hydrolib units) that normalised them; and the targets a network predicts
+    with the moments that normalised them (m³ m⁻³, mm day⁻¹). Plain data, saved with a run's
+    weights so that the networks can be rebuilt without opening the data."""
+
+    forcing: tuple[str, ...]
+    statics: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    targets: tuple[str, ...] = ()
+    target_mean: tuple[float, ...] = ()
+    target_std: tuple[float, ...] = ()
+
+    @classmethod
+    def from_prepared(cls, prepared) -> "WindowLayout":
+        stats = prepared.stats["inputs"]
+        return cls(tuple(prepared.forcing_names), tuple(prepared.meta.get("statics", ())),
+                   tuple(map(float, stats["mean"])), tuple(map(float, stats["std"])),
+                   tuple(prepared.target_names), tuple(map(float, prepared.stats["targets"]["mean"])),
+                   tuple(map(float, prepared.stats["targets"]["std"])))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "WindowLayout":
+        return cls(**{k: tuple(v) for k, v in data.items()})
+
+    def to_dict(self) -> dict:
+        return {k: list(v) for k, v in asdict(self).items()}
+
+    def column(self, name: str, needed_by: str = "this network") -> int:
+        """Position of forcing ``name`` in the window; a ``ValueError`` names a missing one."""
+        if name not in self.forcing:
+            raise ValueError(f"{needed_by} needs the forcing {name!r}, which these data lack "
+                             f"(their forcing: {', '.join(self.forcing)})")
+        return self.forcing.index(name)
+
+    def target_moments(self, name: str) -> tuple[float, float]:
+        """(mean, standard deviation) that normalised target ``name`` (e.g. ``"SM1"``)."""
+        if name not in self.targets:
+            raise ValueError(f"target {name!r} is not among this layout's targets {self.targets}")
+        i = self.targets.index(name)
+        return self.target_mean[i], self.target_std[i]

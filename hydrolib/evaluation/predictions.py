@@ -20,6 +20,10 @@ from hydrolib.data.scaling import TargetScaler
 from hydrolib.data.vocabulary import TARGET_NAMES
 from hydrolib.models.balance import balance_mm, soil_storage_mm
 
+# What a mass-conserving predictor adds to its predictions: variable -> its flux (mm day-1)
+CONSERVING_OUTPUTS = {"predicted_runoff": "runoff", "epsilon": "epsilon", "epsilon_top": "epsilon_top",
+                      "epsilon_bottom": "epsilon_bottom"}
+
 
 @torch.no_grad()
 def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], seq_len: int, *,
@@ -29,7 +33,10 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
 
     Returns ``predicted`` and ``observed`` (cell, time, target) — SM in m³ m⁻³, ET in
     mm day⁻¹ — and, with a residual network, ``epsilon`` (cell, time) in mm day⁻¹; plus
-    ``precipitation`` and ``runoff`` (cell, time) for the water balance. ``alignment`` must
+    ``precipitation`` and ``runoff`` (cell, time) for the water balance. A predictor that
+    closes the balance by construction (``hydrolib.models.conserving``) adds what it predicts
+    of the balance: ``predicted_runoff``, ``epsilon`` and its parts ``epsilon_top`` and
+    ``epsilon_bottom`` (mm day⁻¹). ``alignment`` must
     be the one the networks were trained with (``TrainSettings.alignment``): it decides
     which input days feed the prediction of each day (``hydrolib.data.sampler.sequential``).
     The LSTMs run under bf16 autocast on CUDA, their heads in float32. ``cells_per_batch``:
@@ -44,6 +51,8 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
         module.to(device).eval()
     to_physical = TargetScaler.from_stats(prepared.stats, target_index)
     predicted, epsilon = [], []
+    conserving = hasattr(predictor, "training_terms")
+    balance_parts: dict[str, list[np.ndarray]] = {name: [] for name in CONSERVING_OUTPUTS} if conserving else {}
     for inputs, _, days in sequential(prepared, seq_len, split, cells_per_batch, device, alignment):
         # the split's days are the block's last steps: the heads skip the warm-up days
         last = days.stop - days.start
@@ -51,7 +60,12 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
             raise RuntimeError(f"sequential() gave split days {days} that are not the last of the block's "
                                f"{inputs.shape[1]} steps")
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out = predictor(inputs, last=last)
+            if conserving:
+                out, fluxes = predictor(inputs, last=last, with_fluxes=True)
+                for name, flux in CONSERVING_OUTPUTS.items():
+                    balance_parts[name].append(fluxes[flux].float().cpu().numpy())
+            else:
+                out = predictor(inputs, last=last)
             if residual_net is not None:
                 epsilon.append(residual_net(inputs, last=last).float().cpu().numpy())
         predicted.append(out.float().cpu().numpy())
@@ -72,6 +86,8 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
     }
     if residual_net is not None:
         data["epsilon"] = (("cell", "time"), np.concatenate(epsilon))
+    for name, parts in balance_parts.items():
+        data[name] = (("cell", "time"), np.concatenate(parts).astype(np.float32))
     dataset = xr.Dataset(data, coords=coords)
     dataset["predicted"].attrs["units"] = "m3 m-3 (SM), mm day-1 (ET)"
     return dataset
@@ -82,9 +98,10 @@ def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_ep
 
     ``source="predicted"`` takes ET and the three soil-moisture layers from the model, with
     ΔS between consecutive *predicted* days (the model's own closure; the first day is NaN),
-    and subtracts the residual network's ε where the run has one and ``with_epsilon``.
-    ``source="observed"`` gives the data's own residual, which for the synthetic world is
-    the storage change of snow, canopy and groundwater. P and R are observed in both.
+    and subtracts the run's ε where it has one and ``with_epsilon``; a run that predicts its
+    runoff (``predicted_runoff``, the mass-conserving variant) takes that R, every other the
+    observed. ``source="observed"`` gives the data's own residual, which for the synthetic world
+    is the change of the stores the three soil layers do not hold. P is observed in both.
     """
     if source not in ("predicted", "observed"):
         raise ValueError(f"source must be 'predicted' or 'observed'; got {source!r}")
@@ -95,8 +112,9 @@ def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_ep
     storage = soil_storage_mm(values)
     storage_change = storage - storage.shift(time=1)
     epsilon = predictions["epsilon"] if source == "predicted" and with_epsilon and "epsilon" in predictions else 0.0
-    balance = balance_mm(
-        predictions["precipitation"], values.sel(target="ET", drop=True), predictions["runoff"], storage_change, epsilon
-    )
+    runoff = predictions["predicted_runoff"] if source == "predicted" and "predicted_runoff" in predictions \
+        else predictions["runoff"]
+    balance = balance_mm(predictions["precipitation"], values.sel(target="ET", drop=True), runoff, storage_change,
+                         epsilon)
     balance.attrs["units"] = "mm day-1"
     return balance.drop_vars("target", errors="ignore")

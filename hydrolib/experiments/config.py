@@ -150,6 +150,9 @@ class RunConfig:
         except ValueError as error:  # a section's own check: it names the setting
             raise SettingError(str(error)) from None
         _check_train_years(sections["data"], sections["prepare"])
+        if experiment.same_day_only and sections["training"].alignment != "simulation":
+            raise SettingError(f"setting 'alignment' = {sections['training'].alignment!r}: {name} balances the "
+                               "precipitation of the day it predicts, which only 'simulation' windows hold")
         return cls(experiment=name, profile=profile, seed=seed, **sections)
 
     @property

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from hydrolib.data.periods import training_years
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.profiles import get_profile
-from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS
+from hydrolib.experiments.registry import EXPERIMENTS, SCARCITY_RUNS, SEEDED_RUNS, STL_RUNS, get_experiment
 
 if TYPE_CHECKING:
     pass
@@ -95,7 +95,8 @@ def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
     seeds = training_seeds(profile, seed)
     requests = [RunRequest(name, seed) for name in EXPERIMENTS]
     requests += [RunRequest(name, s) for s in seeds[1:] for name in (*STL_RUNS, *SEEDED_RUNS)]
-    requests += [RunRequest(name, seed, alignment="forecast") for name in SEEDED_RUNS]
+    requests += [RunRequest(name, seed, alignment="forecast") for name in SEEDED_RUNS
+                 if not get_experiment(name).same_day_only]
     requests += scarcity_runs(profile, seed, **settings)
     return requests
 

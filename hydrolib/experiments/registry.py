@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from hydrolib.data.vocabulary import TARGET_NAMES
 from hydrolib.models.constraints import CONSTRAINTS, Constraint, register_constraint
+from hydrolib.models.predictors import PREDICTORS
 
 STL_COLOUR = "#7f7f7f"
 
@@ -33,7 +34,9 @@ class Experiment:
     targets
         Predicted targets, from ``TARGET_NAMES`` (SM1, SM2, SM3, ET).
     network
-        ``"stl"``: an LSTM with one output; ``"mtl"``: a shared LSTM with one head per target.
+        A kind of predictor of ``hydrolib.models.predictors.PREDICTORS``: ``"stl"``, an LSTM with
+        one output; ``"mtl"``, a shared LSTM with one head per target; ``"conserving"``, a
+        multi-task LSTM closing the water balance by construction.
     constraint
         A constraint variant: the name of one in ``hydrolib.models.constraints.CONSTRAINTS``, or a
         new ``Constraint``, which is registered there and replaced by its name.
@@ -65,17 +68,29 @@ class Experiment:
         unknown = [t for t in self.targets if t not in TARGET_NAMES]
         if unknown or not self.targets:
             raise ValueError(f"experiment {self.name!r}: unknown targets {unknown}; expected some of {TARGET_NAMES}")
-        if self.network not in ("stl", "mtl"):
-            raise ValueError(f"experiment {self.name!r}: network must be 'stl' or 'mtl'; got {self.network!r}")
+        if self.network not in PREDICTORS:
+            raise ValueError(f"experiment {self.name!r}: network must be one of {', '.join(PREDICTORS)}; "
+                             f"got {self.network!r}")
+        if (self.network == "conserving") != (self.constraint == "conserving"):
+            raise ValueError(f"experiment {self.name!r}: the mass-conserving network and the 'conserving' constraint "
+                             "go together (the balance is exact by its construction)")
         if self.network == "stl" and len(self.targets) != 1:
             raise ValueError(f"experiment {self.name!r}: a single-task network predicts one target")
         if self.constraint not in CONSTRAINTS:
             raise ValueError(f"experiment {self.name!r}: unknown constraint {self.constraint!r}; "
                              f"expected one of {', '.join(CONSTRAINTS)}")
-        if CONSTRAINTS[self.constraint].balance and tuple(self.targets) != TARGET_NAMES:
+        needs_balance = CONSTRAINTS[self.constraint].balance or self.network == "conserving"
+        if needs_balance and tuple(self.targets) != TARGET_NAMES:
             raise ValueError(f"experiment {self.name!r}: the water balance needs all four targets {TARGET_NAMES}")
         if not self.group:
             object.__setattr__(self, "group", self.name)
+
+    @property
+    def same_day_only(self) -> bool:
+        """Whether its windows must end on the predicted day (``simulation`` alignment): the
+        mass-conserving network balances the day's precipitation, which a window ending the day
+        before does not hold."""
+        return self.network == "conserving"
 
     @property
     def target_index(self) -> list[int]:
@@ -107,6 +122,9 @@ register(Experiment("mtl-conceptual", TARGET_NAMES, "mtl", "conceptual", "MTL, c
 register(Experiment("mtl-diff", TARGET_NAMES, "mtl", "differentiable", "MTL, differentiable", "#2ca02c",
                     "multi-task LSTM with the differentiable framework: a residual network learns ε",
                     seeded=True, scarcity=True))
+register(Experiment("mtl-conserving", TARGET_NAMES, "conserving", "conserving", "MTL, mass-conserving", "#8c564b",
+                    "multi-task LSTM that predicts fluxes and integrates the soil water from them: the water balance "
+                    "holds by construction (a hard constraint beside the penalties)", seeded=True))
 register(Experiment("mtl-hybrid", TARGET_NAMES, "mtl", "hybrid", "MTL, hybrid ε", "#d62728",
                     "multi-task LSTM with ε from a differentiable snow store and groundwater reservoir, their "
                     "parameters set per cell by a small network, plus a learned remainder", seeded=True))

@@ -16,15 +16,14 @@ from pathlib import Path
 
 import torch
 
-from hydrolib.data.prepared import Prepared
+from hydrolib.data.prepared import Prepared, WindowLayout
 from hydrolib.data.sampler import DeviceArrays
 from hydrolib.data.source import load_prepared
 from hydrolib.data.vocabulary import run_variables
 from hydrolib.evaluation.predictions import predict
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.store import Run, is_finished, load_run, load_verified, run_folder, save_run
-from hydrolib.models.hybrid import WindowLayout
-from hydrolib.models.networks import MultiTaskLSTM, SingleTaskLSTM
+from hydrolib.models.predictors import PREDICTORS
 from hydrolib.system.locks import file_lock
 from hydrolib.training.allocator import keep_freed_memory
 from hydrolib.training.distributed import SINGLE, DistInfo, barrier
@@ -35,17 +34,15 @@ def build_networks(config: RunConfig, n_inputs: int, layout: WindowLayout | None
                    ) -> tuple[torch.nn.Module, torch.nn.Module | None]:
     """(predictor, network of ε or None) of a run, initialised from its seed.
 
-    The predictor is a single-task or multi-task LSTM as the experiment declares; a network
-    of ε goes with constraints whose ε is learned, built by the constraint's source
-    (``hydrolib.models.constraints.EpsilonSource.network``). ``layout`` (what the input window's columns hold:
-    ``WindowLayout.from_prepared``) is needed by the hybrid ε.
+    The predictor is the kind the experiment declares (``hydrolib.models.predictors``); a
+    network of ε goes with constraints whose ε is learned, built by the constraint's source
+    (``hydrolib.models.constraints.EpsilonSource.network``). ``layout`` (what the input window's
+    columns hold: ``WindowLayout.from_prepared``) is needed by the hybrid ε and the
+    mass-conserving network.
     """
     spec, network = config.spec, config.network
     torch.manual_seed(config.seed)
-    if spec.network == "stl":
-        predictor = SingleTaskLSTM(n_inputs, network.hidden, network.dropout)
-    else:
-        predictor = MultiTaskLSTM(n_inputs, len(spec.targets), network.hidden, network.dropout)
+    predictor = PREDICTORS[spec.network](n_inputs, spec.targets, network.hidden, network.dropout, layout)
     source = config.physics.constraint.source
     residual = source.network(n_inputs, network.hidden, network.dropout, layout)
     return predictor, residual

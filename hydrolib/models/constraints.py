@@ -35,9 +35,8 @@ from hydrolib.models.hybrid import HybridEpsilon
 from hydrolib.models.networks import ResidualNet
 
 if TYPE_CHECKING:
-    from hydrolib.data.prepared import Prepared
+    from hydrolib.data.prepared import Prepared, WindowLayout
     from hydrolib.data.sampler import Batch
-    from hydrolib.models.hybrid import WindowLayout
 
 
 @runtime_checkable
@@ -49,7 +48,7 @@ class EpsilonSource(Protocol):
     * a **network** trained with the predictor (``learned`` is True): ``network(n_inputs,
       hidden, dropout, layout)`` builds a module that maps the predictor's input window
       (batch, days, n_inputs) to ε of its last days, ``module(inputs, last=k)`` → (batch, k);
-      ``layout`` (a ``hydrolib.models.hybrid.WindowLayout``) tells it which columns hold what;
+      ``layout`` (a ``hydrolib.data.prepared.WindowLayout``) tells it which columns hold what;
     * a **daily** table computed once from the prepared data: ``daily(prepared)`` → (cell,
       time) in mm day⁻¹, from which each batch gathers its supervised days.
 
@@ -97,6 +96,22 @@ class LearnedEpsilon:
 
     def network(self, n_inputs: int, hidden: int, dropout: float, layout=None) -> nn.Module:
         return ResidualNet(n_inputs, max(8, hidden // 2), dropout)
+
+    def daily(self, prepared) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class PredictorEpsilon:
+    """ε from the predictor itself: the mass-conserving network predicts ε among its fluxes
+    (``hydrolib.models.conserving``), so no second network and no table are needed."""
+
+    name: str = "predictor"
+    learned: bool = False
+    cost: int = 1
+
+    def network(self, n_inputs: int, hidden: int, dropout: float, layout=None) -> None:
+        return None
 
     def daily(self, prepared) -> None:
         return None
@@ -177,6 +192,9 @@ for _constraint in (
         "a penalty on the balance with ε from a differentiable snow store and groundwater reservoir, their "
         "parameters set per cell from the statics by a small network, plus a learned remainder",
     ),
+    Constraint("conserving", False, PredictorEpsilon(),
+               "the balance exact by construction: the network predicts fluxes and ε, and the soil water is their "
+               "sum over the days (no penalty needed)"),
 ):
     register_constraint(_constraint)
 # Bumped whenever the physical term's definition changes, so cached runs that used it retrain.
@@ -193,7 +211,8 @@ class PhysicsConfig:
     the training data (mm day⁻¹), so the term is dimensionless like the normalised data
     loss. ``window_balance_weight`` (w_k) multiplies the square of the window's k-day total
     balance per day over ``s`` (only for k > 1 supervised days). ``epsilon_weight`` (w_ε)
-    multiplies mean((ε / s)²) in the differentiable mode.
+    multiplies mean((ε / s)²) in the differentiable mode. ``bound_weight`` holds the
+    mass-conserving variant's integrated storages inside their band (``hydrolib.models.conserving``).
 
     How the defaults were chosen: set, not tuned. With ``balance_weight = 0.1`` the physical
     term is about 30 % of the total training loss in the first epoch and 20 % in the last of
@@ -210,13 +229,14 @@ class PhysicsConfig:
     mode: str = "none"
     balance_weight: float = 0.1
     epsilon_weight: float = 0.01
+    bound_weight: float = 1.0  # the mass-conserving variant's storages inside their band (hydrolib.models.conserving)
     window_balance_weight: float = 0.1
     weights_chosen_by: str = ""  # provenance of the weights (hydrolib.models.weights), recorded with the run
 
     def __post_init__(self):
         if self.mode not in CONSTRAINTS:
             raise ValueError(f"unknown physics mode {self.mode!r}; expected one of {tuple(CONSTRAINTS)}")
-        for name in ("balance_weight", "epsilon_weight", "window_balance_weight"):
+        for name in ("balance_weight", "epsilon_weight", "window_balance_weight", "bound_weight"):
             if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) >= 0):
                 raise ValueError(f"{name} must be a number >= 0; got {getattr(self, name)!r}")
 

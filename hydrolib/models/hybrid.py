@@ -57,11 +57,12 @@ converted here to °C), storages in mm.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from hydrolib.data.prepared import WindowLayout
 from hydrolib.data.units import ZERO_CELSIUS_K
 from hydrolib.models.networks import ResidualNet, as_output, select_steps
 
@@ -103,39 +104,6 @@ PARAMETERS: dict[str, Bounded] = {
     "k": Bounded("day", 5.0, 500.0, 50.0, log=True),  # groundwater reservoir time constant
     "recharge": Bounded("1", 0.0, 0.6, 0.2),  # share of rain + melt that recharges the reservoir
 }
-
-
-@dataclass(frozen=True)
-class WindowLayout:
-    """What the columns of a network's input window hold: the forcing variables, then the
-    static attributes (``hydrolib.data.sampler``), with the forcing's training mean and
-    standard deviation (hydrolib units) that normalised them. Plain data, saved with a run's
-    weights so that the networks can be rebuilt without opening the data."""
-
-    forcing: tuple[str, ...]
-    statics: tuple[str, ...]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    @classmethod
-    def from_prepared(cls, prepared) -> "WindowLayout":
-        stats = prepared.stats["inputs"]
-        return cls(tuple(prepared.forcing_names), tuple(prepared.meta.get("statics", ())),
-                   tuple(map(float, stats["mean"])), tuple(map(float, stats["std"])))
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "WindowLayout":
-        return cls(**{k: tuple(v) for k, v in data.items()})
-
-    def to_dict(self) -> dict:
-        return {k: list(v) for k, v in asdict(self).items()}
-
-    def column(self, name: str) -> int:
-        """Position of forcing ``name`` in the window; a ``ValueError`` names a missing one."""
-        if name not in self.forcing:
-            raise ValueError(f"the hybrid ε needs the forcing {name!r}, which these data lack "
-                             f"(their forcing: {', '.join(self.forcing)})")
-        return self.forcing.index(name)
 
 
 def snow_and_groundwater(precipitation: torch.Tensor, temperature_c: torch.Tensor, parameters: dict[str, torch.Tensor]
@@ -232,7 +200,8 @@ class HybridResidual(nn.Module):
         super().__init__()
         self.layout = layout
         self.n_forcing = len(layout.forcing)
-        self.p_at, self.t_at = layout.column("precipitation"), layout.column("2m_temperature")
+        self.p_at = layout.column("precipitation", "the hybrid ε")
+        self.t_at = layout.column("2m_temperature", "the hybrid ε")
         t_mean = layout.mean[self.t_at]
         if not KELVIN_BAND[0] <= t_mean <= KELVIN_BAND[1]:
             raise ValueError(f"the hybrid ε reads '2m_temperature' in K; its training mean is {t_mean:.1f}, outside "
@@ -282,7 +251,7 @@ class HybridEpsilon:
 
     def network(self, n_inputs: int, hidden: int, dropout: float, layout: WindowLayout | None = None) -> nn.Module:
         if layout is None:
-            raise ValueError("the hybrid ε needs the layout of the input window (hydrolib.models.hybrid.WindowLayout."
+            raise ValueError("the hybrid ε needs the layout of the input window (hydrolib.data.prepared.WindowLayout."
                              "from_prepared(prepared)); build_networks got none")
         if n_inputs != len(layout.forcing) + len(layout.statics):
             raise ValueError(f"the hybrid ε: n_inputs {n_inputs} differs from the layout's "

@@ -101,6 +101,8 @@ CHOICE: dict[str, WeightChoice] = {
     "differentiable": WeightChoice(0.1, 0.1, 0.01, f"swept as mtl-diff; {_KEPT}"),
     "hybrid": WeightChoice(0.1, 0.1, 0.01, "not swept: takes the choice of the other learned ε (mtl-diff), "
                                            f"where {_KEPT}"),
+    "conserving": WeightChoice(0.0, 0.0, 0.01, "not swept: the balance is exact by construction, so it has no "
+                                               "weight; ε² takes the learned ε's 0.01"),
 }
 
 

@@ -232,6 +232,11 @@ class Trainer:
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.autocast = self.device.type == "cuda"
         self.progress = config.progress and dist_info.is_main
+        # a predictor that closes the balance by construction adds its own loss terms (hydrolib.models.conserving)
+        self.conserving = hasattr(predictor, "training_terms")
+        if self.conserving and config.alignment != "simulation":
+            raise ValueError("the mass-conserving network needs the precipitation of the day it balances, which "
+                             f"'{config.alignment}' windows do not hold: train it with alignment='simulation'")
         self._predict, self._residual = self.predictor, self.residual_net
         if dist_info.active:
             from torch.nn.parallel import DistributedDataParallel
@@ -247,14 +252,18 @@ class Trainer:
     def _losses(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(data loss, physics term, per-task data loss) of a batch: the mean over the
         window's k supervised days (``Batch.targets``) and the balance on each of them, with
-        ΔS of the first against the model's prediction of the day before."""
+        ΔS of the first against the model's prediction of the day before. A predictor that closes
+        the balance by construction (``hydrolib.models.conserving``) adds its own terms instead."""
         k = self.config.supervised_days
         steps = k + 1 if self.physics.constraint.balance else k  # + the day before, for ΔS
         # autocast's cache of cast weights would outlive a captured graph's region: off when capturing
         with torch.autocast(
             self.device.type, dtype=torch.bfloat16, enabled=self.autocast, cache_enabled=not self.cuda_graph
         ):
-            outputs = self._predict(batch.inputs, last=steps)  # (batch, steps, targets), float32 heads
+            if self.conserving:
+                outputs, fluxes = self._predict(batch.inputs, last=steps, with_fluxes=True)
+            else:
+                outputs = self._predict(batch.inputs, last=steps)  # (batch, steps, targets), float32 heads
             epsilon = epsilon_of_batch(self.epsilon_source, batch, k, self._residual, self.forcing_epsilon)
         predicted, previous = outputs[:, -k:], (outputs[:, -k - 1] if steps > k else None)
         # the data loss: mean squared error over windows and supervised days, per task; missing
@@ -264,17 +273,15 @@ class Trainer:
         squared = torch.where(valid, predicted - torch.nan_to_num(target), 0.0) ** 2
         per_task = squared.sum((0, 1)) / valid.sum((0, 1)).clamp(min=1)
         data = (per_task * self.task_weights).sum()
-        phys, _ = physics_loss(
-            self.physics,
-            self.denormalise,
-            predicted,
-            previous,
-            batch.water[..., self.water_at["precipitation"]],
-            batch.water[..., self.water_at["total_runoff"]],
-            epsilon,
-            self.precip_scale,
-            self.task_names,
-        )
+        if self.conserving:
+            phys = self.predictor.training_terms(fluxes, batch.water[..., self.water_at["total_runoff"]],
+                                                 self.precip_scale, self.physics.epsilon_weight,
+                                                 self.physics.bound_weight)
+        else:
+            phys, _ = physics_loss(self.physics, self.denormalise, predicted, previous,
+                                   batch.water[..., self.water_at["precipitation"]],
+                                   batch.water[..., self.water_at["total_runoff"]], epsilon, self.precip_scale,
+                                   self.task_names)
         return data, phys, per_task
 
     def _eager_step(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
