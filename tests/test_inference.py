@@ -1,0 +1,75 @@
+"""The claims' statistics against cases worked out by hand: spatial blocks, the paired block
+bootstrap, Holm's correction and the verdict words."""
+
+import numpy as np
+import pytest
+
+from hydrolib.study.inference import (
+    block_bootstrap,
+    holm,
+    median_difference,
+    outcome,
+    spatial_blocks,
+    verdict,
+)
+
+
+def test_cells_in_one_ten_degree_square_share_a_block():
+    blocks = spatial_blocks([5.0, 9.9, 5.0, -85.0, 5.0], [5.0, 9.9, 15.0, -175.0, 365.0], size=10.0)
+    assert blocks[0] == blocks[1] == blocks[4]  # 365° E is 5° E
+    assert len({blocks[0], blocks[2], blocks[3]}) == 3
+
+
+def test_the_median_difference_of_seed_means_by_hand():
+    a = np.array([[1.0, 2.0, 9.0], [3.0, 4.0, np.nan]])  # seed means 2, 3, 9 -> median 3
+    b = np.array([[0.0, 0.0, 1.0], [0.0, 2.0, 1.0]])  # seed means 0, 1, 1 -> median 1
+    assert median_difference(a, b) == 2.0
+
+
+def test_holm_against_its_definition():
+    # sorted: 0.005·4 = 0.02; 0.01·3 = 0.03; 0.03·2 = 0.06; 0.04·1 = 0.04, raised to 0.06 (monotone)
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(holm([0.5, np.nan, 0.01]), [0.5, np.nan, 0.02])  # NaN does not count
+    assert holm([0.9, 0.8]).max() <= 1.0
+
+
+def test_the_block_bootstrap_of_a_two_block_case_worked_by_hand():
+    """Two blocks of one cell each, one seed. a = (2, 0), b = (0, 1): T = median(a) − median(b) =
+    1 − 0.5 = 0.5. Drawing two blocks with replacement: both the first (p = 1/4) gives T* = 2 − 0
+    = 2; both the second (1/4) gives 0 − 1 = −1; one of each (1/2) gives 0.5. So P(T* ≤ 0) = 1/4,
+    P(T* ≥ 0) = 3/4, p = 2 · 1/4 = 0.5, and the 95 % interval is [−1, 2]."""
+    result = block_bootstrap(np.array([[2.0, 0.0]]), np.array([[0.0, 1.0]]), np.array([0, 1]), replicates=4000,
+                             seed=7)
+    assert result.statistic == 0.5
+    assert (result.low, result.high) == (-1.0, 2.0)
+    assert result.p == pytest.approx(0.5, abs=0.04)
+
+
+def test_a_difference_in_every_block_and_seed_is_significant_and_none_is_not():
+    rng = np.random.default_rng(1)
+    b = rng.normal(0.6, 0.1, (3, 200))
+    blocks = np.repeat(np.arange(20), 10)
+    better = block_bootstrap(b + 0.05, b, blocks, replicates=500)
+    assert better.p == 0.0 and better.low > 0.0
+    same = block_bootstrap(b, b, blocks, replicates=500)
+    assert same.statistic == 0.0 and same.p == 1.0
+    # the same seed draws the same replicates: every claim of a book is judged on the same resamples
+    assert block_bootstrap(b + 0.01, b, blocks, replicates=200, seed=3) == \
+        block_bootstrap(b + 0.01, b, blocks, replicates=200, seed=3)
+
+
+def test_a_one_sample_test_against_a_bar():
+    values = np.full((2, 50), 0.7)
+    result = block_bootstrap(values, None, np.arange(50) // 5, null=0.5, replicates=300)
+    assert result.statistic == pytest.approx(0.7) and result.p == 0.0
+
+
+def test_outcomes_and_verdicts_name_every_direction():
+    assert outcome(0.03, 0.01, 0.05, 0.001, 0.02) == "for"
+    assert outcome(-0.03, -0.05, -0.01, 0.001, 0.02) == "against"
+    assert outcome(0.001, -0.004, 0.006, 0.8, 0.02) == "within noise"  # the study's 0.02 would have shown
+    assert outcome(0.01, -0.03, 0.05, 0.6, 0.02) == "not resolvable"  # too wide to tell
+    assert verdict({"SM1": "for", "SM2": "for"}) == "holds"
+    assert verdict({"SM1": "against"}) == "reversed"
+    assert verdict({"SM1": "against", "SM2": "within noise", "SM3": "for"}) == \
+        "mixed: SM3 better; SM1 worse; SM2 within noise"
