@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 
@@ -110,6 +111,22 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results(args: argparse.Namespace) -> int:
+    import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+    from hydrolib.experiments import RunConfig
+    from hydrolib.study.results import compute_results
+
+    settings = _run_settings(args)
+    seed = settings.pop("seed", 0)
+    RunConfig.build("mtl-none", args.profile, seed=seed, **settings)  # refuse bad settings before any work
+    check_setting_device(args.device)
+    started = time.perf_counter()
+    folder = compute_results(args.profile, seed, args.device, args.only or None,
+                             command="python -m hydrolib " + " ".join(sys.argv[1:]), **settings)
+    print(f"results in {folder} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
 def _add_data_settings(sub: argparse.ArgumentParser) -> None:
     """The data's grid and years, under the same names on ``book`` and on every command that trains."""
     sub.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
@@ -213,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("runs", nargs="+", metavar="NAME[:SEED]", help="e.g. mtl-diff mtl-diff:1")
     _add_run_settings(summary, alias_p=True)
     summary.set_defaults(handler=_summary)
+    results = commands.add_parser("results", help="compute every chapter's results from the runs (training what "
+                                                  "the store lacks); the paper profile's go to results/paper")
+    results.add_argument("--only", nargs="*", default=[], help="compute only these results (e.g. claims)")
+    _add_run_settings(results, alias_p=True)
+    results.set_defaults(handler=_results)
     cache = commands.add_parser("cache", help="list the cached runs, prepared data and worlds; --prune the stale ones")
     cache.add_argument("--prune", action="store_true", help="delete what the current code and data no longer reach")
     cache.set_defaults(handler=_cache)

@@ -73,3 +73,39 @@ def test_outcomes_and_verdicts_name_every_direction():
     assert verdict({"SM1": "against"}) == "reversed"
     assert verdict({"SM1": "against", "SM2": "within noise", "SM3": "for"}) == \
         "mixed: SM3 better; SM1 worse; SM2 within noise"
+
+
+def test_epsilon_skill_counts_a_constant_estimate_as_no_skill_by_hand():
+    import xarray as xr
+
+    from hydrolib.study.residual import skill_against
+
+    truth = xr.DataArray([[1.0, 2.0, 3.0, 4.0]] * 2, dims=("cell", "time"))
+    estimate = xr.DataArray([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]], dims=("cell", "time"))
+    skill = skill_against(truth, estimate)
+    # the constant: r = 0 (not NaN); NSE = 1 − (1 + 0 + 1 + 4) / (2.25 + 0.25 + 0.25 + 2.25) = −0.2;
+    # KGE with α = 0, β = 2 / 2.5: 1 − √(1 + 1 + 0.04)
+    np.testing.assert_allclose(skill["r"], [1.0, 0.0])
+    np.testing.assert_allclose(skill["nse"], [1.0, -0.2])
+    np.testing.assert_allclose(skill["kge"], [1.0, 1 - np.sqrt(2.04)])
+
+
+def test_the_drift_of_integrated_epsilon_by_hand():
+    import pandas as pd
+    import xarray as xr
+
+    from hydrolib.study.residual import epsilon_drift
+
+    time = pd.date_range("2020-01-01", periods=3)
+    cells = {"precipitation": ([5.0, 0.0, 2.0]), "runoff": ([1.0, 0.0, 0.0])}
+    observed = np.zeros((1, 3, 4))
+    observed[0, :, 3] = [1.0, 1.0, 1.0]  # ET 1 mm a day, soil moisture unchanged
+    data = xr.Dataset({"observed": (("cell", "time", "target"), observed),
+                       "predicted": (("cell", "time", "target"), observed),
+                       "epsilon": (("cell", "time"), [[2.0, 0.0, 0.0]]),
+                       **{k: (("cell", "time"), [v]) for k, v in cells.items()}},
+                      coords={"time": time, "target": ["SM1", "SM2", "SM3", "ET"]})
+    drift = epsilon_drift(data)
+    # the data's residual P − ET − R − ΔS: day 1 has no ΔS (NaN), day 2: −1, day 3: +1 -> Σ 0;
+    # ε̂ on the same days: 0 + 0 -> drift 0; the first day does not count for either
+    assert drift["sum_truth"].item() == 0.0 and drift["drift"].item() == 0.0

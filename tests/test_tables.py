@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hydrolib.book.tables import MISSING, VERDICT_COLOURS, Tables, format_value, render, verdict_outcome
-from hydrolib.study.claims import judge, judge_correlations
+from hydrolib.study.inference import verdict
 
 
 @pytest.mark.parametrize("value, digits, text", [
@@ -60,17 +60,14 @@ def test_captions_are_numbered_by_chapter_in_order():
     assert tables.caption("second") == "Table 4.2: second"
 
 
-def test_every_verdict_study_gives_is_coloured_by_its_outcome():
-    noise = {"SM1": 0.01, "SM2": 0.01}
-    assert verdict_outcome(judge({"SM1": 0.05, "SM2": 0.05}, noise)) == "holds"
-    assert verdict_outcome(judge({"SM1": 0.05, "SM2": 0.0}, noise)) == "partly"
-    assert verdict_outcome(judge({"SM1": -0.05, "SM2": 0.0}, noise)) == "does not hold"
-    assert verdict_outcome(judge({"SM1": 0.0, "SM2": 0.0}, noise)) == "does not hold"
-    assert verdict_outcome(judge_correlations({0: (0.2, 0.8)})) == "partly"
-    assert verdict_outcome(judge_correlations({0: (-0.2, 0.1)})) == "does not hold"
-    with pytest.raises(ValueError, match="'maybe' is none of study.judge's outcomes"):
+def test_every_verdict_the_claims_give_is_coloured_by_its_outcome():
+    for outcomes, colour in (({"SM1": "for", "SM2": "for"}, "holds"), ({"SM1": "against"}, "reversed"),
+                             ({"SM1": "for", "SM2": "against"}, "mixed"), ({"SM1": "within noise"}, "undecided"),
+                             ({"SM1": "not resolvable"}, "undecided")):
+        assert verdict_outcome(verdict(outcomes)) == colour
+    with pytest.raises(ValueError, match="'maybe' is none of hydrolib.study.inference.verdict's words"):
         verdict_outcome("maybe")
-    frame = pd.DataFrame({"this book": ["+0.1", "-0.2"], "here": ["holds", "does not hold (within seed noise)"]})
+    frame = pd.DataFrame({"this book": ["+0.1", "-0.2"], "verdict": ["holds", "reversed"]})
     page = render(frame, "Study vs this book", index=False)
     assert f"background:{VERDICT_COLOURS['holds'][0]}" in page
-    assert f"background:{VERDICT_COLOURS['does not hold'][0]}" in page
+    assert f"background:{VERDICT_COLOURS['reversed'][0]}" in page

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hydrolib.book.chapters import NOTEBOOKS_WITHOUT_RUNS, REPO_ROOT, BookBuildError, toc_notebooks
 from hydrolib.book.citation import write_citation_page
-from hydrolib.book.execute import execute_notebooks, notebooks_executing, verified_good
+from hydrolib.book.execute import execute_notebooks, verified_good
 from hydrolib.book.render import publish_sources, render_book, vendor_mathjax
 
 
@@ -25,9 +25,10 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
                notebooks: list[str] | None = None, parameters: dict | None = None,
                repo: Path = REPO_ROOT, train: bool = True) -> Path:
     """Execute the notebooks (all, or only ``notebooks``, reusing the others' earlier outputs)
-    and render the HTML; returns its folder. With ``train``, first train every run the
-    notebooks read (``experiments.run_all``) on ``parameters["device"]``; without, the
-    notebooks train what they miss themselves."""
+    and render the HTML; returns its folder. The notebooks read their results
+    (``hydrolib.study.results``): with ``train``, every run they need is trained first
+    (``experiments.run_all``, on ``parameters["device"]``) and the results computed from them;
+    without, the results must exist already (the committed paper results: the published book)."""
     from hydrolib.book.parameters import run_settings
     from hydrolib.experiments.config import data_settings
 
@@ -47,26 +48,28 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     write_citation_page(staging, repo)
 
     params = {"profile": profile, **(parameters or {})}
-    settings = run_settings(params)  # the data's settings, for the runs and the world alike
-    data_settings(profile, **settings).ensure_folder()  # a wrong setting is named here; the world is made once
+    settings = run_settings(params)  # the data's settings, for the runs, the world and the results alike
+    seed, device = int(params.get("seed", 0)), str(params.get("device", "cpu"))
+    data_settings(profile, **settings)  # a wrong setting is named here, before any work
     names = notebooks or toc_notebooks(repo)
     failures = []
-    early = []
-    if train and set(names) - set(NOTEBOOKS_WITHOUT_RUNS):  # train what they read up front, with progress shown
-        from hydrolib.experiments import RunConfig, run_all
+    if train:
+        import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+        from hydrolib.experiments import run_all
+        from hydrolib.study.results import RESULTS, compute_results
 
-        RunConfig.build("mtl-none", profile, **settings)  # a wrong setting is named before any work
-        early = [n for n in names if n in NOTEBOOKS_WITHOUT_RUNS]  # executed while the runs train
+        data_settings(profile, **settings).ensure_folder()  # the world is made once, before the workers start
+        if set(names) - set(NOTEBOOKS_WITHOUT_RUNS):  # train what they read up front, with progress shown
+            started = time.perf_counter()
+            trained = run_all(profile, device=device, seed=seed, **settings)
+            print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
+                  flush=True)
         started = time.perf_counter()
-        try:
-            with notebooks_executing(early, staging / "notebooks", params, repo, work_dir=output / "notebook_runs"):
-                trained = run_all(profile, device=str(params.get("device", "cpu")), seed=int(params.get("seed", 0)),
-                                  **settings)
-                print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were "
-                      "cached)", flush=True)
-        except BookBuildError as error:  # a chapter beside the training failed: the others still execute
-            failures.append(str(error))
-    rest = [n for n in names if n not in early]
+        wanted = [n for n in RESULTS if n in names or n == "claims"]
+        compute_results(profile, seed, device, wanted, command=f"python -m hydrolib book --profile {profile}",
+                        **settings)
+        print(f"computed {len(wanted)} results in {time.perf_counter() - started:.1f} s", flush=True)
+    rest = list(names)
     started = time.perf_counter()
     try:
         execute_notebooks(rest, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")

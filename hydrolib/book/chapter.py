@@ -66,6 +66,19 @@ class Chapter:
 
         return get_profile(self.profile)
 
+    def results(self, name: str | None = None) -> dict:
+        """The results bundle ``name`` (default this chapter's, e.g. ``03_stl_vs_mtl``) of the
+        chapter's profile, seed and settings (``hydrolib.study.results``)."""
+        import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+        from hydrolib.study.results import RESULTS, load_results
+
+        if name is None:
+            matches = [n for n in RESULTS if n.startswith(f"{self.number:02d}_")]
+            if len(matches) != 1:
+                raise ValueError(f"chapter {self.number} has no results of its own; name them ({', '.join(RESULTS)})")
+            name = matches[0]
+        return load_results(name, self.profile, self.seed, **self.settings)
+
     def runs(self, names, seed: int | None = None) -> dict[str, Run]:
         """The runs ``names`` of this chapter's profile and settings with training seed ``seed``
         (default the chapter's), trained where the store lacks them."""

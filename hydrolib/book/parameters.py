@@ -72,10 +72,16 @@ def check_parameters(values: Mapping[str, object], declared: Mapping[str, type])
 
 
 def run_settings(values: Mapping[str, object]) -> dict[str, object]:
-    """The run settings a chapter's parameters give (``hydrolib.experiments.runner``'s keywords):
-    ``world_seed`` and ``data_root`` always; ``resolution``, ``years`` (from ``first_year`` and
-    ``last_year``), ``validation_years`` and ``test_years`` where they are set (not 0)."""
-    settings: dict[str, object] = {"world_seed": values.get("world_seed", 0), "data_root": values.get("data_root", "")}
+    """The run settings a chapter's parameters give (``hydrolib.experiments.runner``'s keywords),
+    only those that differ from the profile's: ``world_seed`` and ``data_root`` where set (not 0,
+    not empty), ``resolution``, ``years`` (from ``first_year`` and ``last_year``),
+    ``validation_years`` and ``test_years`` where they are set (not 0). The one route from a
+    chapter's parameters to its runs, data and results."""
+    settings: dict[str, object] = {}
+    if values.get("world_seed"):
+        settings["world_seed"] = int(values["world_seed"])
+    if values.get("data_root"):
+        settings["data_root"] = str(values["data_root"])
     if values.get("resolution"):
         settings["resolution"] = float(values["resolution"])
     first, last = values.get("first_year", 0), values.get("last_year", 0)

@@ -241,6 +241,16 @@ def model_label(name: str) -> str:
     return display(name)[0]
 
 
+def label_color(label: str) -> str:
+    """The colour of the model a table or a results bundle names by its label (``model_label``)."""
+    from hydrolib.experiments.registry import EXPERIMENTS
+
+    for experiment in EXPERIMENTS.values():
+        if experiment.label == label:
+            return experiment.colour
+    raise ValueError(f"no model is labelled {label!r}; labels: {sorted({e.label for e in EXPERIMENTS.values()})}")
+
+
 def model_color(name: str) -> str:
     """The colour of a run or model in every figure of the book, as its experiment declares it."""
     from hydrolib.experiments.registry import display

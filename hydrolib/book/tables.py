@@ -22,14 +22,15 @@ import pandas as pd
 
 MISSING = "—"
 
-# Outcome of a verdict (study.judge, study.judge_correlations) → (background, text) colours,
+# Outcome of a verdict (hydrolib.study.inference.verdict) → (background, text) colours,
 # colour-blind safe pairs with a contrast above 7:1.
 VERDICT_COLOURS = {
     "holds": ("#d9f0d3", "#00441b"),
-    "partly": ("#fee8c8", "#7f2704"),
-    "does not hold": ("#f4d6e4", "#67001f"),
+    "mixed": ("#fee8c8", "#7f2704"),
+    "reversed": ("#f4d6e4", "#67001f"),
+    "undecided": ("#e8e8e8", "#1a1a1a"),
 }
-VERDICT_COLUMN = "here"  # the column study.study_vs_book puts verdicts in
+VERDICT_COLUMN = "verdict"  # the column hydrolib.study.claims.claims_of_chapter puts verdicts in
 
 TABLE_STYLE = "border-collapse:collapse;margin:0.6em 0 1.2em 0;font-size:0.9em;max-width:100%"
 CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;padding:0 0 0.4em 0"
@@ -40,23 +41,24 @@ TEXT_STYLE = "text-align:left"
 
 
 def verdict_outcome(verdict: str) -> str:
-    """The outcome a verdict string of ``hydrolib.study.claims`` states: "holds", "partly" or
-    "does not hold" (the keys of ``VERDICT_COLOURS``).
+    """The colour class of a verdict of ``hydrolib.study.inference.verdict`` (a key of
+    ``VERDICT_COLOURS``): "holds", "reversed", "mixed: …" (mixed), and "within noise" or "not
+    resolvable at this scale" (undecided).
 
     Raises
     ------
     ValueError
-        For a string that ``study.judge`` / ``study.judge_correlations`` do not produce.
+        For a string that ``verdict`` does not produce.
     """
     text = str(verdict).strip()
-    if text == "holds":
-        return "holds"
-    if text.startswith("partly"):
-        return "partly"
-    if text.startswith("does not hold"):
-        return "does not hold"
-    raise ValueError(f"verdict {verdict!r} is none of study.judge's outcomes "
-                     f"('holds', 'partly...', 'does not hold...')")
+    if text in ("holds", "reversed"):
+        return text
+    if text.startswith("mixed:"):
+        return "mixed"
+    if text in ("within noise", "not resolvable at this scale"):
+        return "undecided"
+    raise ValueError(f"verdict {verdict!r} is none of hydrolib.study.inference.verdict's words ('holds', "
+                     "'reversed', 'mixed: …', 'within noise', 'not resolvable at this scale')")
 
 
 def format_value(value, digits: int = 3) -> str:

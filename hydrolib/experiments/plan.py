@@ -84,6 +84,16 @@ def scarcity_runs(profile: str, seed: int = 0, names: tuple[str, ...] = SCARCITY
     return requests
 
 
+def scarcest_setting(profile: str, **settings) -> dict:
+    """The settings of the scarcest training data in ``profile``'s data-scarcity sweep (the fewest
+    training years kept), e.g. ``{"train_years": 1}``; empty when the sweep keeps no fewer years
+    than all (then the claim compares the all-data runs)."""
+    kept = [r for r in scarcity_runs(profile, 0, **{k: v for k, v in settings.items()
+                                                    if k in ("years", "validation_years", "test_years")})
+            if r.train_years]
+    return {"train_years": min(r.train_years for r in kept)} if kept else {}
+
+
 def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
     """Every run the notebooks of ``profile`` read: every experiment with every training seed
     of the profile (chapter 3 compares the single-task runs with the multi-task one, chapter 4

@@ -155,3 +155,8 @@ def display(name: str) -> tuple[str, str]:
         if name in (experiment.name, experiment.group):
             return experiment.label, experiment.colour
     raise ValueError(f"no experiment or group called {name!r}; expected one of {', '.join(EXPERIMENTS)} or 'stl'")
+
+
+def label_of(name: str) -> str:
+    """How the book names a run or a group of runs (``display``'s label)."""
+    return display(name)[0]

@@ -25,6 +25,7 @@ Künsch (1989), the block bootstrap for dependent data; Holm (1979), *Scand. J. 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,9 +45,16 @@ def spatial_blocks(lat, lon, size: float = 10.0) -> np.ndarray:
     return block.reshape(lat.shape)
 
 
+def seed_mean_median(values: np.ndarray) -> float:
+    """``median_c(mean_s values)`` of a (seed, cell) array; cells without a value are skipped."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell with no value in any seed: skipped
+        return float(np.nanmedian(np.nanmean(values, axis=0)))
+
+
 def median_difference(a: np.ndarray, b: np.ndarray) -> float:
     """``median_c(mean_s a) − median_c(mean_s b)`` of (seed, cell) arrays, NaN cells skipped."""
-    return float(np.nanmedian(np.nanmean(a, axis=0)) - np.nanmedian(np.nanmean(b, axis=0)))
+    return seed_mean_median(a) - seed_mean_median(b)
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def block_bootstrap(a: np.ndarray, b: np.ndarray | None, blocks: np.ndarray, *,
     if blocks.shape != (a.shape[1],):
         raise ValueError(f"blocks must give one block per cell ({a.shape[1]}); got shape {blocks.shape}")
     if statistic is None:
-        statistic = median_difference if b is not None else (lambda x, _: float(np.nanmedian(np.nanmean(x, axis=0))))
+        statistic = median_difference if b is not None else (lambda x, _: seed_mean_median(x))
     block_ids = np.unique(blocks)
     members = [np.flatnonzero(blocks == k) for k in block_ids]
     rng = np.random.default_rng(seed)

@@ -141,8 +141,53 @@ def et_moisture_slopes(observed: xr.Dataset, models: dict[str, xr.Dataset],
 
 
 def closest_to_observed(slopes: pd.DataFrame) -> str:
-    """The model whose slopes come closest to the observed ones: least sum over regions of
-    ``|slope − observed slope|`` (rows and units as ``et_moisture_slopes`` returns them)."""
+    """The model whose slopes come closest to the observed ones: least sum over the columns of
+    ``|slope − observed slope|`` (rows and units as ``et_moisture_slopes`` or ``slope_table`` give them)."""
     if "observed" not in slopes.index:
         raise ValueError(f"the slope table needs an 'observed' row; it has {list(slopes.index)}")
     return str((slopes.drop(index="observed") - slopes.loc["observed"]).abs().sum(axis=1).idxmin())
+
+
+def within_cell_slopes(predictions: xr.Dataset, source: str, cells: np.ndarray) -> np.ndarray:
+    """Each cell's own least-squares slope of daily ET on its root-zone soil moisture over the test
+    period (mm day⁻¹ per m³ m⁻³), for ``cells`` (indices); NaN for a cell with fewer than 10 valid
+    days or no variation of soil moisture.
+
+    Pooling the days of many cells into one regression (``et_moisture_slope``) mixes the
+    within-cell response with the differences between cells (a wetter cell has more ET and more
+    soil water for reasons of climate, not of regime); the median of per-cell slopes measures how
+    ET answers soil moisture where it is, the quantity that says whether ET is water-limited.
+    """
+    if source not in ("predicted", "observed"):
+        raise ValueError(f"source must be 'predicted' or 'observed'; got {source!r}")
+    sm = root_zone_moisture(predictions[source]).isel(cell=cells).values.astype(np.float64)
+    et = predictions[source].sel(target="ET").isel(cell=cells).values.astype(np.float64)
+    valid = np.isfinite(sm) & np.isfinite(et)
+    n = valid.sum(axis=1)
+    sm0, et0 = np.where(valid, sm, 0.0), np.where(valid, et, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sm_mean, et_mean = sm0.sum(axis=1) / n, et0.sum(axis=1) / n
+        dev = np.where(valid, sm - sm_mean[:, None], 0.0)
+        var = (dev ** 2).sum(axis=1)
+        cov = (dev * np.where(valid, et - et_mean[:, None], 0.0)).sum(axis=1)
+        slope = cov / var
+    return np.where((n >= 10) & (var > 1e-12), slope, np.nan)
+
+
+def slope_table(observed: xr.Dataset, models: dict[str, xr.Dataset], regions: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Median over each region's cells of the within-cell ET–soil-moisture slopes
+    (``within_cell_slopes``), of the data and of every model (its own predicted soil moisture and
+    ET), with the pooled slope beside them for comparison; mm day⁻¹ per m³ m⁻³. Rows: "observed"
+    and the model labels; columns (region, "within cells" | "pooled")."""
+    columns = {}
+    for region, mask in regions.items():
+        cells = np.flatnonzero(mask)
+        sources = {"observed": (observed, "observed"), **{k: (v, "predicted") for k, v in models.items()}}
+        columns[(region, "within cells (median)")] = {
+            label: float(np.nanmedian(within_cell_slopes(data, src, cells))) if cells.size else np.nan
+            for label, (data, src) in sources.items()}
+        columns[(region, "pooled")] = {label: et_moisture_slope(data, src, cells) if cells.size else np.nan
+                                       for label, (data, src) in sources.items()}
+    table = pd.DataFrame(columns)
+    table.columns.names = ["region", "slope"]
+    return table

@@ -27,6 +27,66 @@ def monthly_cycle(values: xr.DataArray, cells: np.ndarray) -> xr.DataArray:
 SNOW_CLIMATES = ("D", "E")  # Köppen groups where snow matters: cold (D) and polar (E)
 
 
+def skill_against(truth: xr.DataArray, estimate: xr.DataArray, dim: str = "time") -> xr.Dataset:
+    """r, NSE and KGE of ``estimate`` against ``truth`` along ``dim``, per cell, over **every**
+    cell: where the estimate does not vary (a constant ε̂, or ε = 0) r counts as 0 — no skill — and
+    NSE and KGE follow from it, instead of the cell dropping out as a NaN correlation would.
+
+    .. math:: \\mathrm{NSE} = 1 - \frac{\\sum_t (\\hat\varepsilon_t - \varepsilon_t)^2}
+        {\\sum_t (\varepsilon_t - \bar\varepsilon)^2}
+
+    KGE is Gupta et al. (2009)'s (``hydrolib.evaluation.metrics``), with the r above. NaN only
+    where the truth has fewer than two values or does not vary. Dimensionless.
+    """
+    valid = np.isfinite(truth) & np.isfinite(estimate)
+    t, e = truth.where(valid), estimate.where(valid)
+    n = valid.sum(dim)
+    t_mean, e_mean = t.mean(dim), e.mean(dim)
+    t_std, e_std = t.std(dim), e.std(dim)
+    covariance = ((t - t_mean) * (e - e_mean)).mean(dim)
+    r = xr.where(e_std > 0, covariance / (t_std * e_std), 0.0)
+    nse = 1.0 - ((e - t) ** 2).sum(dim) / ((t - t_mean) ** 2).sum(dim)
+    alpha = e_std / t_std
+    beta = xr.where(np.abs(t_mean) > 1e-9, e_mean / t_mean, np.nan)
+    kge = 1.0 - np.sqrt((r - 1) ** 2 + (alpha - 1) ** 2 + (beta.fillna(1.0) - 1) ** 2)
+    usable = (n >= 2) & (t_std > 0)
+    return xr.Dataset({"r": r.where(usable), "nse": nse.where(usable), "kge": kge.where(usable)})
+
+
+def epsilon_skill(predictions: xr.Dataset, truth: xr.DataArray | None = None) -> xr.Dataset:
+    """How well a run's ε̂ recovers the residual, per cell over the test period: ``skill_against``
+    of the daily values (``r``, ``nse``, ``kge``) and of the calendar-month means (``r_monthly``,
+    ``nse_monthly``, ``kge_monthly``), over every cell. ``truth`` (cell, time) defaults to the
+    data's residual ``P − ET − R − ΔS`` of the predictions (on the synthetic world the hidden
+    stores' change); a run without ε̂ is scored with ε̂ = 0."""
+    truth = water_balance(predictions, "observed") if truth is None else truth
+    estimate = predictions["epsilon"] if "epsilon" in predictions else xr.zeros_like(truth)
+    daily = skill_against(truth, estimate)
+    monthly = skill_against(truth.resample(time="MS").mean(), estimate.resample(time="MS").mean())
+    return daily.merge(monthly.rename({k: f"{k}_monthly" for k in monthly.data_vars}))
+
+
+def epsilon_drift(predictions: xr.Dataset, truth: xr.DataArray | None = None) -> xr.Dataset:
+    """Σε̂ and Σε over the test period per cell (mm): how far the integrated learned fluxes drift
+    from what the stores really gained or lost. ``drift`` = Σε̂ − Σε."""
+    truth = water_balance(predictions, "observed") if truth is None else truth
+    estimate = predictions["epsilon"] if "epsilon" in predictions else xr.zeros_like(truth)
+    valid = np.isfinite(truth) & np.isfinite(estimate)
+    total_estimate, total_truth = estimate.where(valid).sum("time"), truth.where(valid).sum("time")
+    return xr.Dataset({"sum_estimate": total_estimate, "sum_truth": total_truth,
+                       "drift": total_estimate - total_truth})
+
+
+def own_error_share(predictions: xr.Dataset) -> xr.DataArray:
+    """Per cell, the correlation of ε̂ with the predictor's own closure error without it,
+    ``P − ÊT − R − ΔŜ`` minus the data's residual: how much of ε̂ follows what the predictions get
+    wrong rather than the hidden stores (0 where ε̂ does not vary). Dimensionless."""
+    truth = water_balance(predictions, "observed")
+    model = water_balance(predictions, "predicted", with_epsilon=False)
+    estimate = predictions["epsilon"] if "epsilon" in predictions else xr.zeros_like(truth)
+    return skill_against(model - truth, estimate)["r"]
+
+
 def epsilon_recovery(predictions: xr.Dataset, groups: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """How well the learned ε̂ recovers the data's residual, cell by cell, and how closely the
     predictions close the balance with it.
