@@ -109,3 +109,21 @@ def test_the_drift_of_integrated_epsilon_by_hand():
     # the data's residual P − ET − R − ΔS: day 1 has no ΔS (NaN), day 2: −1, day 3: +1 -> Σ 0;
     # ε̂ on the same days: 0 + 0 -> drift 0; the first day does not count for either
     assert drift["sum_truth"].item() == 0.0 and drift["drift"].item() == 0.0
+
+
+def test_a_bundle_gives_back_tables_arrays_and_values_as_they_were(tmp_path):
+    import pandas as pd
+    import xarray as xr
+
+    from hydrolib.system.bundles import load_bundle, save_bundle
+
+    table = pd.DataFrame({"setting": ["all data", ""], "kge": [0.5, np.nan], "n": [3, 4]},
+                         index=pd.MultiIndex.from_tuples([(0, "MTL"), (1, "STL")], names=["seed", "model"]))
+    wide = pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")], names=["g", "s"]))
+    array = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("cell", "target"), coords={"target": ["a", "b", "c"]})
+    save_bundle(tmp_path / "b", {"table": table, "wide": wide, "array": array, "value": {"years": 3, "x": [1, 2]}})
+    back = load_bundle(tmp_path / "b")
+    pd.testing.assert_frame_equal(back["table"], table)
+    pd.testing.assert_frame_equal(back["wide"], wide)
+    xr.testing.assert_equal(back["array"], array)
+    assert back["value"] == {"years": 3, "x": [1, 2]}

@@ -33,7 +33,7 @@ from hydrolib.data.grid import grid_resolution
 from hydrolib.data.periods import split_periods
 from hydrolib.data.prepared import LandArrays, Prepared, held_variables
 from hydrolib.data.prepared_cache import prepared_key, read_prepared, write_prepared
-from hydrolib.data.scarcity import check_holdout, first_kept_day, held_out_cells
+from hydrolib.data.scarcity import check_holdout, first_kept_day, first_target_day, held_out_cells
 from hydrolib.data.vocabulary import FORCING, REQUIRED_INPUTS, STATICS, TARGET_NAMES, TARGETS, WATER
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ class PrepareConfig:
     linearly in time, per cell, if it spans at most ``max_gap_days`` days (a gap at the
     start or end of the record takes the nearest value). ``allow``: names of data checks
     (``hydrolib.data.checks.CHECKS``) whose failure is accepted on purpose.
+    ``target_months``: train on the targets of the last N months of the training period only,
+    the forcing of every training day kept (a short record of observations under a long record
+    of weather, as a new soil-moisture network has): windows spin up on the earlier forcing.
     ``train_years``: keep only the last N whole training years — targets, inputs of training
     windows, normalisation statistics and the cells' data checks (0: all).
     ``holdout``: Köppen–Geiger main groups (e.g. ``"DE"``) whose cells are left out of training
@@ -70,9 +73,13 @@ class PrepareConfig:
     max_gap_days: int = 5
     allow: tuple[str, ...] = ()
     train_years: int = 0  # keep only the last N training years, inputs included (0: all); hydrolib.data.scarcity
+    target_months: int = 0  # train on the targets of the last N months only, the forcing kept (0: all)
     holdout: str = ""  # Köppen main groups held out of training and validation, scored alone (e.g. "DE")
 
     def __post_init__(self):
+        if isinstance(self.target_months, bool) or not isinstance(self.target_months, int) or self.target_months < 0:
+            raise ValueError(f"setting 'target_months' must be a whole number >= 0 (0: every training month); "
+                             f"got {self.target_months!r}")
         if isinstance(self.train_years, bool) or not isinstance(self.train_years, int) or self.train_years < 0:
             raise ValueError(f"setting 'train_years' must be a whole number >= 0 (0: every training year); "
                              f"got {self.train_years!r}")
@@ -303,6 +310,8 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     train_cells = np.arange(n_cells)
     train_days = np.zeros(raw.time.size, bool)
     train_days[kept] = True
+    if config.target_months:
+        train_days[:first_target_day(raw.time, splits["train"], config.target_months)] = False
     test_cells = np.arange(n_cells)
     if config.holdout:
         resolution = raw.resolution or grid_resolution(raw.lat, raw.lon)

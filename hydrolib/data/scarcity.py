@@ -86,3 +86,19 @@ def first_kept_day(time: np.ndarray, train: tuple[int, int], train_years: int) -
                          f"{days[start]} to {days[stop - 1]} ({span / 365.25:.1f} years). Use at most "
                          f"{int(span // 365)} or 0 for all.")
     return max(int(start), int(np.searchsorted(days, first)))
+
+
+def first_target_day(time: np.ndarray, train: tuple[int, int], months: int) -> int:
+    """Index of the first day of the last ``months`` calendar months of the training period
+    ``train`` = [start, stop) day indices of ``time``, counted back from the day after its last
+    day as the validation and test years are: training ending 2018-12-31 and ``months=3`` keeps
+    2018-10-01 … 2018-12-31. Raises ``ValueError`` naming ``target_months`` when the training period
+    is shorter."""
+    start, stop = train
+    days = np.asarray(time).astype("datetime64[D]")
+    end = pd.Timestamp(days[stop - 1]) + pd.Timedelta(days=1)
+    first = np.datetime64((end - pd.DateOffset(months=int(months))).date(), "D")
+    if first < days[start]:
+        raise ValueError(f"setting 'target_months' = {months} asks for more than the training period holds "
+                         f"({days[start]} to {days[stop - 1]})")
+    return int(np.searchsorted(days, first))

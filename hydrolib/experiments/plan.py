@@ -30,6 +30,7 @@ class RunRequest:
     seed: int
     train_fraction: float = 1.0
     train_years: int = 0
+    target_months: int = 0
     holdout: str = ""
     alignment: str = ""  # "": the profile's (simulation); "forecast" for chapter 4's comparison
 
@@ -37,7 +38,8 @@ class RunRequest:
         """The run's settings by name (``hydrolib.experiments.config.known_settings``): the
         seed, and the scarcity and alignment settings that differ from "all data"."""
         differ = {"train_fraction": self.train_fraction != 1.0, "train_years": self.train_years != 0,
-                  "holdout": self.holdout != "", "alignment": self.alignment != ""}
+                  "target_months": self.target_months != 0, "holdout": self.holdout != "",
+                  "alignment": self.alignment != ""}
         return {"seed": self.seed} | {k: getattr(self, k) for k, differs in differ.items() if differs}
 
     @property
@@ -47,6 +49,8 @@ class RunRequest:
             return f"hold-out {self.holdout}"
         if self.train_years:
             return f"last {self.train_years} year{'s' if self.train_years > 1 else ''}"
+        if self.target_months:
+            return f"targets of the last {self.target_months} months"
         if self.train_fraction != 1.0:
             return f"{self.train_fraction:.0%} of cells"
         if self.alignment:
@@ -68,30 +72,34 @@ def available_training_years(profile: str, **settings) -> int:
 
 def scarcity_runs(profile: str, seed: int = 0, names: tuple[str, ...] = SCARCITY_RUNS,
                   **settings) -> list[RunRequest]:
-    """The two data-scarcity sweeps of ``profile`` for ``names`` and every training seed:
-    fewer training years (``Profile.scarcity_years`` below the years available; all years
-    is the plain run) and the spatial hold-out (``Profile.holdout``). The all-data runs they
-    are compared with are not listed here (they are the seeded runs of ``book_runs``)."""
+    """The data-scarcity sweeps of ``profile`` for ``names`` and every training seed: fewer
+    training years (``Profile.scarcity_years`` below the years available; all years is the plain
+    run), the targets of the last few months only (``Profile.scarcity_months``: below a year,
+    where skill drops) and the spatial hold-out (``Profile.holdout``). The all-data runs they are
+    compared with are not listed here (they are the seeded runs of ``book_runs``)."""
     p = get_profile(profile)
     available = available_training_years(profile, **settings)
     years = [n for n in p.scarcity_years if 0 < n < available]
+    months = [n for n in p.scarcity_months if 0 < n < 12 * available]
     requests = []
     for s in training_seeds(profile, seed):
         for name in names:
             requests += [RunRequest(name, s, train_years=n) for n in years]
+            requests += [RunRequest(name, s, target_months=n) for n in months]
             if p.holdout:
                 requests.append(RunRequest(name, s, holdout=p.holdout))
     return requests
 
 
 def scarcest_setting(profile: str, **settings) -> dict:
-    """The settings of the scarcest training data in ``profile``'s data-scarcity sweep (the fewest
-    training years kept), e.g. ``{"train_years": 1}``; empty when the sweep keeps no fewer years
-    than all (then the claim compares the all-data runs)."""
-    kept = [r for r in scarcity_runs(profile, 0, **{k: v for k, v in settings.items()
-                                                    if k in ("years", "validation_years", "test_years")})
-            if r.train_years]
-    return {"train_years": min(r.train_years for r in kept)} if kept else {}
+    """The settings of the scarcest training data in ``profile``'s data-scarcity sweep: the fewest
+    months of targets, else the fewest training years, e.g. ``{"target_months": 3}``; empty when
+    the sweep has neither (then the claim compares the all-data runs)."""
+    sweep = scarcity_runs(profile, 0, **{k: v for k, v in settings.items()
+                                         if k in ("years", "validation_years", "test_years")})
+    months = [r.target_months for r in sweep if r.target_months]
+    years = [r.train_years for r in sweep if r.train_years]
+    return {"target_months": min(months)} if months else {"train_years": min(years)} if years else {}
 
 
 def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:

@@ -30,6 +30,7 @@ class Profile:
     # the training years available are left out: that is "all"), and the Köppen main groups
     # of the spatial hold-out ("" for none).
     scarcity_years: tuple[int, ...] = ()
+    scarcity_months: tuple[int, ...] = ()  # months of targets kept (the forcing stays): below a year
     holdout: str = ""
 
 
@@ -37,7 +38,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", 4.0, (2018, 2020), "tiny: every notebook in seconds, for the tests",
                      seq_len=30, hidden=16, dropout=0.15, batch_size=64, epochs=2, iterations_per_epoch=10,
                      validation_batches=2, patience=2, supervised_days=7, seeds=2,
-                     scarcity_years=(1,), holdout="DE"),
+                     scarcity_years=(1,), scarcity_months=(3,), holdout="DE"),
     # quick: sizes chosen on the validation year by benchmarks/quick_sizes.py (benchmarks/RESULTS.md,
     # "Choosing the quick profile"): hidden 32 and 90 days at a sixth of the CPU time of the former
     # hidden 64 / 180 days, three seeds instead of two; then the last 60 days of each window
@@ -46,7 +47,7 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", 2.0, (2000, 2020), "the default book on a 2-core CPU",
                      seq_len=90, hidden=32, dropout=0.15, batch_size=128, epochs=10, iterations_per_epoch=60,
                      validation_batches=10, patience=5, supervised_days=60, seeds=3,
-                     learning_rate=5e-3, scarcity_years=(1, 5), holdout="DE"),
+                     learning_rate=5e-3, scarcity_years=(1, 5), scarcity_months=(3, 6), holdout="DE"),
     # paper: the study's network and window; how long it trains chosen on the validation year
     # by benchmarks/paper_sizes.py (benchmarks/RESULTS.md, "How long a paper run trains"): the last
     # 180 of the 365 days supervised (30 before) let 10 x 300 steps at 2e-3 come within 0.002-0.005
@@ -54,7 +55,7 @@ PROFILES: dict[str, Profile] = {
     "paper": Profile("paper", 1.0, (1991, 2020), "the study's sizes (hidden 128, dropout 0.15, 365 days); a GPU",
                      seq_len=365, hidden=128, dropout=0.15, batch_size=512, epochs=10, iterations_per_epoch=300,
                      validation_batches=20, patience=10, supervised_days=180, learning_rate=2e-3,
-                     seeds=3, scarcity_years=(1, 2, 5), holdout="DE"),
+                     seeds=3, scarcity_years=(1, 2, 5), scarcity_months=(3, 6), holdout="DE"),
 }
 
 

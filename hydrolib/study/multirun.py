@@ -34,7 +34,8 @@ def combine_stl(runs: dict[str, Run]) -> tuple[xr.Dataset, xr.Dataset]:
 
 
 def scarcity_table(profile: str = "quick", *, seed: int = 0, device: str = "cpu",
-                   names: tuple[str, ...] = SCARCITY_RUNS, progress: bool = False, **settings) -> pd.DataFrame:
+                   names: tuple[str, ...] = SCARCITY_RUNS, progress: bool = False, load=None,
+                   **settings) -> pd.DataFrame:
     """Median scores over cells for the data-scarcity sweeps (``scarcity_runs``) and the
     all-data runs they are compared with; trains what the store lacks.
 
@@ -42,7 +43,8 @@ def scarcity_table(profile: str = "quick", *, seed: int = 0, device: str = "cpu"
     ``last N years`` or ``hold-out DE`` (``RunRequest.setting``); ``years``: the training
     years the run learnt from (all of them for ``all data`` and the hold-out); ``cells``:
     ``all`` or ``held-out`` — the medians over the held-out cells alone, for the hold-out run
-    and, to compare with it, for the all-data run.
+    and, to compare with it, for the all-data run. ``load(name, seed, **run_settings)`` gives a run
+    (default ``hydrolib.experiments.run`` with this profile, device and settings).
     """
     import pandas as pd
 
@@ -55,7 +57,11 @@ def scarcity_table(profile: str = "quick", *, seed: int = 0, device: str = "cpu"
     requests += scarcity_runs(profile, seed, names, **data)
     rows = []
     for request in requests:
-        result = run(request.name, profile, device=device, progress=progress, **settings, **request.settings())
+        if load is None:
+            result = run(request.name, profile, device=device, progress=progress, **settings, **request.settings())
+        else:
+            each = request.settings()
+            result = load(request.name, each.pop("seed"), **each)
         groups = {"all": None}
         if request.holdout:
             groups = {"held-out": None}  # the run was scored on the held-out cells alone
@@ -68,7 +74,8 @@ def scarcity_table(profile: str = "quick", *, seed: int = 0, device: str = "cpu"
             for target in scores["target"].values:
                 per_cell = scores.sel(target=target)
                 rows.append({"experiment": request.name, "seed": request.seed, "setting": request.setting,
-                             "years": request.train_years or available, "holdout": request.holdout, "cells": cells,
+                             "years": request.train_years or available, "months": request.target_months,
+                             "holdout": request.holdout, "cells": cells,
                              "n_cells": int(per_cell.sizes["cell"]), "target": str(target),
                              **{k: float(per_cell[k].median()) for k in SCORES}})
     return pd.DataFrame(rows)

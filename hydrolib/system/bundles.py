@@ -58,8 +58,10 @@ def save_bundle(folder: Path | str, entries: dict[str, object]) -> Path:
                 index[name] = {"kind": "table", "index_levels": frame.index.nlevels,
                                "column_levels": frame.columns.nlevels,
                                "index_names": [None if n is None else str(n) for n in frame.index.names],
-                               "column_names": [None if n is None else str(n) for n in frame.columns.names]}
-                frame.to_csv(tmp / f"{name}.csv", float_format="%.9g")
+                               "column_names": [None if n is None else str(n) for n in frame.columns.names],
+                               "dtypes": [str(t) for t in frame.dtypes]}
+                # NaN written as "NaN", so that an empty string reads back as one
+                frame.to_csv(tmp / f"{name}.csv", float_format="%.9g", na_rep="NaN")
             elif isinstance(value, (xr.DataArray, xr.Dataset)):
                 data = value.to_dataset(name=name) if isinstance(value, xr.DataArray) else value
                 index[name] = {"kind": "array" if isinstance(value, xr.DataArray) else "dataset"}
@@ -74,11 +76,15 @@ def save_bundle(folder: Path | str, entries: dict[str, object]) -> Path:
 
 def _read_table(path: Path, meta: dict) -> pd.DataFrame:
     index_levels, column_levels = meta["index_levels"], meta["column_levels"]
-    frame = pd.read_csv(path, index_col=list(range(index_levels)), header=list(range(column_levels)))
+    frame = pd.read_csv(path, index_col=list(range(index_levels)), header=list(range(column_levels)),
+                        keep_default_na=False, na_values=["NaN"])
     frame.index.names = meta["index_names"]
     frame.columns.names = meta["column_names"]
     if column_levels == 1:
         frame.columns = [_unstring(c) for c in frame.columns]
+    for i, dtype in enumerate(meta.get("dtypes", [])):
+        if dtype.startswith(("float", "int", "bool")):  # "1" of a float column reads back as an int
+            frame.isetitem(i, frame.iloc[:, i].astype(dtype))
     return frame
 
 
