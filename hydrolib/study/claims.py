@@ -144,6 +144,28 @@ def _low_extremes(context) -> ClaimValues:
     return ClaimValues({"SM2": values["mtl-diff"]}, {"SM2": values["mtl-none"]}, lat, lon)
 
 
+def _high_et_hard(context) -> ClaimValues:
+    """ET's KGE over all test days minus its KGE on the high, energy-limited days
+    (``hydrolib.study.chapters.extremes.high_et_days``), of the unconstrained model and the
+    framework, against the same drop of persistence on the same days: the days are hard for a
+    model beyond what the series' own memory says."""
+    from hydrolib.evaluation.baselines import persistence
+    from hydrolib.study.chapters.extremes import high_et_days, kge_on
+
+    days = high_et_days(context)
+    keep = np.asarray(days.sum("time") >= 10)  # cells with enough such days to score
+    persistent = persistence(context.prepared("mtl-none"))
+    baseline_drop = (kge_on(persistent, None) - kge_on(persistent, days))[keep]
+    drops = {}
+    for name in ("mtl-none", "mtl-diff"):
+        runs = {s: context.run(name, s) for s in context.seeds}
+        drops[name] = np.stack([(kge_on(runs[s].predictions, None) - kge_on(runs[s].predictions, days))[keep]
+                                for s in context.seeds])
+    lat, lon = _cells(context.run("mtl-none"))
+    other = np.broadcast_to(baseline_drop, drops["mtl-none"].shape)
+    return ClaimValues(drops, {name: other for name in drops}, lat[keep], lon[keep])
+
+
 def _epsilon_skill(context) -> ClaimValues:
     """Daily NSE of the learned ε̂ against the data's residual, every cell (a cell whose ε̂ does not
     vary scores as no skill, not as a gap: ``hydrolib.study.residual.epsilon_skill``)."""
@@ -184,6 +206,10 @@ CLAIMS: dict[str, Claim] = {c.key: c for c in (
     Claim("low_sm2", "On low extremes (drought), the framework raises SM2's median KGE", "0.434 → 0.504",
           "06_extremes", "KGE on each cell's low spells of SM2 (training 10 % quantile, ±15 days)", "mtl-diff",
           "mtl-none", ("SM2",), 0.07, _low_extremes),
+    Claim("high_et", "High, energy-driven ET extremes stay hard for every model", "low KGE on high ET", "06_extremes",
+          "ET: KGE over all days minus KGE on the high (training 90 % quantile), energy-limited (ET ≥ 0.7 PET) days, "
+          "cells with ≥ 10 such days; against persistence's drop on the same days", "model", "persistence",
+          ("mtl-none", "mtl-diff"), 0.05, _high_et_hard),
     Claim("epsilon", "The residual network learns what the simple balance leaves out (snowmelt, groundwater "
           "exchange, interception)", "asserted; the study has no truth to check", "08_residual",
           "daily NSE of ε̂ against the data's residual, every cell (constant ε̂: no skill); bar: 0", "mtl-diff", "",
