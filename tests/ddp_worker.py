@@ -1,5 +1,5 @@
 """Run by ``torchrun`` in tests/test_distributed.py: trains the smoke world's multi-task
-model under DistributedDataParallel (gloo, CPU) and rank 0 writes the history as JSON."""
+model data-parallel (gloo, CPU; gradients averaged in one all-reduce) and rank 0 writes the history as JSON."""
 
 import argparse
 import json

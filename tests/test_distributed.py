@@ -47,3 +47,44 @@ def test_two_ranks_train_like_one_and_resume_on_another_count(smoke_world, tmp_p
     )
     v3 = resumed["history"]["validation_loss"][-1]
     assert abs(v3 - v1) / v1 < TOLERANCE, (v1, v3)
+
+
+def _average_on_rank(rank: int, world: int, port: int, queue) -> None:
+    import torch
+    import torch.distributed as dist
+
+    from hydrolib.training.distributed import DistInfo, average_gradients, broadcast_parameters
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    weight = torch.nn.Parameter(torch.full((2, 3), float(rank + 1)))
+    bias = torch.nn.Parameter(torch.zeros(4))
+    broadcast_parameters([weight, bias])  # rank 0's weights everywhere
+    weight.grad = torch.full((2, 3), 10.0 * (rank + 1))
+    bias.grad = None  # a parameter without a gradient averages as zeros
+    average_gradients([weight, bias], DistInfo(rank, world, rank))
+    queue.put((rank, weight.detach().tolist(), weight.grad.tolist(), bias.grad.tolist()))
+    dist.destroy_process_group()
+
+
+def test_gradients_are_averaged_in_one_all_reduce_and_weights_start_equal():
+    """Two gloo ranks: rank 1's weights become rank 0's (1.0), the gradients 10 and 20 average
+    to 15, and a parameter without a gradient gets zeros."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_average_on_rank, args=(rank, 2, port, queue)) for rank in range(2)]
+    for worker in workers:
+        worker.start()
+    results = sorted(queue.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+    for _, weight, grad, bias_grad in results:
+        assert weight == [[1.0] * 3] * 2
+        assert grad == [[15.0] * 3] * 2
+        assert bias_grad == [0.0] * 4

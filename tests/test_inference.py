@@ -127,3 +127,26 @@ def test_a_bundle_gives_back_tables_arrays_and_values_as_they_were(tmp_path):
     pd.testing.assert_frame_equal(back["wide"], wide)
     xr.testing.assert_equal(back["array"], array)
     assert back["value"] == {"years": 3, "x": [1, 2]}
+
+
+def test_the_closure_decomposition_adds_up_by_hand():
+    """Two days, one cell: observed P 10, R 2, ET 3, soil unchanged (ε = 5 on day 2); the model
+    predicts ET 4, its SM3 rises by 1/720 m³ m⁻³ (1 mm) and ε̂ = 3. Its closure on day 2 is
+    10 − 4 − 2 − 1 − 3 = 0 mm; the terms: ET +1, ΔS(SM3) +1, ε −2, which sum (with a minus sign)
+    to the closure; the oracles: true states |5 − 3| = 2, true ε |10 − 4 − 2 − 1 − 5| = 2."""
+    import pandas as pd
+    import xarray as xr
+
+    from hydrolib.study.balance import closure_decomposition
+
+    observed = np.array([[[0.2, 0.2, 0.3, 3.0], [0.2, 0.2, 0.3, 3.0]]])
+    predicted = np.array([[[0.2, 0.2, 0.3, 4.0], [0.2, 0.2, 0.3 + 1 / 720, 4.0]]])
+    data = xr.Dataset({"observed": (("cell", "time", "target"), observed),
+                       "predicted": (("cell", "time", "target"), predicted),
+                       "epsilon": (("cell", "time"), [[3.0, 3.0]]),
+                       "precipitation": (("cell", "time"), [[10.0, 10.0]]), "runoff": (("cell", "time"), [[2.0, 2.0]])},
+                      coords={"time": pd.date_range("2020-01-01", periods=2), "target": ["SM1", "SM2", "SM3", "ET"]})
+    terms = closure_decomposition(data)
+    np.testing.assert_allclose([terms[k].item() for k in ("closure", "et", "ds_SM3", "epsilon", "runoff",
+                                                          "true_states", "true_epsilon")],
+                               [0.0, 1.0, 1.0, 2.0, 0.0, 2.0, 2.0], atol=1e-9)

@@ -237,13 +237,85 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
         raise RuntimeError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
 
 
+def visible_gpus(device: str) -> list[int]:
+    """The GPUs ``run_all`` spreads runs over: every visible one for ``"cuda"``, the one named
+    for ``"cuda:K"``, none for the CPU."""
+    if not device.startswith("cuda"):
+        return []
+    import torch
+
+    if ":" in device:
+        return [int(device.split(":", 1)[1])]
+    return list(range(torch.cuda.device_count()))
+
+
+def share_by_cost(configs: list[RunConfig], shares: int) -> list[list[RunConfig]]:
+    """``configs`` dealt to ``shares`` GPUs costliest first, each to the share with the least
+    estimated work so far (``costliest_first``'s order, a run of cost c weighing c + 1), so that
+    the GPUs finish together."""
+    load = [0.0] * shares
+    dealt: list[list[RunConfig]] = [[] for _ in range(shares)]
+    for config in sorted(configs, key=costliest_first, reverse=True):
+        k = min(range(shares), key=lambda i: (load[i], i))
+        dealt[k].append(config)
+        load[k] += 1.0 + costliest_first(config)[0]
+    return dealt
+
+
+def _train_on_gpu(index: int, configs: list[dict], streams: int) -> list[str]:
+    """A worker process's share of ``run_all`` on GPU ``index``: the runs side by side on its streams."""
+    import torch
+
+    from hydrolib.training.distributed import SAFE_NCCL_ENV
+
+    os.environ.update(SAFE_NCCL_ENV)  # no NVLink multicast in any process (the device's advice)
+    torch.cuda.set_device(index)
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, torch.cuda.device_count())))
+    stored: list[str] = []
+    train_side_by_side([RunConfig.from_dict(c) for c in configs], f"cuda:{index}", streams,
+                       report=lambda config, result: (stored.append(result.folder.name),
+                                                      print(f"trained {result.folder.name} on GPU {index}",
+                                                            flush=True)))
+    return stored
+
+
+def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int) -> list[str]:
+    """Train ``configs`` spread over ``gpus``, one process per GPU, each running its share side by
+    side on ``streams`` CUDA streams (``train_side_by_side``); the runs are independent, so no
+    gradient crosses a GPU. A failure in any process is raised here, naming it, once the others
+    have finished. Returns the folders of the runs stored."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if len(gpus) == 1:
+        stored: list[str] = []
+        train_side_by_side(configs, f"cuda:{gpus[0]}", streams,
+                           report=lambda config, result: (stored.append(result.folder.name),
+                                                          print(f"trained {result.folder.name}", flush=True)))
+        return stored
+    shares = share_by_cost(configs, len(gpus))
+    errors, stored = [], []
+    with ProcessPoolExecutor(len(gpus), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_train_on_gpu, gpu, [c.to_dict() for c in share], streams): gpu
+                   for gpu, share in zip(gpus, shares) if share}
+        for future, gpu in futures.items():
+            try:
+                stored += future.result()
+            except Exception as error:  # noqa: BLE001 -- collected, then raised with the GPU named
+                errors.append(f"GPU {gpu}: {type(error).__name__}: {error}")
+    if errors:
+        raise RuntimeError(f"training on {len(gpus)} GPUs failed on {len(errors)}:\n" + "\n".join(errors))
+    return stored
+
+
 def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progress: bool = True,
             dist_info: DistInfo = SINGLE, report=None, workers: int | None = None, **settings) -> list[Run]:
     """Train every run of ``book_runs`` that the store lacks, with ``settings`` (e.g.
     ``world_seed``, ``data_root``, ``epochs``) applied to each. ``report(request, run)`` is called
     after each run (e.g. to print it), also for cached ones, which are then loaded; without
     ``report`` cached runs are skipped and only the newly trained ones are returned.
-    ``workers``: runs trained side by side (default ``default_workers``)."""
+    ``workers``: runs trained side by side (default ``default_workers``), on a GPU per GPU: with
+    ``device="cuda"`` the runs are spread over every visible GPU (``train_on_gpus``)."""
     jobs = []
     data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years")}
     for request in book_runs(profile, seed, **data):
@@ -255,9 +327,9 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
         _prepare_for(missing, profile)
     if workers > 1 and len(missing) > 1:
         if device.startswith("cuda"):
-            train_side_by_side([RunConfig.build(name, profile, **each) for name, each in missing], device, workers,
-                               progress=False, report=lambda config, result: print(f"trained {result.folder.name}",
-                                                                                     flush=True))
+            # every visible GPU, each with its share of the runs side by side on its streams
+            train_on_gpus([RunConfig.build(name, profile, **each) for name, each in missing], visible_gpus(device),
+                          workers)
         else:
             _train_in_processes(missing, profile, device, min(workers, len(missing)))
     runs = []

@@ -82,3 +82,46 @@ def magnitudes(terms: dict[str, xr.DataArray]) -> pd.DataFrame:
                           for name, v in terms.items()}).T
     table.index.name = "term"
     return table
+
+
+def _layer_storage_change(values: xr.DataArray, layer: str) -> xr.DataArray:
+    from hydrolib.data.layout import LAYER_THICKNESS_MM, SOIL_LAYERS
+
+    thickness = LAYER_THICKNESS_MM[SOIL_LAYERS.index(layer)]
+    storage = values.sel(target=layer, drop=True) * thickness
+    return storage - storage.shift(time=1)
+
+
+def closure_decomposition(predictions: xr.Dataset) -> xr.Dataset:
+    """Where a model's daily balance error comes from, per cell, over the test period (mm day⁻¹).
+
+    With the data's own residual ε = P − ET − R − ΔS (on the synthetic world the hidden stores'
+    change) the model's closure ``B̂ = P − ÊT − R̂ − ΔŜ − ε̂`` is exactly
+    ``−(ÊT − ET) − Σ_i (ΔŜ_i − ΔS_i) − (R̂ − R) − (ε̂ − ε)``: errors of ET, of each layer's storage
+    change, of runoff (the mass-conserving variant predicts it; the others take it observed) and of
+    ε. Returned as the mean absolute value per cell: ``closure``; the terms ``et``, ``ds_SM1``,
+    ``ds_SM2``, ``ds_SM3``, ``runoff``, ``epsilon``; and the two oracles — ``true_states`` (the
+    observed ET and soil moisture with the model's ε̂: |ε − ε̂|) and ``true_epsilon`` (the model's
+    states with the true ε) — each also of calendar-month means (``*_monthly``). A run without ε̂
+    has ε̂ = 0."""
+    observed, predicted = predictions["observed"], predictions["predicted"]
+    truth = water_balance(predictions, "observed")
+    estimate = predictions["epsilon"] if "epsilon" in predictions else xr.zeros_like(truth)
+    runoff_error = (predictions["predicted_runoff"] - predictions["runoff"]) if "predicted_runoff" in predictions \
+        else xr.zeros_like(truth)
+    terms = {
+        "closure": water_balance(predictions, "predicted"),
+        "et": predicted.sel(target="ET", drop=True) - observed.sel(target="ET", drop=True),
+        **{f"ds_{layer}": _layer_storage_change(predicted, layer) - _layer_storage_change(observed, layer)
+           for layer in ("SM1", "SM2", "SM3")},
+        "runoff": runoff_error,
+        "epsilon": estimate - truth,
+        "true_states": truth - estimate,
+        "true_epsilon": water_balance(predictions, "predicted", with_epsilon=False) - truth,
+    }
+    out = {}
+    for name, value in terms.items():
+        value = value.where(np.isfinite(truth))  # the first day has no ΔS
+        out[name] = np.abs(value).mean("time")
+        out[f"{name}_monthly"] = np.abs(value.resample(time="MS").mean()).mean("time")
+    return xr.Dataset(out)

@@ -1,10 +1,14 @@
-"""Data-parallel training with PyTorch's DistributedDataParallel, under ``torchrun``.
+"""Data-parallel training under ``torchrun``.
 
 ``torchrun --nproc_per_node=N -m hydrolib train NAME ...`` starts N processes; each calls
 ``init_from_environment()``, which joins the process group (NCCL on GPUs, gloo on the
-CPU) and pins the process to its GPU. Each rank then samples from its own shard of cells,
-gradients are averaged by DDP, validation losses are averaged across ranks, and only rank 0
-writes checkpoints and results. Without torchrun's variables nothing changes.
+CPU) and pins the process to its GPU. Each rank starts from rank 0's weights
+(``broadcast_parameters``), samples from its own shard of cells, and after each backward pass
+averages the gradients of all parameters in one all-reduce of one flat buffer
+(``average_gradients``) — what DistributedDataParallel does in buckets and hooks, here in one
+call that a CUDA graph can be replayed around (``hydrolib.training.trainer``); validation losses
+are averaged across ranks, and only rank 0 writes checkpoints and results. Without torchrun's
+variables nothing changes.
 """
 
 from __future__ import annotations
@@ -67,3 +71,45 @@ def mean_across_ranks(value: float, info: DistInfo, device: torch.device) -> flo
 def barrier(info: DistInfo) -> None:
     if info.active:
         dist.barrier()
+
+
+def broadcast_parameters(parameters, info: DistInfo | None = None) -> None:
+    """Copy rank 0's values of ``parameters`` to every rank (in place)."""
+    if not dist.is_initialized():
+        return
+    for p in parameters:
+        dist.broadcast(p.data, src=0)
+
+
+def flatten_gradients(parameters) -> torch.Tensor:
+    """One flat float32 tensor holding every parameter's gradient (zeros where a parameter has
+    none), in ``parameters``' order."""
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).float()
+                      for p in parameters])
+
+
+def unflatten_gradients(flat: torch.Tensor, parameters) -> None:
+    """Write ``flat`` (``flatten_gradients``' layout) back into the parameters' gradients."""
+    offset = 0
+    for p in parameters:
+        n = p.numel()
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        p.grad.copy_(flat[offset:offset + n].view_as(p))
+        offset += n
+
+
+def all_reduce_mean(flat: torch.Tensor, info: DistInfo) -> None:
+    """Average ``flat`` over all ranks, in place (one all-reduce)."""
+    if info.active:
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        flat.div_(info.world_size)
+
+
+def average_gradients(parameters, info: DistInfo) -> None:
+    """Average every parameter's gradient over all ranks: one all-reduce of one flat buffer."""
+    if not info.active:
+        return
+    flat = flatten_gradients(parameters)
+    all_reduce_mean(flat, info)
+    unflatten_gradients(flat, parameters)

@@ -7,9 +7,12 @@ validation loss on fixed validation batches and writes an atomic checkpoint of t
 the optimiser and the early-stopping state; so a run that is interrupted and resumed ends
 with the same weights as one that was not (on the CPU, where kernels are deterministic),
 even on another number of data-parallel ranks. On CUDA the LSTMs run under bf16 autocast;
-their heads, the denormalisation and the water balance in float32. Under ``torchrun`` the
-networks are wrapped in DistributedDataParallel (see ``hydrolib.training.distributed``):
-``batch_size`` is then the global batch, split across ranks.
+their heads, the denormalisation and the water balance in float32. Under ``torchrun`` every
+rank starts from rank 0's weights and trains on its shard of cells; after each backward pass the
+gradients of all parameters are averaged across ranks in one all-reduce of one flat buffer
+(``average_gradients``; ``hydrolib.training.distributed``), which a CUDA graph can be replayed
+around: the step is then two graphs — forward and backward, the update — with the all-reduce
+between them. ``batch_size`` is the global batch, split across ranks.
 """
 
 from __future__ import annotations
@@ -36,7 +39,17 @@ from hydrolib.models.balance import physics_loss
 from hydrolib.models.constraints import PhysicsConfig, epsilon_of_batch
 from hydrolib.models.networks import SharedDropout
 from hydrolib.system.files import CorruptCacheWarning
-from hydrolib.training.distributed import SINGLE, DistInfo, barrier, mean_across_ranks
+from hydrolib.training.distributed import (
+    SINGLE,
+    DistInfo,
+    all_reduce_mean,
+    average_gradients,
+    barrier,
+    broadcast_parameters,
+    flatten_gradients,
+    mean_across_ranks,
+    unflatten_gradients,
+)
 
 T = TypeVar("T")
 
@@ -200,9 +213,7 @@ class Trainer:
         self.precip_scale = prepared.forcing_std("precipitation")
         self.water_at = {name: prepared.water_index(name) for name in ("precipitation", "total_runoff")}
         self.epsilon_source = physics.constraint.source  # where ε comes from (hydrolib.models.constraints)
-        daily = self.epsilon_source.daily(
-            prepared
-        )  # ε (cell, time) computed once from the data, for sources that have it
+        daily = self.epsilon_source.daily(prepared)  # ε (cell, time) computed once, for sources that have it
         self.forcing_epsilon = torch.as_tensor(daily, device=self.device) if daily is not None else None
         parameters = list(self.predictor.parameters()) + (
             list(self.residual_net.parameters()) if self.residual_net else []
@@ -210,16 +221,16 @@ class Trainer:
         # On a GPU the whole training step (forward, backward, Adam) is replayed as one CUDA
         # graph: the step is hundreds of small kernels (heads, balance, optimiser) whose
         # launches, not their arithmetic, would otherwise bound it (benchmarks/train_step.py).
-        # Not under DDP, whose all-reduce hooks the graph would freeze.
-        self.cuda_graph = (
-            self.device.type == "cuda" and not dist_info.active and os.environ.get("HYDROLIB_CUDA_GRAPH", "1") != "0"
-        )
+        # Under torchrun too: the gradients' all-reduce runs between two replayed graphs.
+        self.cuda_graph = self.device.type == "cuda" and os.environ.get("HYDROLIB_CUDA_GRAPH", "1") != "0"
+        self._parameters = parameters
         # Adam fused into one kernel on a GPU (capturable in the graph); on the CPU foreach, one
         # call per operation for all parameters: the same weights as its per-parameter loop to the
         # bit (a quick mtl-none and mtl-diff trained two epochs each way), in fewer calls
         fast = {"fused": True, "capturable": True} if self.device.type == "cuda" else {"foreach": True}
         self.optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, **fast)
         self._graph: torch.cuda.CUDAGraph | None = None
+        self._update_graph: torch.cuda.CUDAGraph | None = None
         self._graph_batch = self._graph_out = None
         self._eager_steps = 0
         # The stream this trainer warms up and captures its graph on, its own: PyTorch keys the
@@ -239,12 +250,8 @@ class Trainer:
                              f"'{config.alignment}' windows do not hold: train it with alignment='simulation'")
         self._predict, self._residual = self.predictor, self.residual_net
         if dist_info.active:
-            from torch.nn.parallel import DistributedDataParallel
-
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self._predict = DistributedDataParallel(self.predictor, device_ids=ids)
-            if self.residual_net is not None:
-                self._residual = DistributedDataParallel(self.residual_net, device_ids=ids)
+            broadcast_parameters(self._parameters)  # every rank starts from rank 0's weights
+        self._flat_grad: torch.Tensor | None = None  # the graphs' static buffer of all gradients
 
     def _modules(self) -> list[nn.Module]:
         return [self.predictor] + ([self.residual_net] if self.residual_net is not None else [])
@@ -289,6 +296,7 @@ class Trainer:
         loss = data + phys
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        average_gradients(self._parameters, self.dist)
         self.optimizer.step()
         return loss.detach(), phys.detach(), per_task.detach()
 
@@ -328,21 +336,39 @@ class Trainer:
         for static, fresh in zip(astuple_shallow(self._graph_batch), astuple_shallow(batch)):
             static.copy_(fresh)
         self._graph.replay()
+        if self._update_graph is not None:  # data-parallel: the gradients averaged between the two graphs
+            all_reduce_mean(self._flat_grad, self.dist)
+            self._update_graph.replay()
         return self._graph_out
 
     def _capture(self, batch) -> None:
-        """Record one training step on static copies of ``batch`` (not executed: ``step`` replays it)."""
+        """Record one training step on static copies of ``batch`` (not executed: ``step`` replays it).
+
+        Alone, one graph: forward, backward, update. Under torchrun, two: forward and backward
+        ending with the gradients copied into one flat buffer, and the update starting from it;
+        ``step`` all-reduces the buffer between their replays."""
         self._graph_batch = type(batch)(*(t.clone() for t in astuple_shallow(batch)))
         self.optimizer.zero_grad(set_to_none=True)  # gradients are then the graph's own buffers
         graph = torch.cuda.CUDAGraph()
         graph.register_generator_state(self.rng)  # each replay then draws the masks an eager step would
+        self._update_graph = None
         with torch.cuda.graph(graph, stream=self._capture_stream, capture_error_mode=self.CAPTURE_MODE):
             data, phys, per_task = self._losses(self._graph_batch)
             loss = data + phys
             loss.backward()
-            self.optimizer.step()
+            if self.dist.active:
+                self._flat_grad = flatten_gradients(self._parameters)
+            else:
+                self.optimizer.step()
             self._graph_out = (loss.detach(), phys.detach(), per_task.detach())
         self._graph = graph
+        if self.dist.active:
+            update = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(update, pool=graph.pool(), stream=self._capture_stream,
+                                  capture_error_mode=self.CAPTURE_MODE):
+                unflatten_gradients(self._flat_grad, self._parameters)
+                self.optimizer.step()
+            self._update_graph = update
 
     def validation_loss(self) -> float:
         """Data loss on the same validation batches every epoch, averaged across ranks."""
