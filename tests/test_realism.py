@@ -36,3 +36,26 @@ def test_quick_world_is_realistic_too(tmp_path):
     table = realism_table(open_landbench(tmp_path, 2.0, (2010, 2014)), 2.0)
     outside = table[~table["within band"]]
     assert outside.empty, f"outside the published bands:\n{outside[['this world', 'accepted low', 'accepted high']]}"
+
+
+def test_the_efolding_time_of_a_red_noise_series_is_minus_one_over_the_log_of_its_coefficient():
+    import numpy as np
+
+    from hydrolib.data.realism import efolding_days
+
+    rng = np.random.default_rng(0)
+    phi, n = 0.95, 40_000
+    x = np.zeros((2, n))
+    for t in range(1, n):
+        x[:, t] = phi * x[:, t - 1] + rng.normal(size=2)
+    np.testing.assert_allclose(efolding_days(x), -1 / np.log(phi), rtol=0.1)  # 19.5 days
+    assert np.isnan(efolding_days(np.ones((1, 100))))[0]  # no variance: no memory to measure
+
+
+def test_budykos_curve_at_the_published_points():
+    import numpy as np
+
+    from hydrolib.data.realism import budyko
+
+    # E/P = [φ tanh(1/φ)(1 − e^(−φ))]^½ at φ = 0.5, 1, 2, 5
+    np.testing.assert_allclose(budyko(np.array([0.5, 1.0, 2.0, 5.0])), [0.435, 0.694, 0.894, 0.990], atol=0.001)
