@@ -148,25 +148,27 @@ DYNAMICS: dict[str, DynamicsCheck] = {
 def efolding_days(anomaly: np.ndarray, max_lag: int = 365) -> np.ndarray:
     """Per row of (cell, time) anomalies: the first lag (days) at which the autocorrelation falls
     below 1/e, interpolated linearly between days; NaN for a row without variance, ``max_lag``
-    when it never falls that far."""
+    when it never falls that far. The autocorrelation at lag k is Σ x_t x_(t+k) / (n − k) over the
+    variance, every lag at once by FFT (missing values count as the mean)."""
     x = np.asarray(anomaly, float)
     x = x - np.nanmean(x, axis=1, keepdims=True)
     x = np.where(np.isfinite(x), x, 0.0)
-    variance = (x ** 2).mean(axis=1)
+    n = x.shape[1]
+    lags = min(max_lag, n - 1)
+    spectrum = np.fft.rfft(x, 2 * n, axis=1)
+    products = np.fft.irfft(spectrum * np.conj(spectrum), 2 * n, axis=1)[:, : lags + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        covariance = products / (n - np.arange(lags + 1))
+        rho = covariance / covariance[:, :1]
+    below = rho < np.exp(-1.0)
+    below[:, 0] = False
     result = np.full(x.shape[0], float(max_lag))
-    previous = np.ones(x.shape[0])
-    found = variance <= 0
-    result[found] = np.nan
-    for lag in range(1, min(max_lag, x.shape[1] - 1)):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rho = (x[:, lag:] * x[:, :-lag]).mean(axis=1) / variance
-        crossing = ~found & (rho < np.exp(-1.0))
-        fraction = (previous - np.exp(-1.0)) / np.maximum(previous - rho, 1e-12)
-        result[crossing] = lag - 1 + fraction[crossing]
-        found |= crossing
-        previous = rho
-        if found.all():
-            break
+    first = np.argmax(below, axis=1)
+    crossed = below.any(axis=1)
+    rows = np.flatnonzero(crossed)
+    before, after = rho[rows, first[rows] - 1], rho[rows, first[rows]]
+    result[rows] = first[rows] - 1 + (before - np.exp(-1.0)) / np.maximum(before - after, 1e-12)
+    result[~(covariance[:, 0] > 0)] = np.nan
     return result
 
 

@@ -286,3 +286,20 @@ def forcing_ceiling(prepared, alignment: str = "simulation", spans=(1, 2, 3, 7, 
     fitted = model.predict(window_features(prepared, all_cells, test_ends, spans).reshape(-1, features.shape[1]))
     fitted = fitted.reshape(all_cells.size, s1 - s0)
     return np.asarray(pearson_r(data_residual(prepared, all_cells, test_ends + lag), fitted))
+
+
+def known_residual(data: xr.Dataset) -> xr.DataArray:
+    """The part of ERA5-Land's residual ε = P − ET − R − ΔS(0–100 cm) that LandBench itself records:
+    the daily change of snow water equivalent and of layer 4's soil water,
+    ``ΔSWE + Δθ_4 · 1890 mm`` (mm day⁻¹), from ``snow_depth_water_equivalent`` (mm) and
+    ``volumetric_soil_water_layer_4`` (m³ m⁻³) of any LandBench-layout record (``open_data``).
+    What it leaves out is the skin (interception) reservoir, whose content LandBench does not ship,
+    and any store a world has beyond them (groundwater). NaN on the first day; a record without
+    one of the two files is an error naming it."""
+    missing = [n for n in ("snow_depth_water_equivalent", "volumetric_soil_water_layer_4") if n not in data]
+    if missing:
+        raise ValueError(f"the known part of the residual needs {missing}, which these data lack (LandBench ships "
+                         "sd and swvl4 in land_surface/<year>/)")
+    swe = data["snow_depth_water_equivalent"]
+    layer4 = data["volumetric_soil_water_layer_4"] * 1890.0
+    return (swe - swe.shift(time=1)) + (layer4 - layer4.shift(time=1))
