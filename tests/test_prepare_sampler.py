@@ -160,16 +160,19 @@ class _EchoPrecipitation(torch.nn.Module):
         return out if self.outputs > 1 else out[..., 0]
 
 
+@pytest.mark.parametrize("scoring, supervised", [("continuous", 1), ("windows", 1), ("windows", 4), ("windows", 7)])
 @pytest.mark.parametrize("alignment, lag", [("simulation", 0), ("forecast", 1)])
-def test_predict_gives_day_k_the_output_of_the_inputs_through_day_k_minus_lag(day_indexed_prepared, alignment, lag):
+def test_predict_gives_day_k_the_output_of_the_inputs_through_day_k_minus_lag(day_indexed_prepared, alignment, lag,
+                                                                             scoring, supervised):
     from hydrolib.evaluation.predictions import predict
 
     prepared = day_indexed_prepared()
     start, stop = prepared.splits["test"]
     first_block = next(sequential(prepared, seq_len=5, cells_per_batch=2, alignment=alignment))
     assert first_block[0][0, 0, 0].item() == start - 4 - lag  # four warm-up days before the first test day
-    result = predict(_EchoPrecipitation(4), prepared, [0, 1, 2, 3], seq_len=5, cells_per_batch=2,
-                     residual_net=_EchoPrecipitation(1), alignment=alignment)
+    result = predict(_EchoPrecipitation(4), prepared, [0, 1, 2, 3], seq_len=8, cells_per_batch=2,
+                     residual_net=_EchoPrecipitation(1), alignment=alignment, scoring=scoring,
+                     supervised_days=supervised)
     np.testing.assert_array_equal(result["time"].values, prepared.time[start:stop].astype("datetime64[ns]"))
     observed = result["observed"].values  # the target of day k: k + 100 c
     assert observed[1, 0, 0] == start + 100
@@ -177,6 +180,8 @@ def test_predict_gives_day_k_the_output_of_the_inputs_through_day_k_minus_lag(da
     np.testing.assert_array_equal(result["predicted"].values, observed - lag)
     np.testing.assert_array_equal(result["epsilon"].values, result["precipitation"].values - lag)
     np.testing.assert_array_equal(result["runoff"].values, -observed[..., 0])
+    if scoring == "windows":  # the storage change within each window: the echoed SM of the day minus the day before
+        np.testing.assert_allclose(result["predicted_storage_change"].values, 1000.0, rtol=1e-6)
 
 
 def test_in_memory_world_matches_what_the_reader_reads(smoke_world, dataset):

@@ -186,3 +186,46 @@ def sequential(
         inputs = torch.cat([dynamic, static.expand(-1, dynamic.shape[1], -1)], dim=-1)
         # output step j predicts day first + j + lag: the split's days are steps start − first − lag …
         yield inputs, torch.as_tensor(cells, device=device), slice(start - first - lag, stop - first - lag)
+
+
+def tiled_windows(
+    prepared: Prepared,
+    seq_len: int,
+    supervised_days: int,
+    split: str = "test",
+    cells_per_batch: int = 128,
+    device: str | torch.device = "cpu",
+    alignment: str = "simulation",
+) -> Iterator[tuple[torch.Tensor, np.ndarray, list[tuple[int, int]]]]:
+    """Every cell and every day of ``split`` as training saw them: windows of ``seq_len`` input days
+    tiling the split, each window's last ``supervised_days`` (k) output steps predicting k new days.
+
+    A model trained on the last k steps of its windows is scored on exactly those positions: the
+    split's days are cut into consecutive blocks of k days (the last block shorter, m days), and
+    each block is predicted by the window that ends on its last day, from its last k (or m) output
+    steps. Yields ``(windows, cells, blocks)``: windows (cells × blocks, seq_len, features), cell by
+    cell with its blocks in order; the cells' indices; and per block (first day, days) as indices
+    into the split's days. The step before a block's first day is the window's step
+    ``seq_len − days − 1``: the day before, which the water balance takes ΔS against.
+    """
+    lag = input_lag(alignment)
+    start, stop = prepared.splits[split]
+    k = int(supervised_days)
+    n = stop - start
+    blocks = [(b, min(k, n - b)) for b in range(0, n, k)]
+    ends = [start + b + days - 1 for b, days in blocks]  # the day each window ends on (its target day)
+    first_input = ends[0] - lag - seq_len + 1
+    if first_input - 1 < 0:  # one more day before: the step before a block's first day
+        raise ValueError(f"split {split!r} starts {start} days into the record: a window of {seq_len} days "
+                         f"ending on its {k}th day needs {seq_len - k + lag + 1} days before it")
+    device = torch.device(device)
+    n_cells = prepared.inputs.shape[0]
+    offsets = torch.as_tensor([e - lag - seq_len + 1 - first_input for e in ends], device=device)
+    steps = torch.arange(seq_len, device=device)
+    for c0 in range(0, n_cells, cells_per_batch):
+        cells = np.arange(c0, min(n_cells, c0 + cells_per_batch))
+        dynamic = _to_device(prepared.inputs[c0 : cells[-1] + 1, first_input : stop - lag], device)
+        windows = dynamic[:, offsets[:, None] + steps[None, :]]  # (cells, blocks, seq_len, forcing)
+        static = _to_device(prepared.statics[cells], device)[:, None, None, :]
+        windows = torch.cat([windows, static.expand(-1, windows.shape[1], seq_len, -1)], dim=-1)
+        yield windows.reshape(-1, seq_len, windows.shape[-1]), cells, blocks

@@ -165,7 +165,8 @@ def finish_run(trained: TrainedRun) -> Run:
     config, prepared, trainer, device = trained.config, trained.prepared, trained.trainer, trained.device
     targets = config.spec.target_index
     predictions = predict(trainer.predictor, prepared, targets, config.training.seq_len,
-                          residual_net=trainer.residual_net, device=device, alignment=config.training.alignment)
+                          residual_net=trainer.residual_net, device=device, alignment=config.training.alignment,
+                          supervised_days=config.training.supervised_days)
     if trainer.forcing_epsilon is not None:  # ε computed from the data (conceptual): the test period's
         start, stop = prepared.splits["test"]
         predictions["epsilon"] = (("cell", "time"), trainer.forcing_epsilon[:, start:stop].cpu().numpy())
