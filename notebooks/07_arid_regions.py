@@ -43,18 +43,6 @@ last_year = 0
 validation_years = 0  # years of validation and test at the end; 0: the profile's
 test_years = 0
 
-# %% tags=["parameters"]
-profile = "smoke"  # smoke | quick | paper
-device = "cpu"  # cpu | cuda: where runs missing from the cache are trained
-seed = 0  # first training seed; the profile's further seeds follow it
-world_seed = 0  # the synthetic world's seed
-data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
-resolution = 0.0  # grid spacing in degrees; 0: the profile's
-first_year = 0  # first and last year of data; 0: the profile's
-last_year = 0
-validation_years = 0  # years of validation and test at the end; 0: the profile's
-test_years = 0
-
 # %% tags=["remove-input"]
 from hydrolib.book.chapter import start_chapter
 

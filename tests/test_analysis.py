@@ -10,9 +10,10 @@ from hydrolib.book.plots import grid_field
 from hydrolib.data.regions import in_region
 from hydrolib.evaluation.predictions import water_balance
 from hydrolib.evaluation.scores import median_table, tail_scores
+from hydrolib.study import claims as claims_module
 from hydrolib.study.balance import closure_error, magnitudes
 from hydrolib.study.cells import median_by_bin, median_by_group, quantile_bins
-from hydrolib.study.claims import CLAIMS, difference, judge, judge_correlations, seed_summary, seed_table, study_vs_book
+from hydrolib.study.claims import Claim, ClaimValues, seed_summary
 from hydrolib.study.moisture import (
     closest_to_observed,
     et_by_moisture,
@@ -98,17 +99,36 @@ def test_regions_come_from_country_borders():
         in_region(lat, lon, "Sahel")
 
 
-def test_judge_counts_a_difference_only_beyond_seed_noise():
-    assert judge({"SM1": 0.05, "SM2": 0.04}, {"SM1": 0.01, "SM2": 0.01}) == "holds"
-    assert judge({"SM1": 0.05, "SM2": 0.005}, {"SM1": 0.01, "SM2": 0.01}) == "partly: SM1"
-    assert judge({"SM1": -0.05}, {"SM1": 0.01}) == "does not hold (reversed: SM1)"
-    assert judge({"SM1": 0.005}, {"SM1": 0.01}) == "does not hold (within seed noise)"
-    with pytest.raises(ValueError, match="no seed noise"):
-        judge({"SM3": 0.1}, {"SM1": 0.0})
-    table = study_vs_book([("low_sm2", "0.40 → 0.45", "holds")])
-    assert table.loc[CLAIMS["low_sm2"].statement, "study"] == "0.434 → 0.504"
-    with pytest.raises(ValueError, match="unknown claims"):
-        study_vs_book([("made_up", "", "holds")])
+def test_claims_are_judged_together_and_every_direction_is_named(monkeypatch):
+    """Two declared claims on 36 cells in 4 ten-degree blocks and 3 seeds: one model better by
+    0.1 everywhere (holds), one worse by 0.1 on SM1 and equal on SM2 (a mixed verdict naming
+    both); the p-values are corrected together and each chapter shows its own rows."""
+    rng = np.random.default_rng(0)
+    lat = np.repeat([5.0, 15.0, 25.0, 35.0], 9)
+    lon = np.tile(np.arange(9.0), 4)
+    base = rng.uniform(0.4, 0.6, (3, 36))
+
+    def values(shift):
+        def compute(context):
+            better = {t: base + d + rng.normal(0, 0.001, base.shape) for t, d in shift.items()}
+            return ClaimValues(better, {t: base for t in shift}, lat, lon)
+        return compute
+
+    declared = {
+        "up": Claim("up", "A is better", "better", "ch_a", "KGE", "a", "b", ("SM1",), 0.02, values({"SM1": 0.1})),
+        "down": Claim("down", "A is better here too", "better", "ch_b", "KGE", "a", "b", ("SM1", "SM2"), 0.02,
+                      values({"SM1": -0.1, "SM2": 0.0})),
+    }
+    monkeypatch.setattr(claims_module, "CLAIMS", declared)
+    table = claims_module.judge_claims(context=None, replicates=400)
+    assert table["verdict"].tolist()[0] == "holds"
+    assert table.set_index(["claim", "target"])["outcome"].to_dict() == {
+        ("up", "SM1"): "for", ("down", "SM1"): "against", ("down", "SM2"): "within noise"}
+    assert table.loc[table["claim"] == "down", "verdict"].iloc[0].startswith("mixed")
+    assert table["statistic"].iloc[0] == pytest.approx(0.1, abs=0.005)
+    assert (table["p (Holm)"] >= table["p"]).all()
+    shown = claims_module.claims_of_chapter(table, "ch_b")
+    assert len(shown) == 2 and set(shown.index.get_level_values("target")) == {"SM1", "SM2"}
 
 
 def test_grid_field_places_cells_and_refuses_points_off_the_grid():
@@ -125,7 +145,8 @@ def test_book_runs_cover_seeds_and_the_scarcity_sweep_once_each():
     assert {r.name for r in requests if r.seed == 5 and r.setting == "all data"} == set(experiments.EXPERIMENTS)
     assert {(r.seed, r.setting) for r in requests if r.name == "mtl-diff"} == \
         {(s, setting) for s in experiments.training_seeds("quick", 5)
-         for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE")} \
+         for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE",
+                         "targets of the last 3 months", "targets of the last 6 months")} \
         | {(5, "all data, forecast windows")}
     # every experiment, single-task ones included, with every seed of the profile
     assert {(r.name, r.seed) for r in requests if r.setting == "all data"} == {
@@ -265,25 +286,10 @@ def test_epsilon_correlations_daily_and_monthly():
 
 
 def test_seed_spread_is_the_range_across_seeds_averaged_over_models():
-    per_seed = seed_table(
-        {0: pd.DataFrame({"SM1": {"a": 0.50, "b": 0.70}}), 1: pd.DataFrame({"SM1": {"a": 0.56, "b": 0.68}})}
-    )
+    per_seed = pd.DataFrame({"SM1": [0.50, 0.70, 0.56, 0.68]},
+                            index=pd.MultiIndex.from_product([[0, 1], ["a", "b"]], names=["seed", "model"]))
     mean, noise = seed_summary(per_seed)
     assert mean["SM1"].tolist() == pytest.approx([0.53, 0.69]) and noise == pytest.approx({"SM1": 0.04})
-    assert difference(mean, "b", "a") == pytest.approx({"SM1": 0.16})
-    three = pd.DataFrame({"SM1": {"a": 0.2, "b": 0.5, "c": 0.4}})
-    assert difference(three, "c", ["a", "b"]) == pytest.approx({"SM1": -0.1})  # against the best of the others
-    with pytest.raises(ValueError, match="no model 'd'"):
-        difference(three, "d", "a")
-
-
-def test_epsilon_verdict_needs_every_seed_above_the_threshold():
-    assert judge_correlations({0: (0.6, 0.7), 1: (0.55, 0.9)}) == "holds"
-    assert judge_correlations({0: (0.6, 0.7), 1: (0.4, 0.9)}) == "partly: the seasonal cycle, not day to day"
-    assert judge_correlations({0: (0.6, 0.2), 1: (0.7, 0.1)}) == "partly: day to day, not the seasonal cycle"
-    assert judge_correlations({0: (0.2, 0.3), 1: (0.1, -0.2)}) == "partly (weak, positive correlation)"
-    assert judge_correlations({0: (0.2, 0.3), 1: (-0.1, 0.6)}) == "does not hold"
-    assert judge_correlations({0: (0.7, 0.7)}, threshold=0.8) == "partly (weak, positive correlation)"
 
 
 def test_balance_terms_of_gridded_data_by_hand():
