@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydrolib.system.bundles import load_bundle, save_bundle
-from hydrolib.system.code import closure_fingerprint, import_closure
+from hydrolib.system.code import changed_modules, closure_fingerprint, import_closure, module_fingerprints
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_PROFILE = "paper"  # whose results the repository holds, for its own settings and seed 0
@@ -112,12 +112,23 @@ class ResultSpec:
 
         return importlib.import_module(self.module).compute
 
+    def code_modules(self) -> tuple[str, ...]:
+        """The modules that compute these results: the module and what it imports, up to the
+        training of runs (``RUN_BOUNDARY``)."""
+        return import_closure((self.module,), RUN_BOUNDARY)
+
     def code_fingerprint(self) -> str:
-        """The fingerprint of the code that computes these results (the module and its imports)."""
-        return closure_fingerprint((self.module,))
+        """The fingerprint of the code that computes these results (``code_modules``)."""
+        return closure_fingerprint((self.module,), RUN_BOUNDARY)
 
 
 RESULTS: dict[str, ResultSpec] = {}
+
+# Training is outside a result's code: the runs a result read are checked by their keys instead,
+# which hold the training code's own fingerprint and the data's (``stale_results``).
+RUN_BOUNDARY = ("hydrolib.experiments", *sorted(f"hydrolib.experiments.{path.stem}"
+                                             for path in (REPO_ROOT / "hydrolib" / "experiments").glob("*.py")
+                                             if path.stem != "__init__"))
 
 
 def register_result(spec: ResultSpec) -> ResultSpec:
@@ -168,7 +179,8 @@ def compute_results(profile: str, seed: int = 0, device: str = "cpu", names: Ite
         started = time.perf_counter()
         entries = spec.function()(context)
         entries[PROVENANCE] = {
-            "result": name, "code": spec.code_fingerprint(), "commit": _commit(), "profile": profile, "seed": seed,
+            "result": name, "code": spec.code_fingerprint(), "modules": module_fingerprints(spec.code_modules()),
+            "commit": _commit(), "profile": profile, "seed": seed,
             "settings": settings, "data": context.data.fingerprint(), "runs": context.read, "device": device,
             "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor(),
             "torch": torch.__version__, "hydrolib": __version__, "python": platform.python_version(),
@@ -184,16 +196,23 @@ def load_results(name: str, profile: str, seed: int = 0, **settings) -> dict:
     names the command that computes them."""
     folder = results_folder(profile, seed, **settings) / name
     if not folder.exists():
-        extra = "".join(f" --set {k}={v}" for k, v in settings.items())
         raise FileNotFoundError(f"no results {name!r} for the {profile} profile in {folder}: compute them with "
-                                f"python -m hydrolib results --profile {profile} --seed {seed}{extra}")
+                                f"{regenerate_command(profile, seed, settings)}")
     return load_bundle(folder)
+
+
+def regenerate_command(profile: str, seed: int = 0, settings: dict | None = None) -> str:
+    """The command that computes ``profile``'s results again (on a GPU for the paper profile)."""
+    extra = "".join(f" --set {k}={v}" for k, v in (settings or {}).items())
+    device = " --device cuda" if profile == COMMITTED_PROFILE else ""
+    return f"python -m hydrolib results --profile {profile}{device}" + (f" --seed {seed}" if seed else "") + extra
 
 
 def stale_results(profile: str = COMMITTED_PROFILE, folder: Path | None = None) -> list[str]:
     """Why each results bundle in ``folder`` (default the committed ones) would not be produced
-    again by the current code: its code fingerprint changed, or a run it read would now have
-    another key (the training code or the data changed). Empty when all are current."""
+    again by the current code, each line naming what changed and the command that regenerates
+    it: the code that computes it (the modules named), or a run it read, whose key would now
+    differ (the training code or the data changed). Empty when all are current."""
     from hydrolib.experiments import RunConfig
 
     folder = folder or results_folder(profile)
@@ -201,17 +220,19 @@ def stale_results(profile: str = COMMITTED_PROFILE, folder: Path | None = None) 
     for name, spec in RESULTS.items():
         bundle = folder / name
         if not bundle.exists():
-            problems.append(f"{name}: missing in {folder}")
+            problems.append(f"{name}: missing in {folder}; compute it with {regenerate_command(profile)}")
             continue
         provenance = json.loads((bundle / "values.json").read_text())[PROVENANCE]
+        command = regenerate_command(provenance.get("profile", profile), provenance.get("seed", 0),
+                                     provenance.get("settings"))
         if provenance["code"] != spec.code_fingerprint():
-            changed = sorted(import_closure((spec.module,)))
-            problems.append(f"{name}: computed by other code (fingerprint {provenance['code']}, now "
-                            f"{spec.code_fingerprint()}; {spec.module} and the {len(changed)} modules it imports)")
+            changed = changed_modules(provenance.get("modules", {}), module_fingerprints(spec.code_modules()))
+            problems.append(f"{name}: computed by other code (changed: {', '.join(changed) or 'unknown'}); "
+                            f"regenerate with {command}")
         for run_folder, config in provenance["runs"].items():
             key = RunConfig.from_dict(config).key()
             if not run_folder.endswith(key):
                 problems.append(f"{name}: run {run_folder} would now have key {key} (the training code or the data "
-                                "changed)")
+                                f"changed); regenerate with {command}")
                 break
     return problems

@@ -114,6 +114,25 @@ def fingerprint(modules: Iterable[str], read: Callable[[str], str] | None = None
 
 
 @lru_cache(maxsize=None)
+def _module_fingerprint(module: str, package_dir: Path) -> str:
+    return fingerprint((module,), package_dir=package_dir)
+
+
+def module_fingerprints(modules: Iterable[str], package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
+    """``fingerprint`` of each of ``modules`` alone: {module: 16 hex digits}, to name which
+    changed; computed once per process, like ``closure_fingerprint``."""
+    return {module: _module_fingerprint(module, package_dir) for module in sorted(modules)}
+
+
+def changed_modules(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The modules whose ``module_fingerprints`` differ between ``before`` and ``after``, each
+    marked "(new)" or "(gone)" where it is in one only."""
+    names = sorted(set(before) | set(after))
+    return [name + (" (new)" if name not in before else " (gone)" if name not in after else "")
+            for name in names if before.get(name) != after.get(name)]
+
+
+@lru_cache(maxsize=None)
 def closure_fingerprint(entries: tuple[str, ...], boundary: tuple[str, ...] = ()) -> str:
     """``fingerprint`` of ``import_closure(entries, boundary)``, computed once per process."""
     return fingerprint(import_closure(entries, boundary))
