@@ -37,3 +37,19 @@ def test_quick_banner_has_no_warning_and_landbench_is_named_by_its_folder_only()
     page = banner_html(chapter_of(values))
     assert "warning" not in page
     assert "LandBench1.0" in page and "/home/someone" not in page
+
+
+def test_the_banner_gives_the_provenance_of_the_chapters_results(tmp_path, monkeypatch):
+    from hydrolib.study.results import PROVENANCE, results_folder
+    from hydrolib.system.bundles import save_bundle
+
+    monkeypatch.setenv("HYDROLIB_CACHE", str(tmp_path))
+    chapter = chapter_of({**PARAMETERS, "profile": "quick"}, number=3)
+    assert "results" not in banner_facts(chapter)  # not computed yet: nothing claimed
+    provenance = {"date": "2026-12-04 18:00:00 UTC", "device": "cuda", "device_name": "NVIDIA H200",
+                  "torch": "2.13.0", "hydrolib": "0.1.0", "commit": "0123456789abcdef", "seconds": 12.5,
+                  "runs": {"a": {}, "b": {}}, "code": "fedcba9876543210"}
+    save_bundle(results_folder("quick", 3) / "03_stl_vs_mtl", {PROVENANCE: provenance})
+    shown = banner_facts(chapter)["results"]
+    assert shown.startswith("03_stl_vs_mtl in the cache, computed 2026-12-04 18:00:00 UTC on NVIDIA H200 (cuda)")
+    assert "torch 2.13.0" in shown and "commit 0123456789" in shown and "from 2 runs" in shown

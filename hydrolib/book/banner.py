@@ -12,6 +12,9 @@ import html
 from typing import TYPE_CHECKING
 
 from hydrolib.data.periods import year_split
+from hydrolib.system.code import PACKAGE_DIR
+
+REPO_ROOT = PACKAGE_DIR.parent
 
 if TYPE_CHECKING:
     from hydrolib.book.chapter import Chapter
@@ -43,7 +46,27 @@ def banner_facts(chapter: Chapter) -> dict[str, str]:
         "epochs": f"at most {profile.epochs} × {profile.iterations_per_epoch} batches of {profile.batch_size} "
                   f"(early stopping after {profile.patience})",
         "training seeds": ", ".join(map(str, chapter.seeds)),
+        **_results_facts(chapter),
     }
+
+
+def _results_facts(chapter: Chapter) -> dict[str, str]:
+    """The provenance of the chapter's results bundle, where it has one and it is computed."""
+    import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+    from hydrolib.study.results import RESULTS, describe_provenance, results_folder, results_provenance
+
+    names = [n for n in RESULTS if n.startswith(f"{chapter.number:02d}_")] if chapter.number else []
+    if len(names) != 1:
+        return {}
+    provenance = results_provenance(names[0], chapter.profile, chapter.seed, **chapter.settings)
+    if provenance is None:
+        return {}
+    folder = results_folder(chapter.profile, chapter.seed, **chapter.settings)
+    try:
+        shown = str(folder.relative_to(REPO_ROOT))  # the committed results: a path a reader finds in the repository
+    except ValueError:
+        shown = "the cache"
+    return {"results": f"{names[0]} in {shown}, {describe_provenance(provenance)}"}
 
 
 def banner_html(chapter: Chapter) -> str:

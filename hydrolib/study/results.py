@@ -208,6 +208,26 @@ def regenerate_command(profile: str, seed: int = 0, settings: dict | None = None
     return f"python -m hydrolib results --profile {profile}{device}" + (f" --seed {seed}" if seed else "") + extra
 
 
+def results_provenance(name: str, profile: str, seed: int = 0, **settings) -> dict | None:
+    """The provenance of results bundle ``name`` of ``profile`` (read from its values alone), or
+    None where they have not been computed."""
+    values = results_folder(profile, seed, **settings) / name / "values.json"
+    if not values.exists():
+        return None
+    return json.loads(values.read_text()).get(PROVENANCE)
+
+
+def describe_provenance(provenance: dict) -> str:
+    """One line a reader can check the numbers by: where, when and by which code they were computed."""
+    where = provenance.get("device_name") or provenance.get("device", "?")
+    if provenance.get("device") and provenance.get("device_name"):
+        where = f"{provenance['device_name']} ({provenance['device']})"
+    commit = str(provenance.get("commit", "unknown"))[:10]
+    return (f"computed {provenance.get('date', '?')} on {where}, torch {provenance.get('torch', '?')}, "
+            f"hydrolib {provenance.get('hydrolib', '?')} at commit {commit}, in {provenance.get('seconds', '?')} s "
+            f"from {len(provenance.get('runs', {}))} runs; code {provenance.get('code', '?')}")
+
+
 def stale_results(profile: str = COMMITTED_PROFILE, folder: Path | None = None) -> list[str]:
     """Why each results bundle in ``folder`` (default the committed ones) would not be produced
     again by the current code, each line naming what changed and the command that regenerates
