@@ -25,8 +25,9 @@ def _book(args: argparse.Namespace) -> int:
              **(dict(zip(("first_year", "last_year"), args.run_years)) if args.run_years else {})}
     parameters |= {key: value for key, value in flags.items() if value is not None}
     started = time.perf_counter()
-    build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters,
-               train=not args.no_train)
+    # the paper profile's book is read from its committed results unless --train asks to run the study again
+    train = args.train if args.train is not None else args.profile != "paper"
+    build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters, train=train)
     print(f"book built in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -205,14 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.set_defaults(handler=_synthetic)
 
     book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
-    book.add_argument("--profile", default="quick", help="smoke, quick or paper")
+    book.add_argument("--profile", default="paper",
+                      help="paper (default: the published book, from the committed results in results/paper), "
+                           "quick or smoke (trained from scratch on the CPU)")
     book.add_argument("--output", default="_build", help="build folder (HTML in <output>/_build/html)")
     book.add_argument("--only", nargs="*", default=[], help="execute only these notebooks (e.g. 01_data)")
     book.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                       help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1 -p device=cuda")
     _add_data_settings(book)
-    book.add_argument("--no-train", action="store_true",
-                      help="do not train the book's runs up front (notebooks train what the cache lacks)")
+    mode = book.add_mutually_exclusive_group()
+    mode.add_argument("--train", dest="train", action="store_true", default=None,
+                      help="train what the runs' store lacks and compute the results again (the default for quick "
+                           "and smoke; for paper it rewrites results/paper, e.g. with -p device=cuda)")
+    mode.add_argument("--from-results", dest="train", action="store_false",
+                      help="render from results already computed, training nothing (the default for paper)")
     book.set_defaults(handler=_book)
 
     from hydrolib.experiments.registry import EXPERIMENTS  # the help lists what is registered, never a copy

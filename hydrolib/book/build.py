@@ -21,14 +21,43 @@ from hydrolib.book.execute import execute_notebooks, verified_good
 from hydrolib.book.render import publish_sources, render_book, vendor_mathjax
 
 
-def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
+def _results_read_by(names: list[str]) -> list[str]:
+    """The results bundles the notebooks ``names`` read: their own and, with any, the claims (judged together)."""
+    import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+    from hydrolib.study.results import RESULTS
+
+    own = [n for n in RESULTS if n in names]
+    return own + (["claims"] if own and "claims" in RESULTS else [])
+
+
+def _check_results_exist(profile: str, seed: int, names: list[str], settings: dict) -> None:
+    """Before a build from results: every results bundle the notebooks read exists (else one error
+    naming all that are missing and the command that computes them); stale committed results are
+    reported, not refused (``tests/test_results.py`` fails on them)."""
+    import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+    from hydrolib.study.results import COMMITTED_PROFILE, regenerate_command, results_folder, stale_results
+
+    folder = results_folder(profile, seed, **settings)
+    wanted = _results_read_by(names)
+    missing = [n for n in wanted if not (folder / n / "values.json").exists()]
+    if missing:
+        raise BookBuildError(f"no results {', '.join(missing)} in {folder} to build the {profile} book from: "
+                             f"compute them with {regenerate_command(profile, seed, settings)}, or build with "
+                             f"--train")
+    if profile == COMMITTED_PROFILE and folder == results_folder(COMMITTED_PROFILE):
+        for problem in stale_results():
+            print(f"warning: stale results: {problem}", flush=True)
+
+
+def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build", *,
                notebooks: list[str] | None = None, parameters: dict | None = None,
-               repo: Path = REPO_ROOT, train: bool = True) -> Path:
+               repo: Path = REPO_ROOT, train: bool | None = None) -> Path:
     """Execute the notebooks (all, or only ``notebooks``, reusing the others' earlier outputs)
     and render the HTML; returns its folder. The notebooks read their results
     (``hydrolib.study.results``): with ``train``, every run they need is trained first
     (``experiments.run_all``, on ``parameters["device"]``) and the results computed from them;
-    without, the results must exist already (the committed paper results: the published book)."""
+    without, the results must exist already (the committed paper results: the published book).
+    ``train`` None: without for the paper profile, with for every other."""
     from hydrolib.book.parameters import run_settings
     from hydrolib.experiments.config import data_settings
 
@@ -53,10 +82,12 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     data_settings(profile, **settings)  # a wrong setting is named here, before any work
     names = notebooks or toc_notebooks(repo)
     failures = []
+    if train is None:
+        train = profile != "paper"
     if train:
         import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
         from hydrolib.experiments import run_all
-        from hydrolib.study.results import RESULTS, compute_results
+        from hydrolib.study.results import compute_results
 
         data_settings(profile, **settings).ensure_folder()  # the world is made once, before the workers start
         if set(names) - set(NOTEBOOKS_WITHOUT_RUNS):  # train what they read up front, with progress shown
@@ -65,10 +96,12 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
             print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
                   flush=True)
         started = time.perf_counter()
-        wanted = [n for n in RESULTS if n in names or n == "claims"]
+        wanted = _results_read_by(names)
         compute_results(profile, seed, device, wanted, command=f"python -m hydrolib book --profile {profile}",
                         **settings)
         print(f"computed {len(wanted)} results in {time.perf_counter() - started:.1f} s", flush=True)
+    else:
+        _check_results_exist(profile, seed, names, settings)
     rest = list(names)
     started = time.perf_counter()
     try:
