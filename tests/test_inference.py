@@ -150,3 +150,14 @@ def test_the_closure_decomposition_adds_up_by_hand():
     np.testing.assert_allclose([terms[k].item() for k in ("closure", "et", "ds_SM3", "epsilon", "runoff",
                                                           "true_states", "true_epsilon")],
                                [0.0, 1.0, 1.0, 2.0, 0.0, 2.0, 2.0], atol=1e-9)
+    # scored in windows, the storage change is the model's own within each window, whatever the
+    # predictions of consecutive days (made by different windows) say: here SM3 rises 1 mm on both days
+    within = np.zeros((1, 2, 3))
+    within[..., 2] = 1.0
+    data["predicted"] = data["predicted"].copy(data=observed.copy())
+    data["predicted"][..., 3] = 4.0
+    data["predicted_storage_change"] = (("cell", "time", "layer"), within)
+    data = data.assign_coords(layer=["SM1", "SM2", "SM3"])
+    terms = closure_decomposition(data)
+    np.testing.assert_allclose([terms[k].item() for k in ("closure", "et", "ds_SM3", "epsilon", "true_epsilon")],
+                               [0.0, 1.0, 1.0, 2.0, 2.0], atol=1e-9)

@@ -14,7 +14,7 @@ import torch
 import xarray as xr
 from torch import nn
 
-from hydrolib.data.layout import LAYER_THICKNESS_MM
+from hydrolib.data.layout import LAYER_THICKNESS_MM, SOIL_LAYERS
 from hydrolib.data.prepared import Prepared
 from hydrolib.data.sampler import sequential, tiled_windows
 from hydrolib.data.scaling import TargetScaler
@@ -48,7 +48,7 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
     study's toolbox likewise scores each test day from a window of its own, not from a recurrent
     pass run on from the year's start. A multi-task model's storage change is then taken within
     each window, against the model's own prediction of the window's day before its first
-    (``predicted_storage_change``, mm day⁻¹), as its balance was trained. ``"continuous"``: one
+    (``predicted_storage_change``, (cell, time, layer) in mm day⁻¹), as its balance was trained. ``"continuous"``: one
     recurrent pass over the split after ``seq_len`` − 1 warm-up days (every state then carries
     more history than training ever gave it). ``alignment`` must be the networks' own
     (``TrainSettings.alignment``). The LSTMs run under bf16 autocast on CUDA, their heads in
@@ -83,7 +83,10 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
         "runoff": (("cell", "time"), np.asarray(prepared.water[:, start:stop, prepared.water_index("total_runoff")])),
     }
     for name, values in outputs.items():  # ε, the storage change within windows, a conserving model's fluxes
-        data[name] = (("cell", "time"), values.astype(np.float32))
+        dims = ("cell", "time", "layer") if values.ndim == 3 else ("cell", "time")
+        data[name] = (dims, values.astype(np.float32))
+    if "predicted_storage_change" in data:
+        coords["layer"] = list(SOIL_LAYERS)
     dataset = xr.Dataset(data, coords=coords)
     dataset["predicted"].attrs["units"] = "m3 m-3 (SM), mm day-1 (ET)"
     dataset.attrs["scoring"] = scoring
@@ -123,26 +126,27 @@ def _predict_windows(predictor, prepared, targets, seq_len, split, residual_net,
     names = (["epsilon"] if residual_net is not None else []) + (list(CONSERVING_OUTPUTS) if conserving else []) \
         + (["predicted_storage_change"] if balance else [])
     for name in names:
-        out[name] = np.full((n_cells, n_days), np.nan, np.float32)
+        shape = (n_cells, n_days, len(LAYER_THICKNESS_MM)) if name == "predicted_storage_change" else (n_cells, n_days)
+        out[name] = np.full(shape, np.nan, np.float32)
+    thickness = np.asarray(LAYER_THICKNESS_MM, np.float32)
     for windows, cells, blocks in tiled_windows(prepared, seq_len, k, split, cells_per_batch, device, alignment):
         steps = k + 1  # the block's days and the day before, for the storage change
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             if conserving:
                 result, fluxes = predictor(windows, last=k, with_fluxes=True)
-                storage = (fluxes["theta"] * fluxes["theta"].new_tensor(LAYER_THICKNESS_MM)).sum(-1)
-                change = (storage[:, 1:] - storage[:, :-1]).float()
+                layers = fluxes["theta"].float() * fluxes["theta"].new_tensor(LAYER_THICKNESS_MM).float()
+                change = (layers[:, 1:] - layers[:, :-1]).float()
             else:
                 result = predictor(windows, last=steps)
                 change = None
             eps = residual_net(windows, last=k).float() if residual_net is not None else None
         result = result.float().cpu().numpy().reshape(cells.size, len(blocks), -1, len(targets))
         if change is None and balance:
-            physical = to_physical(result)
-            storage = soil_storage_mm(physical[..., :3])
-            change = storage[..., 1:] - storage[..., :-1]
+            layers = to_physical(result)[..., :3] * thickness  # each layer's water (mm)
+            change = layers[:, :, 1:] - layers[:, :, :-1]
             result = result[:, :, 1:]
         elif change is not None:
-            change = change.cpu().numpy().reshape(cells.size, len(blocks), k)
+            change = change.cpu().numpy().reshape(cells.size, len(blocks), k, len(LAYER_THICKNESS_MM))
         for j, (first, days) in enumerate(blocks):
             span = slice(first, first + days)
             out["predicted"][cells, span] = result[:, j, -days:]
@@ -176,7 +180,7 @@ def water_balance(predictions: xr.Dataset, source: str = "predicted", *, with_ep
         raise ValueError(f"the water balance needs all four targets {TARGET_NAMES}; this run has {targets}")
     values = predictions[source]
     if source == "predicted" and "predicted_storage_change" in predictions:
-        storage_change = predictions["predicted_storage_change"]  # within each scoring window, as trained
+        storage_change = predictions["predicted_storage_change"].sum("layer")  # within each window, as trained
     else:
         storage = soil_storage_mm(values)
         storage_change = storage - storage.shift(time=1)

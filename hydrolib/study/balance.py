@@ -92,6 +92,14 @@ def _layer_storage_change(values: xr.DataArray, layer: str) -> xr.DataArray:
     return storage - storage.shift(time=1)
 
 
+def _predicted_layer_change(predictions: xr.Dataset, layer: str) -> xr.DataArray:
+    """The model's storage change of ``layer`` (mm day⁻¹) as its balance takes it: within each
+    scoring window where predictions carry it (``predicted_storage_change``), else day to day."""
+    if "predicted_storage_change" in predictions:
+        return predictions["predicted_storage_change"].sel(layer=layer, drop=True)
+    return _layer_storage_change(predictions["predicted"], layer)
+
+
 def closure_decomposition(predictions: xr.Dataset) -> xr.Dataset:
     """Where a model's daily balance error comes from, per cell, over the test period (mm day⁻¹).
 
@@ -112,7 +120,7 @@ def closure_decomposition(predictions: xr.Dataset) -> xr.Dataset:
     terms = {
         "closure": water_balance(predictions, "predicted"),
         "et": predicted.sel(target="ET", drop=True) - observed.sel(target="ET", drop=True),
-        **{f"ds_{layer}": _layer_storage_change(predicted, layer) - _layer_storage_change(observed, layer)
+        **{f"ds_{layer}": _predicted_layer_change(predictions, layer) - _layer_storage_change(observed, layer)
            for layer in ("SM1", "SM2", "SM3")},
         "runoff": runoff_error,
         "epsilon": estimate - truth,
