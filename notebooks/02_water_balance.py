@@ -18,7 +18,7 @@
 # :class: tip
 # - **What you will learn:** how volumetric soil moisture becomes millimetres of water; what the residual ε of {math}`P = ET + R + \Delta S + \varepsilon` holds; why a balance with ε fixed at zero misleads a model in snowy or wet places.
 # - **Prerequisites:** {doc}`01_data`.
-# - **Time to run:** under a minute with the smoke profile (about 35 s measured); it trains nothing.
+# - **Time to run:** seconds: the page reads its results (`hydrolib.study.chapters.water_balance`), which open the data and train nothing.
 # :::
 #
 # This chapter is the physics behind the rest of the book. It needs no trained model: only
@@ -55,21 +55,16 @@ chapter = start_chapter(globals(), 2)
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib.book import plots
-from hydrolib.data import open_data
 from hydrolib.data.layout import LAYER_THICKNESS_MM
-from hydrolib.models.balance import soil_storage_mm
-from hydrolib.study.balance import balance_terms
 
 tables = chapter.tables
-source = chapter.data
-data = open_data(source)
-display(Markdown(f"**Data:** {'synthetic world' if source.synthetic else 'LandBench'} at {source.resolution:g}°, "
-                 f"{source.years[0]}–{source.years[1]}."))
+results = chapter.results()
+display(Markdown(f"**Data:** {'synthetic world' if results['synthetic'] else 'LandBench'}, "
+                 f"the last year {results['year']} of {chapter.data.source_name}."))
 
 # %% [markdown]
 # ## From volumetric soil moisture to millimetres
@@ -99,49 +94,40 @@ tables.show(layers, "ERA5-Land's soil layers", digits={"thickness d (mm)": 0, "w
 #
 # - **snow**: snowfall is precipitation that does not enter the soil until it melts, so
 #   {math}`\varepsilon > 0` while snow accumulates and {math}`\varepsilon < 0` at melt;
-# - **interception**: rain caught on leaves, later evaporated or dripping down;
-# - **groundwater**: drainage below one metre ({math}`\varepsilon > 0`) and capillary rise
-#   back into the root zone ({math}`\varepsilon < 0`);
+# - **the skin reservoir**: rain and dew held on leaves and the surface, later evaporated or
+#   dripping down;
+# - **the soil below one metre**: ERA5-Land has a fourth layer, 100–289 cm; drainage into it
+#   ({math}`\varepsilon > 0`) and water drawn back up or lost below it are outside the equation;
+# - **groundwater**, where a world has an aquifer: recharge and capillary rise;
 # - for real data, also the errors of the reanalysis itself (ERA5-Land does not close its
 #   own budget exactly in this form).
 #
-# In the synthetic world the first three are known exactly: {math}`\varepsilon` equals the
-# change of the snow, canopy and groundwater stores, day by day.
+# In the synthetic world these are known exactly: {math}`\varepsilon` equals the change of the
+# hidden stores, day by day.
 
 # %% [markdown]
 # ## A worked example: one snowy cell
 #
-# We pick the land cell with the largest mean snowmelt (or, for real data, the one with the
+# We pick the land cell whose snowpack changes most (or, for real data, the one with the
 # largest seasonal swing of ε) and follow its budget through the test year, the last year
 # of the data.
 
 # %%
-year = str(source.years[1])
-if source.synthetic:
-    hidden = open_data(source, ["snowmelt", "snow_storage_change", "canopy_storage_change", "groundwater_storage_change"])
-    score = hidden["snowmelt"].mean("time").compute()
-else:
-    score = balance_terms(data)["ε"].resample(time="MS").mean().std("time").compute()
-where = score.where(score == score.max(), drop=True)
-cell_lat, cell_lon = float(where["lat"][0]), float(where["lon"][0])
-cell = data.sel(lat=cell_lat, lon=cell_lon).sel(time=slice(str(source.years[1] - 1) + "-12-31", year)).load()
-storage = soil_storage_mm(cell)
-budget = balance_terms(cell).to_dataframe()[["P", "ET", "R", "ΔS", "ε"]]
-tables.show(budget.head(7), f"The first week of {year} at {plots.place(cell_lat, cell_lon)} (mm/day)", digits=2)
+budget = results["budget"]
+place = plots.place(results["lat"], results["lon"])
+tables.show(budget.head(7), f"The first week of {results['year']} at {place} (mm/day)", digits=2)
 
 # %% [markdown]
 # Check the first row by hand: {math}`\varepsilon = P - ET - R - \Delta S`. Summed over the
 # year, ΔS is the soil's net change; ε collects the rest ({numref}`fig-worked-cell`).
 
-# %% mystnb={"figure": {"caption": "One snowy cell through the test year: the balance terms (cumulative, mm) and, for the synthetic world, what ε really is — the change of the hidden snow, canopy and groundwater stores.", "name": "fig-worked-cell"}}
+# %% mystnb={"figure": {"caption": "One snowy cell through the test year: the balance terms (cumulative, mm) and, for the synthetic world, what ε really is — the change of each hidden store.", "name": "fig-worked-cell"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 budget.cumsum().plot(ax=axes[0])
 axes[0].set_ylabel("cumulative mm since 1 January")
 axes[0].set_title("balance terms, cumulative")
-if source.synthetic:
-    truth = hidden.sel(lat=cell_lat, lon=cell_lon).sel(time=budget.index).load()
-    parts = pd.DataFrame({k: truth[f"{k}_storage_change"].to_series() for k in ("snow", "canopy", "groundwater")})
-    parts.cumsum().plot(ax=axes[1], color=["#1f77b4", "#2ca02c", "#8c564b"])
+if "parts" in results:
+    results["parts"].rename(columns=lambda n: n.replace("_storage_change", "")).cumsum().plot(ax=axes[1])
     budget["ε"].cumsum().plot(ax=axes[1], color="k", ls="--", label="ε from the data")
     axes[1].set_title("ε and the hidden stores, cumulative")
     axes[1].legend()
@@ -153,11 +139,11 @@ plt.tight_layout()
 plt.show()
 
 # %%
-if source.synthetic:
-    gap = float(np.abs(budget["ε"] - parts.sum(axis=1)).max())
+if "parts" in results:
     display(Markdown(
-        f"ε from the data and the sum of the three hidden storage changes differ by at most {gap:.1e} mm/day "
-        "(float32 rounding of the files): in this world, ε *is* the hidden stores."))
+        f"ε from the data and the sum of the hidden storage changes ({', '.join(results['stores'])}) differ by at "
+        f"most {results['largest_gap']:.1e} mm/day (float32 rounding of the files): in this world, ε *is* the "
+        "hidden stores."))
 
 # %% [markdown]
 # ## Why a fixed formula can mislead
@@ -169,19 +155,19 @@ if source.synthetic:
 # on 1 January.
 
 # %% mystnb={"figure": {"caption": "Soil water of the top metre in the worked cell: the data, and what the fixed formula (ε = 0) implies from the same P, ET and R.", "name": "fig-fixed-drift"}}
-implied = storage.isel(time=0).item() + (budget["P"] - budget["ET"] - budget["R"]).cumsum()
+storage = results["storage"]
 fig, ax = plt.subplots(figsize=(8, 3.2))
-storage.isel(time=slice(1, None)).to_series().plot(ax=ax, label="data", color="k")
-implied.plot(ax=ax, label="fixed formula, ε = 0", color=plots.model_color("mtl-fixed"))
+storage["storage (data)"].plot(ax=ax, label="data", color="k")
+storage["storage (fixed formula, ε = 0)"].plot(ax=ax, label="fixed formula, ε = 0", color=plots.model_color("mtl-fixed"))
 ax.set_ylabel("soil water, 0–100 cm (mm)")
 ax.legend()
 plt.show()
 
 # %%
-drift = float((implied - storage.isel(time=slice(1, None)).to_series()).abs().max())
+drift = float((storage["storage (fixed formula, ε = 0)"] - storage["storage (data)"]).abs().max())
 display(Markdown(
     f"By the worst day the fixed formula is off by **{drift:.0f} mm**, against a mean soil store of "
-    f"{storage.mean().item():.0f} mm in the top metre. A model penalised towards that "
+    f"{results['mean_storage']:.0f} mm in the top metre. A model penalised towards that "
     "formula is pushed to wet its soil in winter and dry it at melt: the penalty is *wrong* here, "
     "not merely loose. The differentiable framework lets a second network learn ε instead."))
 
@@ -189,7 +175,7 @@ display(Markdown(
 # ## Summary
 #
 # - A layer of thickness d holds θ·d mm of water; the deep layer (720 mm) outweighs the top one (70 mm).
-# - ε collects snow, interception, groundwater exchange and, for real data, reanalysis error.
+# - ε collects snow, the skin reservoir, the soil below one metre, groundwater where there is any and, for real data, reanalysis error.
 # - Day by day ε is large where snow and groundwater matter; over a year it nearly cancels, which annual budgets hide.
 # - A penalty that assumes ε = 0 asks a model to put snowfall into the soil.
 

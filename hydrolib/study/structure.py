@@ -44,3 +44,19 @@ def structure_table(worlds: tuple[str, ...] = COLUMNS) -> pd.DataFrame:
     table = pd.DataFrame({process: dict(zip(COLUMNS, cells)) for process, cells in STRUCTURE.items()}).T
     table.index.name = "process"
     return table[list(worlds)]
+
+
+# world -> {variant run: the hidden processes whose form it shares with that world}
+SHARED: dict[str, dict[str, tuple[str, ...]]] = {
+    "era5land": {},
+    "groundwater": {},
+    "degree-day": {"mtl-conceptual": ("snow",), "mtl-hybrid": ("snow", "groundwater")},
+}
+
+
+def shared_structure(world: str) -> dict[str, tuple[str, ...]]:
+    """The variants that share the form of a hidden process with synthetic ``world`` (``SHARED``):
+    on such a world they may win by construction, as no real record lets them."""
+    if world not in SHARED:
+        raise ValueError(f"no structure recorded for world {world!r}; known: {', '.join(SHARED)}")
+    return SHARED[world]
