@@ -159,6 +159,7 @@ def main() -> None:
             residual_net=residual,
             device=args.device,
             alignment=config.training.alignment,
+            supervised_days=sizes["supervised_days"],  # scored as the runs score it
         )
         _sync(device)
         rows.append((name, sizes, rates, time.perf_counter() - t0))

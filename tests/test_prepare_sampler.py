@@ -283,3 +283,19 @@ def test_several_preparations_of_one_data_set_read_its_files_once(smoke_world, m
         assert cached.splits == expected.splits and cached.stats == expected.stats
         for name in ("inputs", "targets", "water", "statics", "train_cells", "train_days"):
             np.testing.assert_array_equal(getattr(cached, name), getattr(expected, name), err_msg=name)
+
+
+def test_tiled_windows_keep_each_batch_within_its_window_budget(day_indexed_prepared):
+    """Scoring day by day (k = 1) gives a window per test day: a batch holds whole cells, no more
+    of them than the budget allows (at least one), and every cell comes exactly once."""
+    from hydrolib.data.sampler import tiled_windows
+
+    prepared = day_indexed_prepared()
+    start, stop = prepared.splits["test"]
+    seen, budget = [], 2 * (stop - start)
+    for windows, cells, blocks in tiled_windows(prepared, seq_len=5, supervised_days=1, windows_per_batch=budget):
+        assert len(blocks) == stop - start and windows.shape[0] == cells.size * len(blocks) <= budget
+        seen.extend(cells.tolist())
+    assert seen == list(range(prepared.inputs.shape[0]))
+    one = next(tiled_windows(prepared, seq_len=5, supervised_days=1, windows_per_batch=1))
+    assert one[1].size == 1  # a budget below one cell's windows still takes one cell

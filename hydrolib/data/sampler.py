@@ -193,7 +193,7 @@ def tiled_windows(
     seq_len: int,
     supervised_days: int,
     split: str = "test",
-    cells_per_batch: int = 128,
+    windows_per_batch: int = 512,
     device: str | torch.device = "cpu",
     alignment: str = "simulation",
 ) -> Iterator[tuple[torch.Tensor, np.ndarray, list[tuple[int, int]]]]:
@@ -206,7 +206,9 @@ def tiled_windows(
     steps. Yields ``(windows, cells, blocks)``: windows (cells × blocks, seq_len, features), cell by
     cell with its blocks in order; the cells' indices; and per block (first day, days) as indices
     into the split's days. The step before a block's first day is the window's step
-    ``seq_len − days − 1``: the day before, which the water balance takes ΔS against.
+    ``seq_len − days − 1``: the day before, which the water balance takes ΔS against. Each yield
+    holds whole cells, as many as keep it within ``windows_per_batch`` windows (at least one), so
+    that memory stays bounded however short the blocks.
     """
     lag = input_lag(alignment)
     start, stop = prepared.splits[split]
@@ -222,6 +224,7 @@ def tiled_windows(
     n_cells = prepared.inputs.shape[0]
     offsets = torch.as_tensor([e - lag - seq_len + 1 - first_input for e in ends], device=device)
     steps = torch.arange(seq_len, device=device)
+    cells_per_batch = max(1, int(windows_per_batch) // len(blocks))
     for c0 in range(0, n_cells, cells_per_batch):
         cells = np.arange(c0, min(n_cells, c0 + cells_per_batch))
         dynamic = _to_device(prepared.inputs[c0 : cells[-1] + 1, first_input : stop - lag], device)

@@ -52,7 +52,8 @@ def predict(predictor: nn.Module, prepared: Prepared, target_index: list[int], s
     recurrent pass over the split after ``seq_len`` − 1 warm-up days (every state then carries
     more history than training ever gave it). ``alignment`` must be the networks' own
     (``TrainSettings.alignment``). The LSTMs run under bf16 autocast on CUDA, their heads in
-    float32. ``cells_per_batch``: cells run at once (default 128 on the CPU, 256 on a GPU).
+    float32. ``cells_per_batch``: cells run at once (default 128 on the CPU, 256 on a GPU); scored
+    in windows, as many windows as 4 (CPU) or 16 (GPU) times that.
     """
     if scoring not in SCORING:
         raise ValueError(f"scoring must be one of {SCORING}; got {scoring!r}")
@@ -129,7 +130,9 @@ def _predict_windows(predictor, prepared, targets, seq_len, split, residual_net,
         shape = (n_cells, n_days, len(LAYER_THICKNESS_MM)) if name == "predicted_storage_change" else (n_cells, n_days)
         out[name] = np.full(shape, np.nan, np.float32)
     thickness = np.asarray(LAYER_THICKNESS_MM, np.float32)
-    for windows, cells, blocks in tiled_windows(prepared, seq_len, k, split, cells_per_batch, device, alignment):
+    # windows at once: a block of cells' continuous pass holds about as many steps (bounded memory)
+    windows_per_batch = cells_per_batch * (4 if device.type == "cpu" else 16)
+    for windows, cells, blocks in tiled_windows(prepared, seq_len, k, split, windows_per_batch, device, alignment):
         steps = k + 1  # the block's days and the day before, for the storage change
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             if conserving:
