@@ -324,6 +324,27 @@ def test_balance_terms_of_gridded_data_by_hand():
     assert float(land_mean(grid, land)) == pytest.approx(6.5 / 2.5)
 
 
+def test_land_mean_skips_missing_values_and_weights_by_cos_latitude():
+    """A gap on a land cell (real LandBench has them) leaves the mean instead of counting as 0;
+    each day has its own gaps; a sea cell never counts; weights are cos(latitude)."""
+    import xarray as xr
+
+    from hydrolib.study.balance import land_mean
+
+    coords = {"lat": [0.0, 60.0], "lon": [0.0, 1.0]}
+    land = xr.DataArray(np.array([[True, True], [True, False]]), dims=("lat", "lon"), coords=coords)
+    values = np.array([
+        [[2.0, np.nan], [4.0, 100.0]],  # day 1: a gap at (0°, 1°); the sea cell's 100 is ignored
+        [[np.nan, np.nan], [8.0, np.nan]],  # day 2: one land cell left
+        [[np.nan, np.nan], [np.nan, 5.0]],  # day 3: no land value at all
+    ])
+    field = xr.DataArray(values, dims=("time", "lat", "lon"), coords={"time": [1, 2, 3], **coords})
+    # day 1: weights cos 0° = 1 (value 2) and cos 60° = 0.5 (value 4): (2 + 2) / 1.5
+    np.testing.assert_allclose(land_mean(field, land).values, [4.0 / 1.5, 8.0, np.nan])
+    dataset = land_mean(xr.Dataset({"x": field}), land)  # a Dataset: each variable alike
+    np.testing.assert_allclose(dataset["x"].values, [4.0 / 1.5, 8.0, np.nan])
+
+
 def test_epsilon_recovery_is_perfect_for_the_true_residual_and_absent_without_epsilon():
     import xarray as xr
 
