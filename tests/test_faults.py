@@ -432,6 +432,23 @@ def test_a_lock_held_too_long_names_its_holder_and_a_killed_holder_frees_it(tmp_
         pass
 
 
+def test_locks_need_no_fcntl_so_hydrolib_imports_where_it_is_missing(tmp_path):
+    """Windows has no fcntl: the locks, and the modules that take them, must import and lock
+    without it (filelock locks with msvcrt there; here, with fcntl hidden, with its own file)."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["fcntl"] = None  # import fcntl now raises ImportError, as on Windows
+        import hydrolib.book.execute, hydrolib.experiments.runner, hydrolib.experiments.schedule
+        from hydrolib.system.locks import file_lock, lock_holder
+        with file_lock({str(tmp_path / "run.lock")!r}, purpose="a test") as path:
+            print(lock_holder(path))
+    """)
+    done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "(a test) since " in done.stdout
+    assert not (tmp_path / "run.lock.holder").exists(), "the holder's note outlived the lock"
+
+
 # --- notebook parameters ------------------------------------------------------------------------
 
 DECLARED = {"profile": str, "seed": int, "learning_rate": float, "progress": bool}
