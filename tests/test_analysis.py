@@ -1,5 +1,7 @@
 """The analyses the notebooks rely on: closure, tails, regions, claims, the book's runs."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +25,8 @@ from hydrolib.study.moisture import (
 )
 from hydrolib.study.residual import epsilon_correlations, monthly_cycle
 from hydrolib.study.skill import deepest_drought_cell, furthest_from_one, kge_part_errors, median_kge_parts
+
+REPO = Path(__file__).resolve().parent.parent
 
 TARGETS = ["SM1", "SM2", "SM3", "ET"]
 
@@ -96,6 +100,37 @@ def test_regions_come_from_country_borders():
     assert in_region(lat, lon, "Middle East").tolist() == [False, True, False, True, False]
     with pytest.raises(ValueError, match="unknown region 'Sahel'"):
         in_region(lat, lon, "Sahel")
+
+
+def test_country_borders_ship_with_hydrolib_checked_and_packaged(monkeypatch):
+    """Natural Earth is vendored: read from hydrolib's own folder (never from another package's
+    test fixtures), the files as LICENSE.md records them, small, and installed with the package."""
+    import hashlib
+    import re
+    import sys
+    import tomllib
+
+    from hydrolib.data import regions
+
+    folder = Path(regions.__file__).parent / "natural_earth"
+    assert regions.natural_earth_countries_path().parent == folder
+    recorded = dict((name, digest) for digest, name in
+                    re.findall(r"^([0-9a-f]{64})  (\S+)$", (folder / "LICENSE.md").read_text(), re.M))
+    files = sorted(p.name for p in folder.iterdir() if p.name.startswith("naturalearth_lowres."))
+    assert sorted(recorded) == files and len(files) == 5
+    for name in files:
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == recorded[name], f"{name} changed"
+    assert sum((folder / name).stat().st_size for name in files) < 300_000, "keep the vendored borders small"
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "natural_earth/*" in package_data["hydrolib.data"], "a wheel would ship without the borders"
+    # pyogrio's copy gone (a release may drop it): the regions still work
+    monkeypatch.setitem(sys.modules, "pyogrio", None)
+    regions.country_geometries.cache_clear()
+    try:
+        assert len(regions.country_geometries()) == 177
+        assert in_region(np.array([30.0]), np.array([31.2]), "North Africa").tolist() == [True]  # Cairo
+    finally:
+        regions.country_geometries.cache_clear()
 
 
 def test_judge_counts_a_difference_only_beyond_seed_noise():
