@@ -563,6 +563,35 @@ def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monke
     assert "GOOD-OUTPUT" in (html / "notebooks" / "good.html").read_text()
 
 
+def test_a_chapter_re_executed_with_other_parameters_is_published_with_them(tmp_path, monkeypatch, caplog):
+    """The README's ``book --only 01_data -p world_seed=3``: the chapter executes with the new
+    value and the book is published, the other chapters as they executed before (each page's
+    banner says with what), and the build says which differ. Before, it ended in "not publishing"."""
+    import logging
+
+    import nbformat
+
+    from hydrolib.book.build import build_book
+
+    monkeypatch.setattr("hydrolib.data.source.DataSettings.ensure_folder", lambda self: None)  # no data needed here
+    rendered = []
+    monkeypatch.setattr("hydrolib.book.build.render_book", lambda staging, output: rendered.append(staging) or output)
+    repo = _book_repo(tmp_path / "repo", second_fails=False)
+    for name in ("good", "second"):
+        path = repo / "notebooks" / f"{name}.py"
+        path.write_text(path.read_text().replace("profile = 'x'\n", "profile = 'x'\nworld_seed = 0\n")
+                        .replace("print('", "print(f'seed {world_seed} "))
+    output = tmp_path / "build"
+    build_book("smoke", output, repo=repo, train=False)
+    with caplog.at_level(logging.INFO, logger="hydrolib"):
+        build_book("smoke", output, notebooks=["good"], parameters={"world_seed": 3}, repo=repo, train=False)
+    assert len(rendered) == 2
+    executed = output / "book_src" / "notebooks"
+    assert "seed 3 GOOD-OUTPUT" in nbformat.read(executed / "good.ipynb", as_version=4).cells[-1].outputs[0].text
+    assert "seed 0 SECOND-OUTPUT" in nbformat.read(executed / "second.ipynb", as_version=4).cells[-1].outputs[0].text
+    assert "second is published as executed earlier, with world_seed=(default)" in caplog.text
+
+
 def test_a_prepared_folder_from_before_manifests_is_rebuilt_with_a_note(tmp_path):
     raw = _Counting()
     prepare_cached(raw, "hand-made", PrepareConfig(), tmp_path)
