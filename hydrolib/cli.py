@@ -162,6 +162,20 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if verify_report(args.root, say=print) else 0
 
 
+def _notebooks(args: argparse.Namespace) -> int:
+    from hydrolib.book.launch import stale_launch_notebooks, write_launch_notebooks
+
+    if args.check:
+        stale = stale_launch_notebooks()
+        for name in stale:
+            logger.warning("notebooks/%s.ipynb differs from notebooks/%s.py; run: python -m hydrolib notebooks",
+                           name, name)
+        return 1 if stale else 0
+    for path in write_launch_notebooks():
+        logger.info("wrote %s", path)
+    return 0
+
+
 def _key_values(items: list[str], flag: str) -> dict:
     """KEY=VALUE strings to a dict, numbers parsed as numbers."""
     pairs = {}
@@ -294,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="re-hash a LandBench folder's files and report those that changed")
     verify.add_argument("root", help="the folder holding LandBench's resolution folders")
     verify.set_defaults(handler=_verify)
+    notebooks = commands.add_parser("notebooks", help="write notebooks/<chapter>.ipynb, the copies of the chapters "
+                                                      "that Binder and Colab launch, from notebooks/<chapter>.py")
+    notebooks.add_argument("--check", action="store_true", help="only say which copies differ from their source")
+    notebooks.set_defaults(handler=_notebooks)
     return parser
 
 
