@@ -217,7 +217,8 @@ def test_every_chapter_has_launch_repository_and_issue_buttons(book_html, served
           (async () => {
             const links = sel => [...document.querySelectorAll(sel)].map(a => a.href);
             const rocket = document.querySelector('.dropdown-launch-buttons button');
-            if (!rocket) return {launch: [], hiddenBefore: null, shown: [], repository: links('a.btn-source-repository-button'),
+            if (!rocket) return {launch: [], hiddenBefore: null, shown: [],
+                                 repository: links('a.btn-source-repository-button'),
                                  issues: links('a.btn-source-issues-button')};
             const launch = [...document.querySelectorAll('.dropdown-launch-buttons a')];
             const hiddenBefore = launch.every(a => a.offsetHeight === 0);
@@ -233,7 +234,7 @@ def test_every_chapter_has_launch_repository_and_issue_buttons(book_html, served
             f"https://mybinder.org/v2/gh/{owner_repo}/{BRANCH}?urlpath=lab/tree/{notebook}",
             f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/{notebook}"], (page, state)
         assert state["hiddenBefore"] and state["shown"] == ["Binder", "Colab"], (page, state)
-        assert (REPO_ROOT / notebook).exists(), f"{page}'s launch buttons open {notebook}, which is not in the repository"
+        assert (REPO_ROOT / notebook).exists(), f"{page}'s buttons open {notebook}, which is not in the repository"
         assert state["repository"] == [REPOSITORY], (page, state)
         assert len(state["issues"]) == 1 and state["issues"][0].startswith(f"{REPOSITORY}/issues/new?"), (page, state)
 
@@ -243,7 +244,8 @@ READABILITY = r"""
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
   const parse = text => {
     let m = text.match(/^rgba?\((.+)\)$/);
-    if (m) { const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+    if (m) { const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+             return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
     m = text.match(/^color\(srgb (.+)\)$/);
     if (m) { const p = m[1].split(/[\s\/]+/).filter(Boolean).map(Number);
              return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1]; }
@@ -259,7 +261,10 @@ READABILITY = r"""
     return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
   };
   const luminance = c => {
-    const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    const [r, g, b] = c.slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const contrast = el => {
