@@ -519,6 +519,16 @@ def test_a_failed_notebook_leaves_no_executed_copy_to_publish(tmp_path):
     assert "SECOND-FAILED" in kept.read_text()
 
 
+def test_executing_a_chapter_prints_no_kernel_start_warning(tmp_path, capfd):
+    """ipykernel's "Kernel is running over TCP without encryption" came once per chapter."""
+    from hydrolib.book.execute import execute_notebook
+
+    repo = _book_repo(tmp_path / "repo", second_fails=False)
+    execute_notebook("good", tmp_path / "out", {"profile": "smoke"}, repo)
+    captured = capfd.readouterr()
+    assert "Kernel is running over TCP" not in captured.err + captured.out, captured.err[-500:]
+
+
 def test_chapters_executed_beside_the_training_are_waited_for_and_their_failures_named(tmp_path):
     """The chapters that read no runs execute while the runs train (``notebooks_executing``):
     leaving the block waits for them; a failed one is named after the block has run, and an

@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 EXECUTED_RECORD = ".executed.json"  # in <staging>/notebooks: what executed well, and from what
 
+# The kernel's own log at ERROR: ipykernel 7 warns at every start that its local TCP sockets are
+# unencrypted (eight times a build, on the terminal). A notebook's warnings are cell outputs and
+# stay; a kernel that fails to start still fails the chapter with its error.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
 
 def _crc32(path: Path) -> str:
     from hydrolib.system.files import file_checksum
@@ -129,7 +134,8 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     started = time.perf_counter()
     try:
         papermill.execute_notebook(str(unexecuted), str(running), parameters=parameters, kernel_name="python3",
-                                   cwd=str(repo / "notebooks"), progress_bar=False, log_output=False)
+                                   cwd=str(repo / "notebooks"), progress_bar=False, log_output=False,
+                                   extra_arguments=KERNEL_ARGUMENTS)
     except BaseException as error:
         output.unlink(missing_ok=True)
         failed = work_dir / "failed" / f"{name}.ipynb"
