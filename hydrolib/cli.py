@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+
+logger = logging.getLogger("hydrolib")
 
 
 def _synthetic(args: argparse.Namespace) -> int:
@@ -13,7 +16,7 @@ def _synthetic(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     path = generate(args.root, args.resolution, (args.first_year, args.last_year), args.seed,
                     workers=args.workers, overwrite=args.overwrite, progress=True, compression=args.compression)
-    print(f"synthetic world in {path} ({time.perf_counter() - started:.1f} s)")
+    logger.info("synthetic world in %s (%.1f s)", path, time.perf_counter() - started)
     return 0
 
 
@@ -27,8 +30,9 @@ def _book(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     # the paper profile's book is read from its committed results unless --train asks to run the study again
     train = args.train if args.train is not None else args.profile != "paper"
-    build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters, train=train)
-    print(f"book built in {time.perf_counter() - started:.1f} s")
+    build_book(args.profile, args.output, notebooks=args.only or None, parameters=parameters, train=train,
+               jobs=args.jobs)
+    logger.info("book built in %.1f s", time.perf_counter() - started)
     return 0
 
 
@@ -83,7 +87,7 @@ def _train(args: argparse.Namespace) -> int:
         RunConfig.build("mtl-none", args.profile, **settings)  # refuse bad settings before any work
         check_setting_device(args.device)
         dist_info, device = init_from_environment(args.device)  # a no-op outside torchrun
-        run_all(args.profile, device=device, progress=not args.quiet, dist_info=dist_info,
+        run_all(args.profile, device=device, progress=not args.quiet, dist_info=dist_info, workers=args.jobs,
                 report=lambda request, result: _report(request.name, request.seed, request.setting, result),
                 **settings)
         return 0
@@ -124,27 +128,34 @@ def _results(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     folder = compute_results(args.profile, seed, args.device, args.only or None,
                              command="python -m hydrolib " + " ".join(sys.argv[1:]), **settings)
-    print(f"results in {folder} ({time.perf_counter() - started:.1f} s)")
+    logger.info("results in %s (%.1f s)", folder, time.perf_counter() - started)
     return 0
 
 
 def _add_data_settings(sub: argparse.ArgumentParser) -> None:
     """The data's grid and years, under the same names on ``book`` and on every command that trains."""
-    sub.add_argument("--resolution", type=float, default=None, help="grid spacing: 0.5, 1, 2 or 4 degrees")
+    sub.add_argument("--resolution", type=float, default=None,
+                     help="grid spacing: 0.5, 1, 2 or 4 degrees (default: the profile's)")
     sub.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None, dest="run_years",
-                     help="inclusive range of years to read (the last years are validation and test)")
-    sub.add_argument("--validation-years", type=int, default=None, help="years of validation before the test years")
-    sub.add_argument("--test-years", type=int, default=None, help="years of test at the end of the record")
+                     help="inclusive range of years to read; the last years are validation and test "
+                          "(default: the profile's)")
+    sub.add_argument("--validation-years", type=int, default=None,
+                     help="years of validation before the test years (default: the profile's)")
+    sub.add_argument("--test-years", type=int, default=None,
+                     help="years of test at the end of the record (default: the profile's)")
 
 
 def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
     """The settings of a run, under the same names on every command that trains or reads runs."""
     sub.add_argument("--profile", default="quick", help="smoke, quick or paper: the defaults of every setting")
     sub.add_argument("--device", default="cpu", help="cpu or cuda")
-    sub.add_argument("--seed", type=int, default=None, help="training seed (weights, batches, scarcity subset)")
-    sub.add_argument("--world-seed", type=int, default=None, help="the synthetic world's seed")
-    sub.add_argument("--train-fraction", type=float, default=None, help="share of training cells (or years) kept")
-    sub.add_argument("--data-root", default=None, help="LandBench folder; empty for the synthetic world")
+    sub.add_argument("--seed", type=int, default=None,
+                     help="training seed: weights, batches, scarcity subset (default: 0)")
+    sub.add_argument("--world-seed", type=int, default=None, help="the synthetic world's seed (default: 0)")
+    sub.add_argument("--train-fraction", type=float, default=None,
+                     help="share of training cells (or years) kept (default: 1, all)")
+    sub.add_argument("--data-root", default=None,
+                     help="LandBench folder (default: none, the synthetic world)")
     _add_data_settings(sub)
     sub.add_argument("--allow", action="append", default=[], metavar="CHECK",
                      help="proceed although this data check fails (its error names it), e.g. --allow water-units")
@@ -167,7 +178,21 @@ def _cache(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from hydrolib.data.fingerprint import verify_report
 
-    return 1 if verify_report(args.root) else 0
+    return 1 if verify_report(args.root, say=print) else 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from hydrolib.book.launch import stale_launch_notebooks, write_launch_notebooks
+
+    if args.check:
+        stale = stale_launch_notebooks()
+        for name in stale:
+            logger.warning("notebooks/%s.ipynb differs from notebooks/%s.py; run: python -m hydrolib notebooks",
+                           name, name)
+        return 1 if stale else 0
+    for path in write_launch_notebooks():
+        logger.info("wrote %s", path)
+    return 0
 
 
 def _key_values(items: list[str], flag: str) -> dict:
@@ -190,16 +215,74 @@ def _parse_value(text: str):
     return text
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help ends with its default, where it has one to show (not None, False or
+    an empty list: those say in their help what not giving them means)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False, [], argparse.SUPPRESS) or "%(default)" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of parallel workers >= 1, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of parallel workers >= 1, not {value}")
+    return value
+
+
+def _add_jobs(sub: argparse.ArgumentParser, what: str) -> None:
+    sub.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                     help=f"at most N {what} side by side (default: one per CPU core; 4 streams on a GPU)")
+
+
+def _version() -> str:
+    import platform
+
+    import hydrolib
+
+    return f"hydrolib {hydrolib.__version__} (Python {platform.python_version()})"
+
+
+class _Parser(argparse.ArgumentParser):
+    """The command line's parser: every command's help shows its defaults (``_HelpFormatter``);
+    subcommands are made of the same class, so they do too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def configure_logging(quiet: bool = False) -> None:
+    """hydrolib's messages (``logging.getLogger("hydrolib")``) on stderr, one line each, without
+    level or module (``--quiet``: warnings and errors only). Set once per process."""
+    import sys
+
+    if not any(getattr(h, "hydrolib_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.hydrolib_cli = True
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hydrolib", description=__doc__)
+    parser = _Parser(prog="python -m hydrolib", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True)
     synthetic = commands.add_parser("synthetic", help="write the synthetic LandBench-shaped world")
     synthetic.add_argument("root", help="folder that will hold the resolution folder (e.g. data/LandBench)")
     synthetic.add_argument("--resolution", type=float, default=4.0, help="grid spacing: 0.5, 1, 2 or 4 degrees")
     synthetic.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=(2015, 2020),
                            dest="years", help="inclusive range of years")
-    synthetic.add_argument("--seed", type=int, default=0)
-    synthetic.add_argument("--workers", type=int, default=None, help="writer processes (default: one per core)")
+    synthetic.add_argument("--seed", type=int, default=0, help="the world's seed")
+    synthetic.add_argument("-j", "--jobs", "--workers", type=_jobs, default=None, dest="workers", metavar="N",
+                           help="at most N writer processes (default: one per CPU core)")
     synthetic.add_argument("--overwrite", action="store_true", help="replace a different world at the same place")
     synthetic.add_argument("--compression", choices=("zstd", "zlib"), default=None,
                            help="netCDF compression (default zstd where available; zlib for any netCDF tool)")
@@ -207,18 +290,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
     book.add_argument("--profile", default="paper",
-                      help="paper (default: the published book, from the committed results in results/paper), "
-                           "quick or smoke (trained from scratch on the CPU)")
+                      help="paper (the published book, from the committed results in results/paper), quick or "
+                           "smoke (trained from scratch on the CPU)")
     book.add_argument("--output", default="_build", help="build folder (HTML in <output>/_build/html)")
-    book.add_argument("--only", nargs="*", default=[], help="execute only these notebooks (e.g. 01_data)")
+    book.add_argument("--only", nargs="*", default=[], metavar="CHAPTER",
+                      help="execute only these chapters (e.g. 01_data); the others are published as an earlier "
+                           "build executed them (default: all)")
     book.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                       help="notebook parameter, e.g. -p data_root=/data/LandBench -p seed=1 -p device=cuda")
     _add_data_settings(book)
+    _add_jobs(book, "runs trained and chapters executed")
     mode = book.add_mutually_exclusive_group()
     mode.add_argument("--train", dest="train", action="store_true", default=None,
                       help="train what the runs' store lacks and compute the results again (the default for quick "
                            "and smoke; for paper it rewrites results/paper, e.g. with -p device=cuda)")
-    mode.add_argument("--from-results", dest="train", action="store_false",
+    mode.add_argument("--from-results", dest="train", action="store_false", default=None,
                       help="render from results already computed, training nothing (the default for paper)")
     book.set_defaults(handler=_book)
 
@@ -232,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
             *first, last = EXPERIMENTS
             sub.add_argument("name", help=f"{', '.join(first)} or {last}")
         _add_run_settings(sub, alias_p=True)
+        if command == "run-all":
+            _add_jobs(sub, "runs trained")
+        else:
+            sub.set_defaults(jobs=None)
         sub.set_defaults(handler=_train)
     summary = commands.add_parser("summary", help="key numbers of runs as JSON lines (trains what is not cached)")
     summary.add_argument("runs", nargs="+", metavar="NAME[:SEED]", help="e.g. mtl-diff mtl-diff:1")
@@ -248,11 +338,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="re-hash a LandBench folder's files and report those that changed")
     verify.add_argument("root", help="the folder holding LandBench's resolution folders")
     verify.set_defaults(handler=_verify)
+    notebooks = commands.add_parser("notebooks", help="write notebooks/<chapter>.ipynb, the copies of the chapters "
+                                                      "that Binder and Colab launch, from notebooks/<chapter>.py")
+    notebooks.add_argument("--check", action="store_true", help="only say which copies differ from their source")
+    notebooks.set_defaults(handler=_notebooks)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(getattr(args, "quiet", False))
     if getattr(args, "years", None) is not None:
         args.first_year, args.last_year = args.years
     from hydrolib.data.checks import DataCheckError

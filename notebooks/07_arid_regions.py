@@ -27,8 +27,8 @@
 # is dry. The study singles out North Africa and the Middle East, reports that ET there is
 # limited by soil water, and that the differentiable framework captures that regime.
 #
-# The regions here are drawn from real country borders (Natural Earth, shipped with the
-# `pyogrio` package, `hydrolib.data.regions`): a cell belongs to a region when its centre lies
+# The regions here are drawn from real country borders (Natural Earth's 1:110m countries, which
+# ship with hydrolib, `hydrolib.data.regions`): a cell belongs to a region when its centre lies
 # in one of the region's countries.
 
 # %% tags=["parameters"]

@@ -86,11 +86,14 @@ class Browser:
     def send(self, method: str, params: dict | None = None) -> dict:
         return self.loop.run_until_complete(self._send(method, params))
 
-    def open(self, url: str, width: int = 1400, height: int = 1000, timeout: float = 60) -> None:
-        """Load ``url`` at a window ``width`` pixels wide and wait for its load event."""
+    def open(self, url: str, width: int = 1400, height: int = 1000, timeout: float = 60,
+             color_scheme: str = "light") -> None:
+        """Load ``url`` at a window ``width`` pixels wide, the system's colour scheme ``light``
+        or ``dark`` (the book's theme follows it), and wait for its load event."""
         self.events.clear()
         self.send("Network.enable")
         self.send("Page.enable")
+        self.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": color_scheme}]})
         self.send("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
         self.send("Page.navigate", {"url": "about:blank"})  # so that reopening the same URL is seen as new

@@ -1,5 +1,7 @@
 """The analyses the notebooks rely on: closure, tails, regions, claims, the book's runs."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +26,8 @@ from hydrolib.study.moisture import (
 )
 from hydrolib.study.residual import epsilon_correlations, monthly_cycle
 from hydrolib.study.skill import deepest_drought_cell, furthest_from_one, kge_part_errors, median_kge_parts
+
+REPO = Path(__file__).resolve().parent.parent
 
 TARGETS = ["SM1", "SM2", "SM3", "ET"]
 
@@ -129,6 +133,37 @@ def test_claims_are_judged_together_and_every_direction_is_named(monkeypatch):
     assert (table["p (Holm)"] >= table["p"]).all()
     shown = claims_module.claims_of_chapter(table, "ch_b")
     assert len(shown) == 2 and set(shown.index.get_level_values("target")) == {"SM1", "SM2"}
+
+
+def test_country_borders_ship_with_hydrolib_checked_and_packaged(monkeypatch):
+    """Natural Earth is vendored: read from hydrolib's own folder (never from another package's
+    test fixtures), the files as LICENSE.md records them, small, and installed with the package."""
+    import hashlib
+    import re
+    import sys
+    import tomllib
+
+    from hydrolib.data import regions
+
+    folder = Path(regions.__file__).parent / "natural_earth"
+    assert regions.natural_earth_countries_path().parent == folder
+    recorded = dict((name, digest) for digest, name in
+                    re.findall(r"^([0-9a-f]{64})  (\S+)$", (folder / "LICENSE.md").read_text(), re.M))
+    files = sorted(p.name for p in folder.iterdir() if p.name.startswith("naturalearth_lowres."))
+    assert sorted(recorded) == files and len(files) == 5
+    for name in files:
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == recorded[name], f"{name} changed"
+    assert sum((folder / name).stat().st_size for name in files) < 300_000, "keep the vendored borders small"
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "natural_earth/*" in package_data["hydrolib.data"], "a wheel would ship without the borders"
+    # pyogrio's copy gone (a release may drop it): the regions still work
+    monkeypatch.setitem(sys.modules, "pyogrio", None)
+    regions.country_geometries.cache_clear()
+    try:
+        assert len(regions.country_geometries()) == 177
+        assert in_region(np.array([30.0]), np.array([31.2]), "North Africa").tolist() == [True]  # Cairo
+    finally:
+        regions.country_geometries.cache_clear()
 
 
 def test_grid_field_places_cells_and_refuses_points_off_the_grid():
@@ -328,6 +363,27 @@ def test_balance_terms_of_gridded_data_by_hand():
     land = xr.DataArray(np.array([[True, True], [True, False]]), dims=("lat", "lon"), coords=grid.coords)
     # weights cos 0° = 1, 1 and cos 60° = 0.5: (1 + 3 + 2.5) / 2.5
     assert float(land_mean(grid, land)) == pytest.approx(6.5 / 2.5)
+
+
+def test_land_mean_skips_missing_values_and_weights_by_cos_latitude():
+    """A gap on a land cell (real LandBench has them) leaves the mean instead of counting as 0;
+    each day has its own gaps; a sea cell never counts; weights are cos(latitude)."""
+    import xarray as xr
+
+    from hydrolib.study.balance import land_mean
+
+    coords = {"lat": [0.0, 60.0], "lon": [0.0, 1.0]}
+    land = xr.DataArray(np.array([[True, True], [True, False]]), dims=("lat", "lon"), coords=coords)
+    values = np.array([
+        [[2.0, np.nan], [4.0, 100.0]],  # day 1: a gap at (0°, 1°); the sea cell's 100 is ignored
+        [[np.nan, np.nan], [8.0, np.nan]],  # day 2: one land cell left
+        [[np.nan, np.nan], [np.nan, 5.0]],  # day 3: no land value at all
+    ])
+    field = xr.DataArray(values, dims=("time", "lat", "lon"), coords={"time": [1, 2, 3], **coords})
+    # day 1: weights cos 0° = 1 (value 2) and cos 60° = 0.5 (value 4): (2 + 2) / 1.5
+    np.testing.assert_allclose(land_mean(field, land).values, [4.0 / 1.5, 8.0, np.nan])
+    dataset = land_mean(xr.Dataset({"x": field}), land)  # a Dataset: each variable alike
+    np.testing.assert_allclose(dataset["x"].values, [4.0 / 1.5, 8.0, np.nan])
 
 
 def test_epsilon_recovery_is_perfect_for_the_true_residual_and_absent_without_epsilon():

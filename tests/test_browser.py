@@ -2,8 +2,12 @@
 
 For every page, at 1400 and at 420 px: no request leaves 127.0.0.1, every image loads in its
 own proportions, math is typeset (no raw TeX left), tables have padding. Then: the search finds a
-word that only a notebook holds, and an exercise's solution opens on click. Screenshots of two pages are kept in
-``_build/screenshots/`` (one at 1400 px, one at phone width, 420 px).
+word that only a notebook holds, and an exercise's solution opens on click. Every chapter has its Binder
+and Colab launch buttons, opening the chapter's notebook in the repository, and its repository and issue
+buttons. In dark mode and in light mode the chapters' own text (the banner, the tables, their captions, the
+figure captions) reads against its background, and figures are opaque. Screenshots are kept in
+``_build/screenshots/`` (one page at 1400 px, one at phone width, 420 px; a chapter in dark mode, and its
+launch menu open).
 
 Set ``HYDROLIB_BOOK_HTML`` to a built book's ``_build/html`` to test that book instead of
 building the smoke book. Without Chromium the test is skipped, except in CI (``CI=1``, set by
@@ -192,6 +196,134 @@ def test_an_exercise_solution_opens_on_click(served, browser):
       })()""")
     assert state["before"] is False, f"the solution is visible before any click: {state['text']!r}"
     assert state["after"] is True, f"the solution did not open on click: {state}"
+
+
+def _chapters(html: Path) -> list[str]:
+    return [page for page in _pages(html) if page.startswith("notebooks/")]
+
+
+def test_every_chapter_has_launch_repository_and_issue_buttons(book_html, served, browser):
+    """The rocket menu opens the chapter's own notebook, in the repository the book names, on
+    Binder and on Colab; the notebook it opens is in the repository (the launch copies)."""
+    from hydrolib.book.launch import BRANCH, REPOSITORY
+
+    owner_repo = REPOSITORY.removeprefix("https://github.com/")
+    chapters = _chapters(book_html)
+    assert len(chapters) == 8, chapters
+    for page in chapters:
+        name = Path(page).stem
+        browser.open(f"{served}/{page}")
+        state = browser.evaluate("""
+          (async () => {
+            const links = sel => [...document.querySelectorAll(sel)].map(a => a.href);
+            const rocket = document.querySelector('.dropdown-launch-buttons button');
+            if (!rocket) return {launch: [], hiddenBefore: null, shown: [],
+                                 repository: links('a.btn-source-repository-button'),
+                                 issues: links('a.btn-source-issues-button')};
+            const launch = [...document.querySelectorAll('.dropdown-launch-buttons a')];
+            const hiddenBefore = launch.every(a => a.offsetHeight === 0);
+            rocket.click();
+            await new Promise(r => setTimeout(r, 300));
+            const shown = launch.filter(a => a.offsetHeight > 0).map(a => a.innerText.trim());
+            rocket.click();
+            return {launch: launch.map(a => a.href), hiddenBefore: hiddenBefore, shown: shown,
+                    repository: links('a.btn-source-repository-button'), issues: links('a.btn-source-issues-button')};
+          })()""")
+        notebook = f"notebooks/{name}.ipynb"
+        assert state["launch"] == [
+            f"https://mybinder.org/v2/gh/{owner_repo}/{BRANCH}?urlpath=lab/tree/{notebook}",
+            f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/{notebook}"], (page, state)
+        assert state["hiddenBefore"] and state["shown"] == ["Binder", "Colab"], (page, state)
+        assert (REPO_ROOT / notebook).exists(), f"{page}'s buttons open {notebook}, which is not in the repository"
+        assert state["repository"] == [REPOSITORY], (page, state)
+        assert len(state["issues"]) == 1 and state["issues"][0].startswith(f"{REPOSITORY}/issues/new?"), (page, state)
+
+
+READABILITY = r"""
+(async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const parse = text => {
+    let m = text.match(/^rgba?\((.+)\)$/);
+    if (m) { const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+             return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+    m = text.match(/^color\(srgb (.+)\)$/);
+    if (m) { const p = m[1].split(/[\s\/]+/).filter(Boolean).map(Number);
+             return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1]; }
+    throw new Error('colour ' + text);
+  };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const background = el => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+  };
+  const luminance = c => {
+    const [r, g, b] = c.slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = el => {
+    const bg = background(el), fg = over(parse(getComputedStyle(el).color), bg);
+    const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  };
+  const kinds = {
+    'banner': '.hydrolib-banner th, .hydrolib-banner td, .hydrolib-banner .admonition-title',
+    'smoke warning': '.hydrolib-smoke p',
+    'table caption': 'table.hydrolib-table > caption',
+    'table cell': 'table.hydrolib-table th, table.hydrolib-table td',
+    'figure caption': 'figcaption p, figcaption span.caption-text',
+  };
+  const checked = {}, unreadable = [];
+  for (const [kind, selector] of Object.entries(kinds)) {
+    const elements = [...document.querySelectorAll(selector)].filter(e => e.textContent.trim());
+    checked[kind] = elements.length;
+    for (const e of elements) {
+      const ratio = contrast(e);
+      if (ratio < 4.5) unreadable.push(`${kind} "${e.textContent.trim().slice(0, 40)}": ${ratio.toFixed(2)}`);
+    }
+  }
+  const figures = [...document.querySelectorAll('main .cell_output img')];
+  const transparent = figures.filter(img => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(img, 0, 0);
+    const corner = context.getImageData(1, 1, 1, 1).data;
+    return corner[3] < 255;
+  }).map(img => img.getAttribute('alt'));
+  return {theme: document.documentElement.dataset.theme, checked: checked, unreadable: unreadable,
+          figures: figures.length, transparent: transparent};
+})()
+"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_the_chapters_read_in_dark_and_light_mode(book_html, served, browser, scheme):
+    """WCAG AA contrast (4.5:1) for the banner "How this page was built", the smoke warning, the
+    tables and their captions and the figure captions of every chapter, with the system in dark
+    or light mode; every figure opaque, so dark axes never lie on the dark page."""
+    totals = {}
+    for page in _chapters(book_html):
+        browser.open(f"{served}/{page}", color_scheme=scheme)
+        result = browser.evaluate(READABILITY, timeout=60)
+        assert result["theme"] == scheme, f"{page}: the theme did not follow the system's {scheme} mode"
+        assert not result["unreadable"], f"{page} in {scheme} mode, contrast below 4.5: {result['unreadable']}"
+        assert not result["transparent"], f"{page}: figures with a transparent background: {result['transparent']}"
+        for kind, count in result["checked"].items():
+            totals[kind] = totals.get(kind, 0) + count
+        totals["figures"] = totals.get("figures", 0) + result["figures"]
+    assert all(count > 0 for count in totals.values()), f"nothing of some kind was checked: {totals}"
+    if scheme == "dark":
+        browser.open(f"{served}/notebooks/03_stl_vs_mtl.html", color_scheme="dark")
+        browser.evaluate("document.querySelector('.hydrolib-banner').scrollIntoView()")
+        shot = browser.screenshot(SCREENSHOTS / "03_stl_vs_mtl-dark.png", full_page=False)
+        assert shot.stat().st_size > 50_000, f"{shot} looks empty"
 
 
 def test_screenshots_of_two_pages_are_kept(served, browser):

@@ -432,6 +432,23 @@ def test_a_lock_held_too_long_names_its_holder_and_a_killed_holder_frees_it(tmp_
         pass
 
 
+def test_locks_need_no_fcntl_so_hydrolib_imports_where_it_is_missing(tmp_path):
+    """Windows has no fcntl: the locks, and the modules that take them, must import and lock
+    without it (filelock locks with msvcrt there; here, with fcntl hidden, with its own file)."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["fcntl"] = None  # import fcntl now raises ImportError, as on Windows
+        import hydrolib.book.execute, hydrolib.experiments.runner, hydrolib.experiments.schedule
+        from hydrolib.system.locks import file_lock, lock_holder
+        with file_lock({str(tmp_path / "run.lock")!r}, purpose="a test") as path:
+            print(lock_holder(path))
+    """)
+    done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "(a test) since " in done.stdout
+    assert not (tmp_path / "run.lock.holder").exists(), "the holder's note outlived the lock"
+
+
 # --- notebook parameters ------------------------------------------------------------------------
 
 DECLARED = {"profile": str, "seed": int, "learning_rate": float, "progress": bool}
@@ -502,6 +519,16 @@ def test_a_failed_notebook_leaves_no_executed_copy_to_publish(tmp_path):
     assert "SECOND-FAILED" in kept.read_text()
 
 
+def test_executing_a_chapter_prints_no_kernel_start_warning(tmp_path, capfd):
+    """ipykernel's "Kernel is running over TCP without encryption" came once per chapter."""
+    from hydrolib.book.execute import execute_notebook
+
+    repo = _book_repo(tmp_path / "repo", second_fails=False)
+    execute_notebook("good", tmp_path / "out", {"profile": "smoke"}, repo)
+    captured = capfd.readouterr()
+    assert "Kernel is running over TCP" not in captured.err + captured.out, captured.err[-500:]
+
+
 def test_chapters_executed_beside_the_training_are_waited_for_and_their_failures_named(tmp_path):
     """The chapters that read no runs execute while the runs train (``notebooks_executing``):
     leaving the block waits for them; a failed one is named after the block has run, and an
@@ -544,6 +571,35 @@ def test_a_partial_build_does_not_publish_a_notebook_that_failed(tmp_path, monke
     build_book("smoke", output, notebooks=["second"], repo=repo, train=False)
     assert "SECOND-OUTPUT" in (html / "notebooks" / "second.html").read_text()
     assert "GOOD-OUTPUT" in (html / "notebooks" / "good.html").read_text()
+
+
+def test_a_chapter_re_executed_with_other_parameters_is_published_with_them(tmp_path, monkeypatch, caplog):
+    """The README's ``book --only 01_data -p world_seed=3``: the chapter executes with the new
+    value and the book is published, the other chapters as they executed before (each page's
+    banner says with what), and the build says which differ. Before, it ended in "not publishing"."""
+    import logging
+
+    import nbformat
+
+    from hydrolib.book.build import build_book
+
+    monkeypatch.setattr("hydrolib.data.source.DataSettings.ensure_folder", lambda self: None)  # no data needed here
+    rendered = []
+    monkeypatch.setattr("hydrolib.book.build.render_book", lambda staging, output: rendered.append(staging) or output)
+    repo = _book_repo(tmp_path / "repo", second_fails=False)
+    for name in ("good", "second"):
+        path = repo / "notebooks" / f"{name}.py"
+        path.write_text(path.read_text().replace("profile = 'x'\n", "profile = 'x'\nworld_seed = 0\n")
+                        .replace("print('", "print(f'seed {world_seed} "))
+    output = tmp_path / "build"
+    build_book("smoke", output, repo=repo, train=False)
+    with caplog.at_level(logging.INFO, logger="hydrolib"):
+        build_book("smoke", output, notebooks=["good"], parameters={"world_seed": 3}, repo=repo, train=False)
+    assert len(rendered) == 2
+    executed = output / "book_src" / "notebooks"
+    assert "seed 3 GOOD-OUTPUT" in nbformat.read(executed / "good.ipynb", as_version=4).cells[-1].outputs[0].text
+    assert "seed 0 SECOND-OUTPUT" in nbformat.read(executed / "second.ipynb", as_version=4).cells[-1].outputs[0].text
+    assert "second is published as executed earlier, with world_seed=(default)" in caplog.text
 
 
 def test_a_prepared_folder_from_before_manifests_is_rebuilt_with_a_note(tmp_path):

@@ -11,14 +11,75 @@ staging folder, and a partial build (``notebooks=[...]``) reuses the others only
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from pathlib import Path
 
-from hydrolib.book.chapters import NOTEBOOKS_WITHOUT_RUNS, REPO_ROOT, BookBuildError, toc_notebooks
+from hydrolib.book.chapters import (
+    NOTEBOOKS_WITHOUT_RUNS,
+    REPO_ROOT,
+    BookBuildError,
+    notebook_parameters,
+    toc_notebooks,
+)
 from hydrolib.book.citation import write_citation_page
-from hydrolib.book.execute import execute_notebooks, verified_good
+from hydrolib.book.execute import execute_notebooks, executed_parameters, verified_good
 from hydrolib.book.render import publish_sources, render_book, vendor_mathjax
+
+logger = logging.getLogger(__name__)
+
+
+def check_build(profile: str, notebooks: list[str] | None, parameters: dict, repo: Path = REPO_ROOT,
+                jobs: int | None = None) -> list[str]:
+    """Check every name and value a build is asked for before any work, and return the chapters
+    to execute: the profile, the chapters (``notebooks``, e.g. ``["01_data"]``), each notebook
+    parameter's name (one of the chosen chapters' ``parameters`` cell) and type (that of its
+    default), the run settings they give (``RunConfig.build``), the device and ``jobs``.
+
+    Raises ``SettingError`` naming what is wrong and what is known, so that a typo in
+    ``--only 99_nope`` is reported at once, not after training every run.
+    """
+    from hydrolib.book.parameters import BOOK_PARAMETERS, ParameterError, check_parameters, run_settings
+    from hydrolib.experiments import RunConfig
+    from hydrolib.experiments.config import SettingError
+    from hydrolib.experiments.profiles import get_profile
+
+    try:
+        get_profile(profile)
+    except ValueError as error:
+        raise SettingError(str(error)) from None
+    chapters = toc_notebooks(repo)
+    names = list(notebooks or chapters)
+    unknown = [n for n in names if n not in chapters]
+    if unknown:
+        raise SettingError(f"unknown chapter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                           f"the book's chapters are {', '.join(chapters)}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise SettingError(f"jobs must be a whole number >= 1; got {jobs!r}")
+    declared: dict[str, type] = {}
+    for name in names:
+        for key, default in notebook_parameters(name, repo).items():
+            declared.setdefault(key, BOOK_PARAMETERS.get(key, type(default) if default is not None else object))
+    unknown = sorted(set(parameters) - set(declared) - {"profile"})
+    if unknown:
+        raise SettingError(f"unknown notebook parameter{'s' if len(unknown) > 1 else ''} "
+                           f"{', '.join(map(repr, unknown))} (-p); {', '.join(names) if notebooks else 'the chapters'} "
+                           f"take {', '.join(sorted(declared))}")
+    given = {k: v for k, v in parameters.items() if k in declared and declared[k] is not object}
+    try:
+        check_parameters(given, {k: declared[k] for k in given})
+        settings = run_settings({"profile": profile, **parameters})
+    except ParameterError as error:
+        raise SettingError(str(error)) from None
+    RunConfig.build("mtl-none", profile, **settings)  # a wrong grid, years or seed is named here
+    from hydrolib.training.trainer import check_device
+
+    try:
+        check_device(str(parameters.get("device", "cpu")))
+    except ValueError as error:
+        raise SettingError(str(error)) from None
+    return names
 
 
 def _results_read_by(names: list[str]) -> list[str]:
@@ -46,21 +107,28 @@ def _check_results_exist(profile: str, seed: int, names: list[str], settings: di
                              f"--train")
     if profile == COMMITTED_PROFILE and folder == results_folder(COMMITTED_PROFILE):
         for problem in stale_results():
-            print(f"warning: stale results: {problem}", flush=True)
+            logger.warning("stale results: %s", problem)
 
 
 def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build", *,
                notebooks: list[str] | None = None, parameters: dict | None = None,
-               repo: Path = REPO_ROOT, train: bool | None = None) -> Path:
+               repo: Path = REPO_ROOT, train: bool | None = None, jobs: int | None = None) -> Path:
     """Execute the notebooks (all, or only ``notebooks``, reusing the others' earlier outputs)
     and render the HTML; returns its folder. The notebooks read their results
     (``hydrolib.study.results``): with ``train``, every run they need is trained first
     (``experiments.run_all``, on ``parameters["device"]``) and the results computed from them;
     without, the results must exist already (the committed paper results: the published book).
-    ``train`` None: without for the paper profile, with for every other."""
+    ``train`` None: without for the paper profile, with for every other. ``jobs`` caps the runs
+    trained and the chapters executed side by side (default: one per core, ``notebook_workers``).
+
+    Every name and value is checked first (``check_build``). Chapters not executed in this
+    build are published as an earlier build executed them, each page's banner saying with what:
+    re-executing one chapter with other parameters (``-p world_seed=3``) publishes it so.
+    """
     from hydrolib.book.parameters import run_settings
     from hydrolib.experiments.config import data_settings
 
+    names = check_build(profile, notebooks, parameters or {}, repo, jobs)
     output = Path(output).resolve()
     staging = output / "book_src"
     staging.mkdir(parents=True, exist_ok=True)
@@ -79,8 +147,7 @@ def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build"
     params = {"profile": profile, **(parameters or {})}
     settings = run_settings(params)  # the data's settings, for the runs, the world and the results alike
     seed, device = int(params.get("seed", 0)), str(params.get("device", "cpu"))
-    data_settings(profile, **settings)  # a wrong setting is named here, before any work
-    names = notebooks or toc_notebooks(repo)
+    logger.info("the data: %s", data_settings(profile, **settings).source_name)
     failures = []
     if train is None:
         train = profile != "paper"
@@ -89,37 +156,47 @@ def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build"
         from hydrolib.experiments import run_all
         from hydrolib.study.results import compute_results
 
-        data_settings(profile, **settings).ensure_folder()  # the world is made once, before the workers start
+        data_settings(profile, **settings).ensure_folder()  # the synthetic world is written once, into the cache
         if set(names) - set(NOTEBOOKS_WITHOUT_RUNS):  # train what they read up front, with progress shown
             started = time.perf_counter()
-            trained = run_all(profile, device=device, seed=seed, **settings)
-            print(f"trained {len(trained)} runs in {time.perf_counter() - started:.1f} s (the others were cached)",
-                  flush=True)
+            trained = run_all(profile, device=device, seed=seed, workers=jobs, **settings)
+            logger.info("trained %d runs in %.1f s (the others were cached)", len(trained),
+                        time.perf_counter() - started)
         started = time.perf_counter()
         wanted = _results_read_by(names)
         compute_results(profile, seed, device, wanted, command=f"python -m hydrolib book --profile {profile}",
                         **settings)
-        print(f"computed {len(wanted)} results in {time.perf_counter() - started:.1f} s", flush=True)
+        logger.info("computed %d results in %.1f s", len(wanted), time.perf_counter() - started)
     else:
         _check_results_exist(profile, seed, names, settings)
     rest = list(names)
     started = time.perf_counter()
     try:
-        execute_notebooks(rest, staging / "notebooks", params, repo, work_dir=output / "notebook_runs")
+        execute_notebooks(rest, staging / "notebooks", params, repo, work_dir=output / "notebook_runs",
+                          workers=None if jobs is None else min(jobs, max(1, len(rest))))
     except BookBuildError as error:
         failures.append(str(error))
-    print(f"executed {len(rest)} notebooks in {time.perf_counter() - started:.1f} s", flush=True)
+    logger.info("executed %d notebooks in %.1f s", len(rest), time.perf_counter() - started)
     if failures:
         raise BookBuildError("\n".join(failures))
-    # Publish only what executed in this build or was recorded good by an earlier one.
-    refused = {n: verified_good(n, staging / "notebooks", params) for n in toc_notebooks(repo) if n not in names}
+    # Publish only what executed in this build or was recorded good by an earlier one (from the
+    # same notebook file); a chapter executed with other parameters is published with them.
+    others = [n for n in toc_notebooks(repo) if n not in names]
+    refused = {n: verified_good(n, staging / "notebooks") for n in others}
     refused = {n: why for n, why in refused.items() if why is not None}
     if refused:
         details = "; ".join(f"{n}: {why}" for n, why in refused.items())
         raise BookBuildError(f"not publishing: notebooks without a good execution in {staging / 'notebooks'} "
                              f"({details}). Execute them: python -m hydrolib book --profile {profile} "
                              f"--only {' '.join(refused)}")
+    for name in others:
+        earlier = executed_parameters(name, staging / "notebooks")
+        if earlier != params:
+            differ = ", ".join(f"{k}={earlier.get(k, '(default)')}" for k in sorted(set(earlier) | set(params))
+                               if k != "device" and earlier.get(k) != params.get(k))
+            if differ:
+                logger.info("%s is published as executed earlier, with %s (its page's banner says so)", name, differ)
 
     html = render_book(staging, output)
-    print(f"book written to {html / 'index.html'}")
+    logger.info("book written to %s", html / "index.html")
     return html

@@ -50,6 +50,30 @@ def toc_notebooks(repo: Path = REPO_ROOT) -> list[str]:
     return [Path(f).name for f in files if f.startswith("notebooks/")]
 
 
+def notebook_parameters(name: str, repo: Path = REPO_ROOT) -> dict[str, object]:
+    """The parameters a chapter takes and their defaults: the names assigned in the cell of
+    ``notebooks/<name>.py`` tagged ``parameters`` (papermill's), each with its literal value."""
+    import ast
+
+    import jupytext
+
+    source = repo / "notebooks" / f"{name}.py"
+    if not source.exists():
+        raise BookBuildError(f"notebook {name}: source {source} not found")
+    cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise BookBuildError(f"notebook {name}: no cell tagged 'parameters' in {source}")
+    defaults: dict[str, object] = {}
+    for statement in ast.parse(cells[0].source).body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name):
+            try:
+                defaults[statement.targets[0].id] = ast.literal_eval(statement.value)
+            except ValueError:
+                defaults[statement.targets[0].id] = None  # computed: any value
+    return defaults
+
+
 FOLDED_TAG = "hide-input"
 
 

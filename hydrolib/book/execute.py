@@ -9,6 +9,7 @@ build may publish it again (``verified_good``) and never a notebook whose source
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import time
@@ -24,7 +25,14 @@ from hydrolib.book.chapters import (
     keep_image_proportions,
 )
 
+logger = logging.getLogger(__name__)
+
 EXECUTED_RECORD = ".executed.json"  # in <staging>/notebooks: what executed well, and from what
+
+# The kernel's own log at ERROR: ipykernel 7 warns at every start that its local TCP sockets are
+# unencrypted (eight times a build, on the terminal). A notebook's warnings are cell outputs and
+# stay; a kernel that fails to start still fails the chapter with its error.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def _crc32(path: Path) -> str:
@@ -69,10 +77,15 @@ def _comparable(parameters: dict) -> dict:
     return {k: v for k, v in parameters.items() if k != "device"}
 
 
-def verified_good(name: str, notebooks_dir: Path, parameters: dict) -> str | None:
+def executed_parameters(name: str, notebooks_dir: Path) -> dict:
+    """The parameters ``notebooks_dir/<name>.ipynb`` was executed with, as recorded ({} if none)."""
+    return dict(_read_record(notebooks_dir).get(name, {}).get("parameters", {}))
+
+
+def verified_good(name: str, notebooks_dir: Path, parameters: dict | None = None) -> str | None:
     """Why ``notebooks_dir/<name>.ipynb`` may not be published, or None if it may: it must be
-    recorded as executed without error, with the same parameters (the device aside), and be
-    the very file that was recorded (same CRC-32)."""
+    recorded as executed without error and be the very file that was recorded (same CRC-32);
+    with ``parameters``, also executed with those (the device aside)."""
     path = notebooks_dir / f"{name}.ipynb"
     entry = _read_record(notebooks_dir).get(name)
     if entry is None:
@@ -81,7 +94,7 @@ def verified_good(name: str, notebooks_dir: Path, parameters: dict) -> str | Non
         return f"{path} is missing"
     if _crc32(path) != entry["crc32"]:
         return f"{path} changed since it executed"
-    if _comparable(entry["parameters"]) != _comparable(parameters):
+    if parameters is not None and _comparable(entry["parameters"]) != _comparable(parameters):
         return f"it executed with parameters {entry['parameters']}, this build uses {parameters}"
     return None
 
@@ -121,7 +134,8 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict, repo: Path = RE
     started = time.perf_counter()
     try:
         papermill.execute_notebook(str(unexecuted), str(running), parameters=parameters, kernel_name="python3",
-                                   cwd=str(repo / "notebooks"), progress_bar=False, log_output=False)
+                                   cwd=str(repo / "notebooks"), progress_bar=False, log_output=False,
+                                   extra_arguments=KERNEL_ARGUMENTS)
     except BaseException as error:
         output.unlink(missing_ok=True)
         failed = work_dir / "failed" / f"{name}.ipynb"
@@ -184,9 +198,9 @@ def execute_notebooks(names: list[str], out_dir: Path, parameters: dict, repo: P
     workers = notebook_workers(len(names)) if workers is None else workers
     if workers <= 1:
         seconds = {}
-        for name in names:
+        for number, name in enumerate(names, 1):
             seconds[name] = execute_notebook(name, out_dir, parameters, repo, work_dir)
-            print(f"executed {name} in {seconds[name]:.1f} s", flush=True)
+            logger.info("executed %s in %.1f s (%d of %d)", name, seconds[name], number, len(names))
         return seconds
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -203,7 +217,7 @@ def execute_notebooks(names: list[str], out_dir: Path, parameters: dict, repo: P
             except BookBuildError as error:
                 failures.append(str(error))
                 continue
-            print(f"executed {name} in {seconds[name]:.1f} s", flush=True)
+            logger.info("executed %s in %.1f s (%d of %d)", name, seconds[name], len(seconds), len(names))
     if failures:
         raise BookBuildError("\n".join(failures))
     return seconds
@@ -236,7 +250,7 @@ def notebooks_executing(names: list[str], out_dir: Path, parameters: dict, repo:
     failures = []
     for name, future in futures.items():
         try:
-            print(f"executed {name} in {future.result():.1f} s (beside the training)", flush=True)
+            logger.info("executed %s in %.1f s (beside the training)", name, future.result())
         except BookBuildError as error:
             failures.append(str(error))
     pool.shutdown()

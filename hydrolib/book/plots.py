@@ -1,8 +1,8 @@
 """Figures in one style: maps with country outlines, seasonal cycles, CDFs.
 
-Country outlines come from the Natural Earth 110 m polygons (public domain) that the
-``pyogrio`` package ships among its test fixtures, read with cartopy's shapereader, so
-no map ever downloads anything.
+Country outlines come from the Natural Earth 110 m polygons (public domain) that ship with
+hydrolib (``hydrolib/data/natural_earth/``), read with cartopy's shapereader, so no map ever
+downloads anything.
 """
 
 from __future__ import annotations

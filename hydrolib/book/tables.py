@@ -33,9 +33,11 @@ VERDICT_COLOURS = {
 VERDICT_COLUMN = "verdict"  # the column hydrolib.study.claims.claims_of_chapter puts verdicts in
 
 TABLE_STYLE = "border-collapse:collapse;margin:0.6em 0 1.2em 0;font-size:0.9em;max-width:100%"
-CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;padding:0 0 0.4em 0"
-CELL_STYLE = "padding:0.3em 0.75em;border-bottom:1px solid #ddd;vertical-align:top"
-HEAD_STYLE = "padding:0.3em 0.75em;border-bottom:2px solid #555;vertical-align:bottom"
+# Colours that read on a light and on a dark page alike (Jupyter's and the book's dark modes):
+# the caption in the text's own colour, rules in translucent grey.
+CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;padding:0 0 0.4em 0;color:inherit"
+CELL_STYLE = "padding:0.3em 0.75em;border-bottom:1px solid rgba(128,128,128,0.35);vertical-align:top"
+HEAD_STYLE = "padding:0.3em 0.75em;border-bottom:2px solid rgba(128,128,128,0.9);vertical-align:bottom"
 NUMBER_STYLE = "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap"
 TEXT_STYLE = "text-align:left"
 

@@ -157,8 +157,18 @@ def verify(root: Path | str) -> list[ChangedFile]:
     A file counts as changed if its checksum differs from the one remembered in the hash
     cache, or, inside a folder with a ``FILES_MANIFEST`` (a synthetic world), from the one
     recorded there. The hash cache is updated, so later fingerprints follow the content.
+    Raises ``LandBenchError`` for a ``root`` that is not a folder or holds no netCDF file (a
+    mistyped path is never reported as unchanged).
     """
+    from hydrolib.data.landbench import LandBenchError
+
     root = Path(root)
+    if not root.is_dir():
+        raise LandBenchError(f"{root} is {'not a folder' if root.exists() else 'missing'}; give the folder that "
+                             "holds LandBench's resolution folders (0.5, 1, 2, 4) or a synthetic world")
+    if next(root.rglob("*.nc"), None) is None:
+        raise LandBenchError(f"{root} holds no netCDF (.nc) file to verify; give the folder that holds "
+                             "LandBench's resolution folders (0.5, 1, 2, 4) or a synthetic world")
     hashes = FileHashes()
     changed: list[ChangedFile] = []
     manifests = {p.parent for p in root.rglob(FILES_MANIFEST)}
@@ -191,9 +201,13 @@ def check_world(res_dir: Path | str) -> None:
 
 
 
-def verify_report(root: Path | str, say=print) -> int:
-    """``hydrolib verify ROOT``: hash the files under ``root`` again, say which changed;
-    returns the number of changed files (0: all as remembered)."""
+def verify_report(root: Path | str, say=None) -> int:
+    """``hydrolib verify ROOT``: hash the files under ``root`` again, say which changed (``say``:
+    default logged); returns the number of changed files (0: all as remembered)."""
+    if say is None:
+        import logging
+
+        say = logging.getLogger(__name__).info
     changed = verify(root)
     for item in changed:
         say(f"changed: {item}")

@@ -1,14 +1,18 @@
-"""Regions defined by real country borders (Natural Earth 110 m, shipped in pyogrio).
+"""Regions defined by real country borders (Natural Earth 110 m, vendored in ``natural_earth/``).
 
 The study singles out North Africa and the Middle East, where evapotranspiration is
 limited by soil water. A grid cell belongs to a region when its centre lies inside one of
 the region's countries.
+
+The borders are Natural Earth's 1:110m Admin 0 countries (public domain), as GeoPandas
+distributed them (``naturalearth_lowres``), copied unchanged into
+``hydrolib/data/natural_earth/``; ``natural_earth/LICENSE.md`` says where from and how to
+check the files. They ship with hydrolib, so no release of another package can take them away.
 """
 
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -47,23 +51,31 @@ def in_region(lat: np.ndarray, lon: np.ndarray, region: str) -> np.ndarray:
     return shapely.contains_xy(union, lon, lat)
 
 
+NATURAL_EARTH_DIR = Path(__file__).resolve().parent / "natural_earth"
+
+
 def natural_earth_countries_path() -> Path:
-    """The Natural Earth 110 m countries shapefile shipped inside pyogrio."""
-    path = (
-        Path(str(resources.files("pyogrio"))) / "tests" / "fixtures" / "naturalearth_lowres" / "naturalearth_lowres.shp"
-    )
-    if not path.exists():
-        raise FileNotFoundError(f"pyogrio no longer ships {path}; country outlines need it")
+    """The Natural Earth 110 m countries shapefile that ships with hydrolib."""
+    path = NATURAL_EARTH_DIR / "naturalearth_lowres.shp"
+    missing = [p.name for p in (path, path.with_suffix(".dbf")) if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{NATURAL_EARTH_DIR} lacks {', '.join(missing)}: the country outlines ship with "
+                                "hydrolib; reinstall it (pip install -e .) or restore the folder from the repository")
     return path
 
 
 @functools.lru_cache(maxsize=1)
 def country_geometries() -> tuple:
-    """(name, continent, ISO code, shapely geometry) for every country."""
-    from cartopy.io import shapereader
+    """(name, continent, ISO code, shapely geometry) for every country.
 
-    reader = shapereader.Reader(str(natural_earth_countries_path()))
-    return tuple(
-        (r.attributes.get("name"), r.attributes.get("continent"), r.attributes.get("iso_a3"), r.geometry)
-        for r in reader.records()
-    )
+    Read with pyshp, the shapefile reader cartopy itself uses, so that the regions need no map
+    projection library (a GPU machine computing results may have none)."""
+    import shapefile
+    import shapely.geometry
+
+    with shapefile.Reader(str(natural_earth_countries_path())) as reader:
+        return tuple(
+            (record.get("name"), record.get("continent"), record.get("iso_a3"),
+             shapely.geometry.shape(shape.__geo_interface__))
+            for record, shape in ((r.record.as_dict(), r.shape) for r in reader.shapeRecords())
+        )

@@ -210,9 +210,10 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
 
 
 def prepare_all(settings: DataSettings,
-                requests: Iterable[tuple[PrepareConfig, VariableChoice | None]]) -> None:
+                requests: Iterable[tuple[PrepareConfig, VariableChoice | None]], progress: bool = False) -> None:
     """Write the prepared cache of each (config, variables) of ``requests`` that the cache
-    lacks, reading the data once for all of them.
+    lacks, reading the data once for all of them; with ``progress``, a bar counts them (tqdm,
+    on stderr, with the time left).
 
     The preparations of one data set under several settings (the data-scarcity runs' kept
     years and held-out climates) differ only in splits, cell subsets and normalisation.
@@ -241,11 +242,19 @@ def prepare_all(settings: DataSettings,
             continue
         holding = held_variables(names) if names is not None else ("unknown", variables)
         by_holding.setdefault(holding, []).append((config, variables))
-    for missing in by_holding.values():
-        dataset = open_data(settings, missing[0][1])  # a required variable without files is named here
-        raw = land_arrays(dataset, fingerprint)  # read only: prepare_arrays works on copies
-        for config, _ in missing:
-            prepare_cached(lambda: raw, fingerprint, config, cache, held_variables(dataset.data_vars))
+    from tqdm import tqdm
+
+    total = sum(len(missing) for missing in by_holding.values())
+    with tqdm(total=total, desc="preparing the data", unit="preparation", disable=not progress or total == 0,
+              bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} elapsed, {remaining} left{postfix}") as bar:
+        for missing in by_holding.values():
+            bar.set_postfix_str("reading the data once")
+            dataset = open_data(settings, missing[0][1])  # a required variable without files is named here
+            raw = land_arrays(dataset, fingerprint)  # read only: prepare_arrays works on copies
+            bar.set_postfix_str("")
+            for config, _ in missing:
+                prepare_cached(lambda: raw, fingerprint, config, cache, held_variables(dataset.data_vars))
+                bar.update()
 
 
 class _NotCached(Exception):

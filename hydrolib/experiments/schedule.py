@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,8 @@ from hydrolib.experiments.runner import TrainedRun, finish_run, is_cached, run, 
 from hydrolib.experiments.store import Run, load_verified, run_folder
 from hydrolib.system.locks import file_lock
 from hydrolib.training.distributed import SINGLE, DistInfo
+
+logger = logging.getLogger(__name__)
 
 
 def train_side_by_side(configs: list[RunConfig], device: str, streams: int, progress: bool = False,
@@ -193,7 +196,7 @@ def _train_in_worker(name: str, profile: str, device: str, settings: dict) -> st
     return run(name, profile, device=device, progress=False, **settings).folder.name
 
 
-def _prepare_for(jobs: list[tuple[str, dict]], profile: str) -> None:
+def _prepare_for(jobs: list[tuple[str, dict]], profile: str, progress: bool = False) -> None:
     """Write every preparation the runs ``jobs`` (experiment, settings) read — the data-scarcity
     settings each have their own — before the first trains (``data.source.prepare_all``): the
     data are read once for all of them, and no two workers prepare at the same time."""
@@ -209,14 +212,23 @@ def _prepare_for(jobs: list[tuple[str, dict]], profile: str) -> None:
         choice = run_variables(config.spec.targets, config.physics.constraint.balance)
         preparations.setdefault(config.data, []).append((config.prepare, choice))
     for data, requests in preparations.items():
-        prepare_all(data, requests)
+        prepare_all(data, requests, progress=progress)
 
 
-def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str, workers: int) -> None:
+def training_bar(total: int, progress: bool):
+    """The bar of ``run_all``: runs trained of ``total``, elapsed and left (tqdm, on stderr)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="training runs", unit="run", disable=not progress or total == 0,
+                bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} elapsed, {remaining} left")
+
+
+def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str, workers: int,
+                        progress: bool = False) -> None:
     """Train ``jobs`` (experiment, settings) in ``workers`` processes of one torch thread each;
     a failure in any is raised here, naming the run, once the others have finished."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     def cost(job: tuple[str, dict]) -> tuple[bool, ...]:
         try:
@@ -226,13 +238,17 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
 
     jobs = sorted(jobs, key=cost, reverse=True)
     errors = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
+            training_bar(len(jobs), progress) as bar:
         futures = {pool.submit(_train_in_worker, name, profile, device, each): (name, each) for name, each in jobs}
-        for future, (name, each) in futures.items():
+        for future in as_completed(futures):
+            name, each = futures[future]
             try:
-                print(f"trained {future.result()}", flush=True)
+                logger.debug("trained %s (%s)", name, future.result())
             except Exception as error:  # noqa: BLE001 -- collected, then raised with the run named
                 errors.append(f"{name} {each}: {type(error).__name__}: {error}")
+                logger.error("%s %s failed: %s: %s", name, each, type(error).__name__, error)
+            bar.update()
     if errors:
         raise RuntimeError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
 
@@ -274,16 +290,22 @@ def _train_on_gpu(index: int, configs: list[dict], streams: int) -> list[str]:
     stored: list[str] = []
     train_side_by_side([RunConfig.from_dict(c) for c in configs], f"cuda:{index}", streams,
                        report=lambda config, result: (stored.append(result.folder.name),
-                                                      print(f"trained {result.folder.name} on GPU {index}",
-                                                            flush=True)))
+                                                      logger.info("trained %s on GPU %d", result.folder.name, index)))
     return stored
 
 
-def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int) -> list[str]:
+def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int,
+                  on_trained: Callable[[str], None] | None = None) -> list[str]:
     """Train ``configs`` spread over ``gpus``, one process per GPU, each running its share side by
     side on ``streams`` CUDA streams (``train_side_by_side``); the runs are independent, so no
     gradient crosses a GPU. A failure in any process is raised here, naming it, once the others
-    have finished. Returns the folders of the runs stored."""
+    have finished. ``on_trained(folder name)`` is called for each run stored (with several GPUs,
+    when its GPU's share is done). Returns the folders of the runs stored."""
+    def stored_one(name: str) -> None:
+        logger.info("trained %s", name)
+        if on_trained is not None:
+            on_trained(name)
+
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -291,7 +313,7 @@ def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int) -> li
         stored: list[str] = []
         train_side_by_side(configs, f"cuda:{gpus[0]}", streams,
                            report=lambda config, result: (stored.append(result.folder.name),
-                                                          print(f"trained {result.folder.name}", flush=True)))
+                                                          stored_one(result.folder.name)))
         return stored
     shares = share_by_cost(configs, len(gpus))
     errors, stored = [], []
@@ -300,7 +322,10 @@ def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int) -> li
                    for gpu, share in zip(gpus, shares) if share}
         for future, gpu in futures.items():
             try:
-                stored += future.result()
+                done = future.result()
+                stored += done
+                for name in done:
+                    stored_one(name)
             except Exception as error:  # noqa: BLE001 -- collected, then raised with the GPU named
                 errors.append(f"GPU {gpu}: {type(error).__name__}: {error}")
     if errors:
@@ -322,20 +347,30 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
         each = dict(settings, **request.settings())
         jobs.append((request, each, is_cached(request.name, profile, **each)))
     workers = default_workers(device, dist_info) if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
     missing = [(request.name, each) for request, each, cached in jobs if not cached]
+    if missing:
+        logger.info("%d of the book's %d runs to train, %d side by side", len(missing), len(jobs),
+                    min(workers, len(missing)))
     if missing and not dist_info.active:
-        _prepare_for(missing, profile)
+        _prepare_for(missing, profile, progress=progress and dist_info.is_main)
     if workers > 1 and len(missing) > 1:
         if device.startswith("cuda"):
             # every visible GPU, each with its share of the runs side by side on its streams
-            train_on_gpus([RunConfig.build(name, profile, **each) for name, each in missing], visible_gpus(device),
-                          workers)
+            with training_bar(len(missing), progress) as bar:
+                train_on_gpus([RunConfig.build(name, profile, **each) for name, each in missing], visible_gpus(device),
+                              workers, on_trained=lambda folder: bar.update())
         else:
-            _train_in_processes(missing, profile, device, min(workers, len(missing)))
+            _train_in_processes(missing, profile, device, min(workers, len(missing)), progress)
     runs = []
+    one_by_one = not (workers > 1 and len(missing) > 1)  # trained in the loop below, each with its own bar
     for request, each, cached in jobs:
         if report is None and cached:
             continue  # nobody asked to see it: do not spend time loading it
+        if one_by_one and not cached and dist_info.is_main:
+            logger.info("training %s %s (%d of %d)", request.name, request.setting,
+                        missing.index((request.name, each)) + 1, len(missing))
         result = run(request.name, profile, device=device, progress=progress, dist_info=dist_info, **each)
         if result is not None:
             runs.append(result)

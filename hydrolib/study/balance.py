@@ -37,10 +37,29 @@ def balance_terms(data: xr.Dataset) -> xr.Dataset:
 
 
 def land_mean(field: xr.DataArray | xr.Dataset, land: xr.DataArray) -> xr.DataArray | xr.Dataset:
-    """Area-weighted mean over the land cells of a (lat, lon) grid: weights cos(latitude) where
-    ``land`` is true. Keeps every other dimension (e.g. time)."""
-    weights = np.cos(np.deg2rad(land["lat"])).broadcast_like(land).where(land)
-    return (field * weights).sum(("lat", "lon")) / weights.sum()
+    """Area-weighted mean over the land cells of a (lat, lon) grid, skipping missing values.
+
+    .. math:: \\bar{x} = \\frac{\\sum_c w_c x_c}{\\sum_c w_c}, \\quad w_c = \\cos(\\varphi_c)
+
+    over the land cells c where x is not NaN: a grid cell's area is proportional to the cosine
+    of its latitude φ, and a cell without a value (a gap in real LandBench) leaves the mean
+    rather than counting as 0. Computed with xarray's ``.weighted``.
+
+    Parameters
+    ----------
+    field : xr.DataArray or xr.Dataset
+        Values on ``lat`` (degrees north) and ``lon``, in any unit, with any other dimensions
+        (e.g. ``time``), which the mean keeps.
+    land : xr.DataArray
+        True on the land cells, on the same ``lat`` and ``lon``.
+
+    Returns
+    -------
+    xr.DataArray or xr.Dataset
+        In the unit of ``field``; NaN where no land cell has a value.
+    """
+    weights = np.cos(np.deg2rad(land["lat"])).broadcast_like(land).where(land, 0.0)
+    return field.weighted(weights).mean(("lat", "lon"))
 
 
 def closure_error(predictions: xr.Dataset, source: str = "predicted", *, with_epsilon: bool = True) -> xr.DataArray:
