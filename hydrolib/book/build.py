@@ -7,6 +7,12 @@ folder beside copies of ``_config.yml``, ``_toc.yml`` and ``book/``; then
 sees is exactly what papermill ran. Only notebooks that executed without error reach the
 staging folder, and a partial build (``notebooks=[...]``) reuses the others only if
 ``<staging>/notebooks/.executed.json`` records them as good (``verified_good``).
+
+Before any work a build checks its parameters (one that no chapter declares is an error, not
+ignored), resolves a relative ``data_root`` once against the caller's folder (chapters execute
+in ``notebooks/``), and claims its output folder: it must be new, empty or an earlier build's
+(hydrolib's marker, ``hydrolib.system.ownership``), and it is locked for the whole build, so a
+second build of the same output waits for the first instead of executing into the same files.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from hydrolib.book.chapters import NOTEBOOKS_WITHOUT_RUNS, REPO_ROOT, BookBuildE
 from hydrolib.book.citation import write_citation_page
 from hydrolib.book.execute import execute_notebooks, notebooks_executing, verified_good
 from hydrolib.book.render import publish_sources, render_book, vendor_mathjax
+from hydrolib.system.locks import file_lock
+from hydrolib.system.ownership import MARKER, NotOwnedError, is_owned, mark_owned
 
 
 def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
@@ -27,11 +35,39 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     """Execute the notebooks (all, or only ``notebooks``, reusing the others' earlier outputs)
     and render the HTML; returns its folder. With ``train``, first train every run the
     notebooks read (``experiments.run_all``) on ``parameters["device"]``; without, the
-    notebooks train what they miss themselves."""
+    notebooks train what they miss themselves. Raises ``ParameterError`` for a parameter no chapter
+    takes and ``NotOwnedError`` for an output folder holding someone else's files, before any work."""
+    from hydrolib.book.parameters import check_book_parameters
+
+    output = Path(output).resolve()
+    names = notebooks or toc_notebooks(repo)
+    params = {"profile": profile, **(parameters or {})}
+    if params.get("data_root"):  # once, here: the chapters execute in notebooks/
+        params["data_root"] = str(Path(str(params["data_root"])).expanduser().absolute())
+    sources = {name: repo / "notebooks" / f"{name}.py" for name in names}
+    check_book_parameters(params, {name: path for name, path in sources.items() if path.exists()})
+    claim_output(output)
+    with file_lock(output / ".build.lock", purpose=f"building the book into {output}"):
+        return _build(profile, output, names, params, repo, train)
+
+
+def claim_output(output: Path) -> None:
+    """Mark ``output`` as a book build's (creating it), or raise ``NotOwnedError`` if it holds files
+    that no build wrote: the build deletes and replaces folders inside it. A build folder from
+    before markers (it holds ``book_src/_toc.yml``) is claimed as it is."""
+    if (output.is_dir() and any(output.iterdir()) and not is_owned(output)
+            and not (output / "book_src" / "_toc.yml").exists()):
+        raise NotOwnedError(f"the output folder {output} holds files that no book build wrote (no {MARKER} marker); "
+                            "the build replaces folders inside it, so nothing was done. Choose a new or empty folder "
+                            "(--output).")
+    mark_owned(output, "book build")
+
+
+def _build(profile: str, output: Path, names: list[str], params: dict, repo: Path, train: bool) -> Path:
+    """``build_book``'s work, holding the output folder's lock."""
     from hydrolib.book.parameters import run_settings
     from hydrolib.experiments.config import data_settings
 
-    output = Path(output).resolve()
     staging = output / "book_src"
     staging.mkdir(parents=True, exist_ok=True)
     for item in ("_config.yml", "_toc.yml", "book"):  # executed notebooks of earlier builds stay
@@ -46,10 +82,8 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     publish_sources(staging, repo)
     write_citation_page(staging, repo)
 
-    params = {"profile": profile, **(parameters or {})}
     settings = run_settings(params)  # the data's settings, for the runs and the world alike
     data_settings(profile, **settings).ensure_folder()  # a wrong setting is named here; the world is made once
-    names = notebooks or toc_notebooks(repo)
     failures = []
     early = []
     if train and set(names) - set(NOTEBOOKS_WITHOUT_RUNS):  # train what they read up front, with progress shown

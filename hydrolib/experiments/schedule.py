@@ -22,9 +22,10 @@ from hydrolib.data.prepared import Prepared
 from hydrolib.data.sampler import DeviceArrays
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.plan import book_runs
-from hydrolib.experiments.runner import TrainedRun, finish_run, is_cached, run, training_steps
+from hydrolib.experiments.runner import TrainedRun, check_fits, finish_run, is_cached, run, training_steps
 from hydrolib.experiments.store import Run, load_verified, run_folder
 from hydrolib.system.locks import file_lock
+from hydrolib.system.processes import pool_options
 from hydrolib.training.distributed import SINGLE, DistInfo
 
 
@@ -226,7 +227,8 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
 
     jobs = sorted(jobs, key=cost, reverse=True)
     errors = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # workers end with this process: a run-all killed with SIGKILL leaves no training behind
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **pool_options()) as pool:
         futures = {pool.submit(_train_in_worker, name, profile, device, each): (name, each) for name, each in jobs}
         for future, (name, each) in futures.items():
             try:
@@ -244,6 +246,9 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
     after each run (e.g. to print it), also for cached ones, which are then loaded; without
     ``report`` cached runs are skipped and only the newly trained ones are returned.
     ``workers``: runs trained side by side (default ``default_workers``)."""
+    # settings that cannot work are refused before any preparation: a bad value, a window or batch
+    # that cannot fit (the run with two networks is the largest)
+    check_fits(RunConfig.build("mtl-diff", profile, seed=seed, **settings), device, dist_info)
     jobs = []
     data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years")}
     for request in book_runs(profile, seed, **data):

@@ -15,7 +15,6 @@ score therefore retrains nothing; it only scores each run again.
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -35,6 +34,7 @@ from hydrolib.system.files import (
     verify_folder,
     write_json,
 )
+from hydrolib.system.ownership import mark_owned, remove_owned
 from hydrolib.training.trainer import History
 
 
@@ -85,7 +85,7 @@ def stored_scores(folder: Path, predictions: xr.Dataset) -> xr.Dataset:
             warnings.warn(f"the scores in {path} are damaged ({error}); computing them again", CorruptCacheWarning,
                           stacklevel=3)
     scores = cell_scores(predictions)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    mark_owned(path.parent, "scores")  # prune may delete what hydrolib wrote here, and nothing else
     with atomic_path(path) as tmp:
         save_arrays(tmp, scores)
     return scores
@@ -113,14 +113,14 @@ def load_verified(folder: Path) -> Run | None:
     except (CorruptCacheError, OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         warnings.warn(f"the run in {folder} is damaged ({error}); deleting it and training it again",
                       CorruptCacheWarning, stacklevel=2)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_owned(folder, "delete the damaged run")
         return None
 
 
 def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History, predictions: xr.Dataset,
              weights: dict, seconds: float, device: str, fingerprint: str, prepared_key: str = "") -> None:
     """Write a finished run to ``folder`` at once (atomically)."""
-    with atomic_directory(folder) as tmp:
+    with atomic_directory(folder, kind="run") as tmp:
         torch.save(weights, tmp / "weights.pt")
         save_arrays(tmp / "predictions.npz", predictions)
         write_json(tmp / "config.json", {"config": config.to_dict(), "versions": versions()})
