@@ -87,6 +87,10 @@ def _report(name: str, seed: int, setting: str, result) -> None:
     medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
     print(f"{name:10s} seed {seed} {setting}  median KGE: {medians}"
           f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
+    if result.dropped_cells:
+        reasons = "; ".join(f"{count} {reason}" for reason, count in result.dropped_cells.items())
+        print(f"{'':10s} {result.land_cells - result.kept_cells} of {result.land_cells} cells with target values left "
+              f"out before training: {reasons}", flush=True)
 
 
 def _train(args: argparse.Namespace) -> int:

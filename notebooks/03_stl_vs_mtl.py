@@ -76,7 +76,7 @@ seeds = chapter.seeds
 stl_by_seed = {s: load_runs(STL_RUNS, profile, seed=s, **common) for s in seeds}
 mtl_by_seed = {s: load_runs(["mtl-none"], profile, seed=s, **common)["mtl-none"] for s in seeds}
 stl = stl_by_seed[seed]
-tables.show(score_support(mtl_by_seed[seed].predictions),
+tables.show(score_support(mtl_by_seed[seed].predictions, mtl_by_seed[seed].dropped_cells),
             "What the scores rest on: test-year observations", digits=0)
 mtl = mtl_by_seed[seed]
 
@@ -96,10 +96,11 @@ tables.show(pd.DataFrame(
 # %%
 scores = {"STL": stl_scores, "MTL": mtl.scores}
 yardsticks = {f"{name} (baseline)": s for name, s in baseline_scores(mtl.config).items()}
-table = pd.concat({score: median_table({**scores, **yardsticks}, score) for score in ("kge", "r2", "rmse", "bias")},
-                  axis=1)
+table = pd.concat({score: median_table({**scores, **yardsticks}, score)
+                   for score in ("kge", "r2", "rmse", "bias", "days")}, axis=1)
 tables.show(table, "Median over cells; the baselines are yardsticks, not models "
-                   "(persistence uses yesterday's observation, which no model sees)")
+                   "(persistence uses yesterday's observation, which no model sees); days: the test days a "
+                   "cell's scores rest on")
 
 # %% mystnb={"figure": {"caption": "Per-cell test-year scores of the four single-task models (grey) and the multi-task model without constraint (blue); boxes span the quartiles, whiskers 1.5 IQR; ↓n: n cells below the axis.", "name": "fig-stl-mtl-scores"}}
 score_names = {"kge": "KGE", "r2": "R²", "rmse": "RMSE", "bias": "bias"}

@@ -90,7 +90,7 @@ tables = chapter.tables
 seeds = chapter.seeds
 common = chapter.run_keywords
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-tables.show(score_support(runs[seed]["mtl-none"].predictions),
+tables.show(score_support(runs[seed]["mtl-none"].predictions, runs[seed]["mtl-none"].dropped_cells),
             "What the scores rest on: test-year observations", digits=0)
 first = runs[seed]
 display(Markdown(f"{len(SEEDED_RUNS)} variants × {len(seeds)} training seeds ({', '.join(map(str, seeds))}), profile `{profile}`."))

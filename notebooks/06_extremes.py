@@ -80,7 +80,7 @@ tables = chapter.tables
 seeds = chapter.seeds
 common = chapter.run_keywords
 runs = {s: load_runs(SEEDED_RUNS, profile, seed=s, **common) for s in seeds}
-tables.show(score_support(runs[seed]["mtl-none"].predictions),
+tables.show(score_support(runs[seed]["mtl-none"].predictions, runs[seed]["mtl-none"].dropped_cells),
             "What the scores rest on: test-year observations", digits=0)
 stl_predictions, stl_scores = combine_stl(load_runs(STL_RUNS, profile, seed=seed, **common))
 config = runs[seed]["mtl-none"].config

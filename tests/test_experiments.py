@@ -86,7 +86,8 @@ def test_command_line_takes_data_settings_by_the_same_names_everywhere(capsys):
     for argv, message in (
             (["train", "stl-et", "--profile", "smoke", "--resolution", "3"],
              r"resolution must be one of 0.5, 1, 2, 4 degrees \(setting 'resolution'\)"),
-            (["run-all", "--profile", "smoke", "--set", "epoch=1"], "unknown setting 'epoch'; known settings: .*epochs"),
+            (["run-all", "--profile", "smoke", "--set", "epoch=1"],
+             "unknown setting 'epoch'; known settings: .*epochs"),
             (["summary", "stl-et", "--profile", "smoke", "--seed", "1", "--set", "seed=2"],
              "setting 'seed' given twice with different values")):
         assert main(argv) == 1

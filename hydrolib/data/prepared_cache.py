@@ -30,7 +30,9 @@ from hydrolib.system.ownership import remove_owned
 
 # 2: normalisation moments summed range of cells by range (hydrolib.data.cellwise), which rounds
 # differently from the whole-array sums of 1
-PREPARE_VERSION = 2
+# 3: variables whose files hold no value are left out, files read by their dimensions' names and
+# units, cells without precipitation counted (issue 32)
+PREPARE_VERSION = 3
 
 
 def prepared_key(fingerprint: str, config, variables: tuple) -> str:

@@ -21,6 +21,7 @@ from hydrolib.data.source import load_prepared
 from hydrolib.data.vocabulary import FORCING, STATICS, run_variables
 from hydrolib.evaluation.predictions import predict
 from hydrolib.experiments.config import RunConfig
+from hydrolib.experiments.data_needs import check_run_data
 from hydrolib.experiments.profiles import get_profile
 from hydrolib.experiments.store import Run, is_finished, load_run, load_verified, run_folder, save_run
 from hydrolib.models.hybrid import WindowLayout
@@ -177,6 +178,7 @@ def training_steps(config: RunConfig, folder: Path, device: str, progress: bool,
                              run_variables(config.spec.targets, config.physics.constraint.balance))
     if dist_info.is_main:
         barrier(dist_info)
+    check_run_data(config.experiment, config.spec.targets, config.physics.constraint.balance, prepared)
 
     if torch.device(device).type == "cpu":
         keep_freed_memory()  # the steps then reuse the memory they free (hydrolib.training.allocator)
@@ -219,7 +221,9 @@ def finish_run(trained: TrainedRun) -> Run:
                "input_layout": trained.layout.to_dict()}  # plain data: rebuilds the networks without the data
     save_run(trained.folder, config, n_inputs=trained.n_inputs, history=trained.history, predictions=predictions,
              weights=weights, seconds=time.perf_counter() - trained.started, device=str(device),
-             fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""))
+             fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""),
+             land_cells=prepared.meta.get("land_cells", prepared.inputs.shape[0]), kept_cells=prepared.inputs.shape[0],
+             dropped_cells=prepared.meta.get("dropped_cells", {}))
     remove_owned(trained.folder.with_name(trained.folder.name + ".training"), "remove the finished run's checkpoint")
     barrier(trained.dist_info)
     return load_run(trained.folder)
