@@ -122,7 +122,7 @@ def check_book_parameters(parameters: Mapping[str, object], sources: Mapping[str
     problems = []
     for name in unknown:
         close = difflib.get_close_matches(name, sorted(declared), n=1)
-        problems.append(f"unknown parameter {name!r} ({name}={parameters[name]!r})"
-                        + (f"; did you mean {close[0]!r}?" if close else ""))
+        problems.append(f"unknown parameter {name!r} ({name}={parameters[name]!r}"
+                        + (f"; did you mean {close[0]!r}?)" if close else ")"))
     raise ParameterError("; ".join(problems) + f". The chapters {', '.join(sources)} take: "
                          f"{', '.join(sorted(declared))} (set one with -p NAME=VALUE)")
