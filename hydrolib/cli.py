@@ -288,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         args.first_year, args.last_year = args.years
     if not args.debug:
         warnings.showwarning = _show_warning
+    from hydrolib.data.source import pin_cache_dir
+
+    pin_cache_dir()  # a relative HYDROLIB_CACHE means this folder, also in workers and chapters elsewhere
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -315,5 +318,8 @@ def _expected(error: BaseException) -> bool:
     from hydrolib.system.files import CorruptCacheError
     from hydrolib.system.locks import LockTimeout
 
-    return isinstance(error, (ValueError, OSError, CommandError, BookBuildError, ParameterError, CorruptCacheError,
-                              LockTimeout, FloatingPointError, MemoryError))
+    expected = (ValueError, OSError, CommandError, BookBuildError, ParameterError, CorruptCacheError, LockTimeout,
+                FloatingPointError, MemoryError)
+    if "hydrolib.experiments.schedule" in sys.modules:  # only where runs were trained side by side
+        expected += (sys.modules["hydrolib.experiments.schedule"].RunsFailedError,)
+    return isinstance(error, expected)

@@ -171,13 +171,16 @@ def test_a_book_build_never_writes_into_a_users_folder_and_resolves_data_root_on
     assert seen["data_root"] == str(tmp_path / "dataR")  # before: ./dataR for training, notebooks/dataR in chapters
 
 
-def test_relative_data_roots_are_made_absolute_once():
-    from hydrolib.data.source import DataSettings
+def test_relative_paths_are_made_absolute_once(tmp_path, monkeypatch):
+    from hydrolib.data.source import DataSettings, pin_cache_dir
 
+    monkeypatch.chdir(tmp_path)
     settings = DataSettings(4, (2018, 2020), 0, "dataR")
-    assert settings.data_root == str(Path.cwd() / "dataR")
+    assert settings.data_root == str(tmp_path / "dataR")
     assert DataSettings(4, (2018, 2020), 0, settings.data_root) == settings
     assert DataSettings(4, (2018, 2020), 0, "").synthetic
+    monkeypatch.setenv("HYDROLIB_CACHE", "cache")  # workers and chapters (in notebooks/) inherit it pinned
+    assert pin_cache_dir() == tmp_path / "cache" and os.environ["HYDROLIB_CACHE"] == str(tmp_path / "cache")
 
 
 @pytest.mark.slow

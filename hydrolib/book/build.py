@@ -38,8 +38,10 @@ def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build"
     notebooks train what they miss themselves. Raises ``ParameterError`` for a parameter no chapter
     takes and ``NotOwnedError`` for an output folder holding someone else's files, before any work."""
     from hydrolib.book.parameters import check_book_parameters
+    from hydrolib.data.source import pin_cache_dir
 
     output = Path(output).resolve()
+    pin_cache_dir()  # a relative HYDROLIB_CACHE: this folder's, not notebooks/'s
     names = notebooks or toc_notebooks(repo)
     params = {"profile": profile, **(parameters or {})}
     if params.get("data_root"):  # once, here: the chapters execute in notebooks/

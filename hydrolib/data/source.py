@@ -37,6 +37,18 @@ def cache_dir() -> Path:
     return Path(value or Path.home() / ".cache" / "hydrolib").expanduser().absolute()
 
 
+def pin_cache_dir() -> Path:
+    """Set ``$HYDROLIB_CACHE`` to ``cache_dir()``'s absolute path where it is set but relative, so
+    that processes started from here (training workers, chapters executing in ``notebooks/``)
+    resolve it against this process's folder, once, not against their own; returns the cache."""
+    import os
+
+    cache = cache_dir()
+    if os.environ.get("HYDROLIB_CACHE", "").strip():
+        os.environ["HYDROLIB_CACHE"] = str(cache)
+    return cache
+
+
 @runtime_checkable
 class DataSource(Protocol):
     """The contract of a source of data: a record in LandBench's layout, opened in hydrolib's units.

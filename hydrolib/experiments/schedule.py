@@ -29,6 +29,10 @@ from hydrolib.system.processes import pool_options
 from hydrolib.training.distributed import SINGLE, DistInfo
 
 
+class RunsFailedError(RuntimeError):
+    """Runs trained side by side failed; the message names each run and its error, one a line."""
+
+
 def train_side_by_side(configs: list[RunConfig], device: str, streams: int, progress: bool = False,
                        report: Callable[[RunConfig, Run], None] | None = None, ahead: int | None = 8) -> None:
     """Train the runs ``configs`` on one GPU, ``streams`` at a time, each on a CUDA stream of
@@ -76,8 +80,8 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
                 torch.cuda.current_stream(device).synchronize()  # copied before another stream reads it
             return shared[self.key]
 
-        def failure(self, error: BaseException, doing: str) -> RuntimeError:
-            return RuntimeError(f"run {self.config.experiment} ({self.folder.name}) failed while {doing}: "
+        def failure(self, error: BaseException, doing: str) -> RunsFailedError:
+            return RunsFailedError(f"run {self.config.experiment} ({self.folder.name}) failed while {doing}: "
                                 f"{type(error).__name__}: {error}")
 
     finishing_stream = threading.local()
@@ -236,7 +240,7 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
             except Exception as error:  # noqa: BLE001 -- collected, then raised with the run named
                 errors.append(f"{name} {each}: {type(error).__name__}: {error}")
     if errors:
-        raise RuntimeError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
+        raise RunsFailedError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
 
 
 def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progress: bool = True,
