@@ -286,11 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "years", None) is not None:
         args.first_year, args.last_year = args.years
-    if not args.debug:
-        warnings.showwarning = _show_warning
     from hydrolib.data.source import pin_cache_dir
 
     pin_cache_dir()  # a relative HYDROLIB_CACHE means this folder, also in workers and chapters elsewhere
+    shown = warnings.showwarning
+    if not args.debug:
+        warnings.showwarning = _show_warning
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -307,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: ({type(error).__name__}; run again with --debug to see where it happened)",
                   file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = shown
 
 
 def _expected(error: BaseException) -> bool:
