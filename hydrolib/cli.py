@@ -1,4 +1,10 @@
-"""Command line: ``python -m hydrolib <command> ...``."""
+"""Command line: ``python -m hydrolib <command> ...``.
+
+Every error a command meets is printed as ``error: …`` on stderr, one line per problem (the
+file, variable or setting at fault, what was found, what was expected and what to do), and the
+command exits with status 1 (130 when interrupted); the traceback is shown only with
+``--debug``. Warnings are printed as one ``warning: …`` line each.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,21 @@ import argparse
 import logging
 import sys
 import time
+import warnings
+
+
+class CommandError(Exception):
+    """A command line that cannot be carried out as given; the message says what to change."""
 
 logger = logging.getLogger("hydrolib")
 
 
 def _synthetic(args: argparse.Namespace) -> int:
-    from hydrolib.data.synthetic import generate
+    from hydrolib.data.source import generate_world
 
     started = time.perf_counter()
-    path = generate(args.root, args.resolution, (args.first_year, args.last_year), args.seed,
-                    workers=args.workers, overwrite=args.overwrite, progress=True, compression=args.compression)
+    path = generate_world(args.root, args.resolution, (args.first_year, args.last_year), args.seed,
+                          workers=args.workers, overwrite=args.overwrite, progress=True, compression=args.compression)
     logger.info("synthetic world in %s (%.1f s)", path, time.perf_counter() - started)
     return 0
 
@@ -24,6 +35,10 @@ def _book(args: argparse.Namespace) -> int:
     from hydrolib.book.build import build_book
 
     parameters = _key_values(args.parameter, "-p")
+    if args.validation_years == 0 or parameters.get("validation_years") == 0:
+        raise CommandError("the book cannot be built with validation_years=0: its chapters read 0 as the profile's "
+                           "number, and chapter 4 chooses its weights on the validation years. Use 1 or more, or "
+                           "train single runs without validation: python -m hydrolib train NAME --validation-years 0")
     flags = {"resolution": args.resolution, "validation_years": args.validation_years, "test_years": args.test_years,
              **(dict(zip(("first_year", "last_year"), args.run_years)) if args.run_years else {})}
     parameters |= {key: value for key, value in flags.items() if value is not None}
@@ -47,7 +62,8 @@ def _run_settings(args: argparse.Namespace) -> dict:
     for key, value in flags.items():
         if value is not None:
             if key in settings and settings[key] != value:
-                raise SystemExit(f"setting {key!r} given twice with different values: {settings[key]!r} and {value!r}")
+                raise CommandError(f"setting {key!r} given twice with different values: {settings[key]!r} and "
+                                   f"{value!r}; give it once")
             settings[key] = value
     return settings
 
@@ -76,6 +92,10 @@ def _report(name: str, seed: int, setting: str, result) -> None:
     medians = "  ".join(f"{t} {v:.3f}" for t, v in result.median_scores("kge").items())
     print(f"{name:10s} seed {seed} {setting}  median KGE: {medians}"
           f"   ({result.seconds:.0f} s, {len(result.history.train_loss)} epochs)  -> {result.folder}", flush=True)
+    if result.dropped_cells:
+        reasons = "; ".join(f"{count} {reason}" for reason, count in result.dropped_cells.items())
+        print(f"{'':10s} {result.land_cells - result.kept_cells} of {result.land_cells} cells with target values left "
+              f"out before training: {reasons}", flush=True)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -166,12 +186,30 @@ def _add_run_settings(sub: argparse.ArgumentParser, *, alias_p: bool) -> None:
 
 
 def _cache(args: argparse.Namespace) -> int:
+    from hydrolib.data.source import cache_dir
     from hydrolib.experiments.cache import cache_entries, prune, report
 
-    entries = cache_entries()
+    root = cache_dir()
+    print(f"cache: {root}")
+    entries = cache_entries(root)
     report(entries)
-    if args.prune:
-        print(f"pruned {prune(entries) / 2**20:.1f} MiB")
+    if not args.prune:
+        return 0
+    doomed = [entry for entry in entries if entry.prunable]
+    if not doomed:
+        print("nothing to prune")
+        return 0
+    size = sum(entry.size for entry in doomed) / 2**20
+    if not args.yes:
+        question = f"delete the {len(doomed)} stale entries listed above ({size:.1f} MiB) from {root}? [y/N] "
+        if not sys.stdin.isatty():
+            raise CommandError(f"cache --prune would delete the {len(doomed)} stale entries listed above "
+                               f"({size:.1f} MiB) from {root}; there is no terminal to ask, so nothing was deleted. "
+                               "Add --yes to delete them.")
+        if input(question).strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 0
+    print(f"pruned {prune(entries) / 2**20:.1f} MiB")
     return 0
 
 
@@ -200,8 +238,8 @@ def _key_values(items: list[str], flag: str) -> dict:
     pairs = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"{flag} takes KEY=VALUE; got {item!r}")
+        if not sep or not key:
+            raise CommandError(f"{flag} takes KEY=VALUE; got {item!r}")
         pairs[key] = _parse_value(value)
     return pairs
 
@@ -271,11 +309,18 @@ def configure_logging(quiet: bool = False) -> None:
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
+DEBUG_HELP = "show the traceback of an error (by default one line says what went wrong and what to do)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m hydrolib", description=__doc__)
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    debug = argparse.ArgumentParser(add_help=False)  # --debug after the command, too
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
-    synthetic = commands.add_parser("synthetic", help="write the synthetic LandBench-shaped world")
+    synthetic = commands.add_parser("synthetic", parents=[debug],
+                                    help="write the synthetic LandBench-shaped world")
     synthetic.add_argument("root", help="folder that will hold the resolution folder (e.g. data/LandBench)")
     synthetic.add_argument("--resolution", type=float, default=4.0, help="grid spacing: 0.5, 1, 2 or 4 degrees")
     synthetic.add_argument("--years", nargs=2, type=int, metavar=("FIRST", "LAST"), default=(2015, 2020),
@@ -288,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="netCDF compression (default zstd where available; zlib for any netCDF tool)")
     synthetic.set_defaults(handler=_synthetic)
 
-    book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
+    book = commands.add_parser("book", parents=[debug],
+                               help="execute the notebooks with papermill and build the HTML book")
     book.add_argument("--profile", default="paper",
                       help="paper (the published book, from the committed results in results/paper), quick or "
                            "smoke (trained from scratch on the CPU)")
@@ -313,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command, helptext in (("train", "train one of the study's runs (or load it from the cache)"),
                               ("run-all", "train every run the book needs (every experiment, further seeds, the "
                                           "forecast-window variants, the data-scarcity sweeps)")):
-        sub = commands.add_parser(command, help=helptext)
+        sub = commands.add_parser(command, parents=[debug], help=helptext)
         if command == "train":
             *first, last = EXPERIMENTS
             sub.add_argument("name", help=f"{', '.join(first)} or {last}")
@@ -323,38 +369,85 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.set_defaults(jobs=None)
         sub.set_defaults(handler=_train)
-    summary = commands.add_parser("summary", help="key numbers of runs as JSON lines (trains what is not cached)")
+    summary = commands.add_parser("summary", parents=[debug],
+                                  help="key numbers of runs as JSON lines (trains what is not cached)")
     summary.add_argument("runs", nargs="+", metavar="NAME[:SEED]", help="e.g. mtl-diff mtl-diff:1")
     _add_run_settings(summary, alias_p=True)
     summary.set_defaults(handler=_summary)
-    results = commands.add_parser("results", help="compute every chapter's results from the runs (training what "
-                                                  "the store lacks); the paper profile's go to results/paper")
+    results = commands.add_parser("results", parents=[debug],
+                                  help="compute every chapter's results from the runs (training what the store "
+                                       "lacks); the paper profile's go to results/paper")
     results.add_argument("--only", nargs="*", default=[], help="compute only these results (e.g. claims)")
     _add_run_settings(results, alias_p=True)
     results.set_defaults(handler=_results)
-    cache = commands.add_parser("cache", help="list the cached runs, prepared data and worlds; --prune the stale ones")
-    cache.add_argument("--prune", action="store_true", help="delete what the current code and data no longer reach")
+    cache = commands.add_parser("cache", parents=[debug],
+                                help="list the cached runs, prepared data and worlds; --prune the stale ones")
+    cache.add_argument("--prune", action="store_true",
+                       help="list what the current code and data no longer reach and delete it after asking (only "
+                            "folders hydrolib wrote, which carry its .hydrolib marker)")
+    cache.add_argument("--yes", action="store_true", help="with --prune: delete without asking")
     cache.set_defaults(handler=_cache)
-    verify = commands.add_parser("verify", help="re-hash a LandBench folder's files and report those that changed")
+    verify = commands.add_parser("verify", parents=[debug],
+                                 help="re-hash a LandBench folder's files and report those that changed")
     verify.add_argument("root", help="the folder holding LandBench's resolution folders")
     verify.set_defaults(handler=_verify)
-    notebooks = commands.add_parser("notebooks", help="write notebooks/<chapter>.ipynb, the copies of the chapters "
-                                                      "that Binder and Colab launch, from notebooks/<chapter>.py")
+    notebooks = commands.add_parser("notebooks", parents=[debug],
+                                    help="write notebooks/<chapter>.ipynb, the copies of the chapters that Binder and "
+                                         "Colab launch, from notebooks/<chapter>.py")
     notebooks.add_argument("--check", action="store_true", help="only say which copies differ from their source")
     notebooks.set_defaults(handler=_notebooks)
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr if file is None else file, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` (default ``sys.argv[1:]``); returns the exit status: 0, 1 after
+    an error (printed as ``error: …`` lines, with the traceback only under ``--debug``), 130
+    when interrupted."""
     args = build_parser().parse_args(argv)
     configure_logging(getattr(args, "quiet", False))
     if getattr(args, "years", None) is not None:
         args.first_year, args.last_year = args.years
-    from hydrolib.data.checks import DataCheckError
-    from hydrolib.data.landbench import LandBenchError
-    from hydrolib.experiments.config import SettingError
+    from hydrolib.data.source import pin_cache_dir
 
+    pin_cache_dir()  # a relative HYDROLIB_CACHE means this folder, also in workers and chapters elsewhere
+    shown = warnings.showwarning
+    if not args.debug:
+        warnings.showwarning = _show_warning
     try:
         return args.handler(args)
-    except (SettingError, DataCheckError, LandBenchError) as error:  # the user's to fix: say what, no traceback
-        raise SystemExit(f"error: {error}") from None
+    except KeyboardInterrupt:
+        print("error: interrupted; what was complete is kept, run the command again to go on", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 -- every error a user meets is said plainly, once
+        if args.debug:
+            raise
+        from hydrolib.system.errors import one_line
+
+        for line in one_line(error).splitlines():
+            print(f"error: {line}" if line.strip() else line, file=sys.stderr, flush=True)
+        if not _expected(error):
+            print(f"error: ({type(error).__name__}; run again with --debug to see where it happened)",
+                  file=sys.stderr)
+        return 1
+    finally:
+        warnings.showwarning = shown
+
+
+def _expected(error: BaseException) -> bool:
+    """Whether ``error`` is of a kind whose message is all a user needs: a bad setting, bad data,
+    a missing or damaged file, a full disk, a failed build (``ValueError``, ``OSError`` and
+    hydrolib's own errors); anything else may be a bug and gets a pointer to ``--debug``."""
+    from hydrolib.book.chapters import BookBuildError
+    from hydrolib.book.parameters import ParameterError
+    from hydrolib.system.files import CorruptCacheError
+    from hydrolib.system.locks import LockTimeout
+
+    expected = (ValueError, OSError, CommandError, BookBuildError, ParameterError, CorruptCacheError, LockTimeout,
+                FloatingPointError, MemoryError)
+    if "hydrolib.experiments.schedule" in sys.modules:  # only where runs were trained side by side
+        expected += (sys.modules["hydrolib.experiments.schedule"].RunsFailedError,)
+    return isinstance(error, expected)

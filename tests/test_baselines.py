@@ -172,7 +172,7 @@ def test_baselines_are_shaped_like_model_predictions_and_score_unchanged():
         xr.testing.assert_identical(result["observed"], model["observed"])
         xr.testing.assert_identical(result["precipitation"], model["precipitation"])
         scores = scoring.cell_scores(result)
-        assert set(scores.data_vars) == set(scoring.SCORES)
+        assert set(scores.data_vars) == {*scoring.SCORES, "days"}
         assert np.isfinite(scores["rmse"]).all()
 
 

@@ -77,5 +77,7 @@ def test_cell_scores_by_ranges_of_cells_equal_one_pass_over_all_cells():
     obs, sim = predictions["observed"], predictions["predicted"]
     parts = metrics.kge_components(obs, sim, dim="time")
     one_pass = xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_SCORES}
-                          | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
+                          | {name: score(obs, sim) for name, score in OTHER_SCORES.items()}
+                          | {"days": (np.isfinite(obs) & np.isfinite(sim)).sum("time")})
     xr.testing.assert_identical(cell_scores(predictions), one_pass)
+    assert int(one_pass["days"].sel(cell=5, target="SM1")) == 40  # the gap's ten days are not scored

@@ -42,7 +42,16 @@ def test_unknown_settings_are_refused_with_the_list_of_known_ones():
     ("train_fraction", 0.0, "train_fraction must be in \\(0, 1\\]"),
     ("train_fraction", 1.5, "train_fraction must be in \\(0, 1\\]"),
     ("dropout", 1.0, "'dropout' must lie in \\[0, 1\\)"),
-    ("learning_rate", 0, "'learning_rate' must be a number > 0"),
+    ("learning_rate", 0, "'learning_rate' must be a finite number > 0"),
+    # issue 32: settings that cannot fit the time or the memory, or are not finite, refused before work
+    ("learning_rate", float("inf"), "setting 'learning_rate' must be a finite number; got inf"),
+    ("learning_rate", float("nan"), "setting 'learning_rate' must be a finite number; got nan"),
+    ("balance_weight", float("inf"), "setting 'balance_weight' must be a finite number; got inf"),
+    ("seq_len", 5000, "'seq_len' = 5000 days does not fit in the training period: years 2018–2020 less 1 "
+                      "validation and 1 test year\\(s\\) leave 1 training year\\(s\\) \\(at least 365 days\\).*"
+                      "seq_len=365 or less"),
+    ("batch_size", 100_000_000, "'batch_size' = 100000000 is more windows than the data can hold: a 4° grid has 4050 "
+                                "cells and 1 training year"),
     ("resolution", 3, "resolution must be one of 0.5, 1, 2, 4"),
     ("years", (2020, 2018), "years must be \\(first, last\\)"),
     ("seed", -1, "'seed' must be a whole number >= 0"),

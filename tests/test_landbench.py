@@ -36,7 +36,8 @@ def landbench(tmp_path) -> Path:
     root = tmp_path / "LandBench"
     shape = (LAT_DESC.size, LON_180.size)
     for year in (2019, 2020):
-        times = pd.date_range(f"{year}-01-01", periods=3, freq="D")
+        # the last three days of 2019 and the first three of 2020: a record's days follow one another
+        times = pd.date_range("2019-12-29" if year == 2019 else "2020-01-01", periods=3, freq="D")
         base = root / "4"
         _write(
             base / f"atmosphere/{year}/precipitation.nc",
@@ -169,7 +170,7 @@ def test_variable_absent_from_its_file(landbench):
 
 
 def test_grids_that_disagree_are_refused(landbench):
-    times = pd.date_range("2019-01-01", periods=3, freq="D")
+    times = pd.date_range("2019-12-29", periods=3, freq="D")
     _write(
         landbench / "4/land_surface/2019/total_runoff.nc",
         "ro",

@@ -35,8 +35,8 @@ def test_normalisation_uses_training_period_only(dataset, prepared):
     assert prepared.stats["inputs"]["mean"][k] == pytest.approx(land_values.mean(), rel=1e-4)
     # Changing the test year must not change any statistic.
     altered = dataset.copy()
-    altered["volumetric_soil_water_layer_2"] = altered["volumetric_soil_water_layer_2"].where(
-        altered["time.year"] < 2020, 0.9)
+    sm2 = altered["volumetric_soil_water_layer_2"]
+    altered["volumetric_soil_water_layer_2"] = sm2.where((altered["time.year"] < 2020) | sm2.isnull(), 0.9)  # land
     again = prepare(altered)
     assert again.stats == prepared.stats
     assert not np.array_equal(again.targets[:, -1], prepared.targets[:, -1])

@@ -7,6 +7,12 @@ folder beside copies of ``_config.yml``, ``_toc.yml`` and ``book/``; then
 sees is exactly what papermill ran. Only notebooks that executed without error reach the
 staging folder, and a partial build (``notebooks=[...]``) reuses the others only if
 ``<staging>/notebooks/.executed.json`` records them as good (``verified_good``).
+
+Before any work a build checks its parameters (one that no chapter declares is an error, not
+ignored), resolves a relative ``data_root`` once against the caller's folder (chapters execute
+in ``notebooks/``), and claims its output folder: it must be new, empty or an earlier build's
+(hydrolib's marker, ``hydrolib.system.ownership``), and it is locked for the whole build, so a
+second build of the same output waits for the first instead of executing into the same files.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from hydrolib.book.chapters import (
 from hydrolib.book.citation import write_citation_page
 from hydrolib.book.execute import execute_notebooks, executed_parameters, verified_good
 from hydrolib.book.render import publish_sources, render_book, vendor_mathjax
+from hydrolib.system.locks import file_lock
+from hydrolib.system.ownership import MARKER, NotOwnedError, is_owned, mark_owned
 
 logger = logging.getLogger(__name__)
 
@@ -121,15 +129,45 @@ def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build"
     ``train`` None: without for the paper profile, with for every other. ``jobs`` caps the runs
     trained and the chapters executed side by side (default: one per core, ``notebook_workers``).
 
-    Every name and value is checked first (``check_build``). Chapters not executed in this
+    Every name and value is checked first (``check_build``), and an output folder holding someone
+    else's files is refused (``NotOwnedError``), before any work. Chapters not executed in this
     build are published as an earlier build executed them, each page's banner saying with what:
     re-executing one chapter with other parameters (``-p world_seed=3``) publishes it so.
     """
+    from hydrolib.book.parameters import check_book_parameters
+    from hydrolib.data.source import pin_cache_dir
+
+    pin_cache_dir()  # a relative HYDROLIB_CACHE: this folder's, not notebooks/'s
+    params = {"profile": profile, **(parameters or {})}
+    if params.get("data_root"):  # once, here: the chapters execute in notebooks/
+        params["data_root"] = str(Path(str(params["data_root"])).expanduser().absolute())
+    names = check_build(profile, notebooks, params, repo, jobs)
+    sources = {name: repo / "notebooks" / f"{name}.py" for name in names}
+    check_book_parameters(params, {name: path for name, path in sources.items() if path.exists()})
+    output = Path(output).resolve()
+    claim_output(output)
+    with file_lock(output / ".build.lock", purpose=f"building the book into {output}"):
+        return _build(profile, output, names, params, repo, train, jobs)
+
+
+def claim_output(output: Path) -> None:
+    """Mark ``output`` as a book build's (creating it), or raise ``NotOwnedError`` if it holds files
+    that no build wrote: the build deletes and replaces folders inside it. A build folder from
+    before markers (it holds ``book_src/_toc.yml``) is claimed as it is."""
+    if (output.is_dir() and any(output.iterdir()) and not is_owned(output)
+            and not (output / "book_src" / "_toc.yml").exists()):
+        raise NotOwnedError(f"the output folder {output} holds files that no book build wrote (no {MARKER} marker); "
+                            "the build replaces folders inside it, so nothing was done. Choose a new or empty folder "
+                            "(--output).")
+    mark_owned(output, "book build")
+
+
+def _build(profile: str, output: Path, names: list[str], params: dict, repo: Path, train: bool | None,
+           jobs: int | None) -> Path:
+    """``build_book``'s work, holding the output folder's lock."""
     from hydrolib.book.parameters import run_settings
     from hydrolib.experiments.config import data_settings
 
-    names = check_build(profile, notebooks, parameters or {}, repo, jobs)
-    output = Path(output).resolve()
     staging = output / "book_src"
     staging.mkdir(parents=True, exist_ok=True)
     for item in ("_config.yml", "_toc.yml", "book"):  # executed notebooks of earlier builds stay
@@ -144,7 +182,6 @@ def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build"
     publish_sources(staging, repo)
     write_citation_page(staging, repo)
 
-    params = {"profile": profile, **(parameters or {})}
     settings = run_settings(params)  # the data's settings, for the runs, the world and the results alike
     seed, device = int(params.get("seed", 0)), str(params.get("device", "cpu"))
     logger.info("the data: %s", data_settings(profile, **settings).source_name)

@@ -24,6 +24,7 @@ from hydrolib.book.chapters import (
     fold_plotting_and_loading,
     keep_image_proportions,
 )
+from hydrolib.system.processes import pool_options
 
 logger = logging.getLogger(__name__)
 
@@ -185,11 +186,6 @@ def notebook_workers(count: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4, count))
 
 
-def _one_thread() -> None:
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[variable] = "1"  # inherited by the kernel papermill starts from this worker
-
-
 def execute_notebooks(names: list[str], out_dir: Path, parameters: dict, repo: Path = REPO_ROOT,
                       work_dir: Path | None = None, workers: int | None = None) -> dict[str, float]:
     """``execute_notebook`` for each of ``names``, ``workers`` at a time (default
@@ -208,7 +204,9 @@ def execute_notebooks(names: list[str], out_dir: Path, parameters: dict, repo: P
     seconds, failures = {}, []
     names = sorted(names, key=lambda n: LONGEST_CHAPTERS.index(n) if n in LONGEST_CHAPTERS else len(LONGEST_CHAPTERS))
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+    # each worker ends with this process (a killed build leaves none) and computes on one thread,
+    # as does the kernel papermill starts from it
+    with ProcessPoolExecutor(workers, mp_context=context, **pool_options(one_thread=True)) as pool:
         futures = {pool.submit(execute_notebook, name, out_dir, parameters, repo, work_dir): name for name in names}
         for future in as_completed(futures):
             name = futures[future]
@@ -240,7 +238,7 @@ def notebooks_executing(names: list[str], out_dir: Path, parameters: dict, repo:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), **pool_options(one_thread=True))
     futures = {name: pool.submit(execute_notebook, name, out_dir, parameters, repo, work_dir) for name in names}
     try:
         yield

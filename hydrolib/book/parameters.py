@@ -13,6 +13,7 @@ or, equivalently, ``check_parameters(globals(), {...})``: only the declared name
 from __future__ import annotations
 
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Mapping
 
 ALLOWED_TYPES = (int, float, str, bool)
@@ -93,3 +94,41 @@ def run_settings(values: Mapping[str, object]) -> dict[str, object]:
         if values.get(name):
             settings[name] = int(values[name])
     return settings
+
+
+def declared_parameters(source: Path | str) -> set[str]:
+    """The names a chapter's ``parameters`` cell assigns (``notebooks/<name>.py``, jupytext's
+    percent format): the parameters papermill can set in it."""
+    import ast
+
+    import jupytext
+
+    notebook = jupytext.read(Path(source))
+    names: set[str] = set()
+    for cell in notebook.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def check_book_parameters(parameters: Mapping[str, object], sources: Mapping[str, Path]) -> None:
+    """Refuse a parameter that none of the chapters ``sources`` ({name: jupytext source}) declares:
+    papermill would inject it into each and every chapter would ignore it (``-p sede=1`` for
+    ``seed`` built a whole book with the default seed). ``ParameterError`` names it, the closest
+    declared name and every name the chapters take."""
+    import difflib
+
+    declared = set().union(*(declared_parameters(path) for path in sources.values())) if sources else set()
+    unknown = sorted(set(parameters) - declared)
+    if not unknown:
+        return
+    problems = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(declared), n=1)
+        problems.append(f"unknown parameter {name!r} ({name}={parameters[name]!r}"
+                        + (f"; did you mean {close[0]!r}?)" if close else ")"))
+    raise ParameterError("; ".join(problems) + f". The chapters {', '.join(sources)} take: "
+                         f"{', '.join(sorted(declared))} (set one with -p NAME=VALUE)")

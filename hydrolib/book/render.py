@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from hydrolib.book.chapters import REPO_ROOT, BookBuildError, toc_notebooks
+from hydrolib.system.processes import end_with_this_process
 
 # In the staging folder; _config.yml's html_extra_path copies _extra/ to the HTML root and its
 # mathjax_path points there. Not _static/: Jupyter Book would add every .js file found in
@@ -75,7 +76,7 @@ def render_book(staging: Path, output: Path) -> Path:
                "-W", "--keep-going"]
     # the API chapter's autodoc imports hydrolib: the same copy as the one building the book
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=end_with_this_process)
     log = output / "jupyter-book.log"
     log.write_text(result.stdout + result.stderr)  # kept on success too: what Sphinx said, for the reader
     if result.returncode != 0:

@@ -54,6 +54,9 @@ def nan_moments(array: np.ndarray, cells: np.ndarray, days: slice | np.ndarray) 
     finite values of the cells ``cells`` (indices) on the days ``days`` (slice or mask), summed
     in float64 range by range (two passes: the mean, then squared deviations from it); 0 and 1
     for a variable with no valid value or no variation."""
+    if array.shape[-1] == 0:  # no variable (a record without static fields)
+        return np.zeros(0), np.ones(0)
+
     def part(values_of: Callable[[np.ndarray], np.ndarray]):
         return lambda chunk: values_of(array[cells[chunk]][:, days].reshape(-1, array.shape[-1]))
 

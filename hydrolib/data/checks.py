@@ -12,7 +12,10 @@ check                      fails when
 =========================  =================================================================
 ``all-nan``                a variable has no finite value at all
 ``water-units``            mean precipitation or runoff above 50 mm day⁻¹, or mean ``|ET|`` above
-                           20 mm day⁻¹ (a file written in mm, not m: ×1000)
+                           20 mm day⁻¹ (a file written in mm, not m: ×1000); or precipitation
+                           averaging below 0.2 mm day⁻¹ with no day above 20 mm, ET below
+                           0.05 with none above 2 (a forgotten ×24 or ×1000, a flux per second
+                           read as per day)
 ``negative-water``         precipitation, runoff or snow below −0.01 mm (day⁻¹)
 ``evaporation-sign``       mean ET below −0.05 mm day⁻¹ (a file with evaporation positive
                            upwards; ERA5's ``total_evaporation`` is negative upwards)
@@ -20,7 +23,13 @@ check                      fails when
                            porosity; percentages fail too)
 ``temperature-units``      2 m temperature outside 150–350 K (°C fail)
 ``constant-target``        a target that does not vary in time in more than half of its cells
+``grid-overlap``           an input without any value in more than 10 % of the cells where a
+                           target has values (a grid shifted, or longitudes mislabelled)
 =========================  =================================================================
+
+Why the lower bounds take two numbers: the driest deserts average about 0.1 mm day⁻¹ of
+precipitation, so a low mean alone is no error; but over a year of a region's cells some day
+brings more than 20 mm (ET: 2 mm) — unless every value is 24 or 1000 times too small.
 """
 
 from __future__ import annotations
@@ -44,10 +53,14 @@ CHECKS: dict[str, str] = {
     "soil-moisture-range": "soil moisture within [0, 0.9] m3 m-3",
     "temperature-units": "2 m temperature in kelvin",
     "constant-target": "targets that vary in time",
+    "grid-overlap": "inputs with values where the targets have them",
 }
 
 MAX_MEAN_MM = {"precipitation": 50.0, "total_runoff": 50.0, "evapotranspiration": 20.0}  # mm day-1
-MIN_WATER_MM = -0.01  # mm (day-1): ERA5's packing leaves tiny negative values; anything below is a sign error
+# (mean below, and largest value below): too small together, mm day-1 (see the module docstring)
+MIN_WATER_MM = {"precipitation": (0.2, 20.0), "evapotranspiration": (0.05, 2.0)}
+MAX_MISSING_SHARE = 0.1  # grid-overlap: of the cells where a target has values
+MIN_NEGATIVE_MM = -0.01  # mm (day-1): ERA5's packing leaves tiny negative values; anything below is a sign error
 MIN_MEAN_ET_MM = -0.05  # mm day-1: condensation can make a mean slightly negative, no more
 SOIL_MOISTURE_MAX = 0.9  # m3 m-3, above any soil's porosity
 TEMPERATURE_K = (150.0, 350.0)
@@ -116,7 +129,14 @@ def _failures(name: str, values: np.ndarray, where: str, is_target: bool) -> lis
             f"{where} averages {mean:,.1f} mm day-1 ({mean / 1000:g} m of water per day in the file); expected a "
             f"mean of at most {MAX_MEAN_MM[name]:g} mm day-1 in magnitude: LandBench files hold metres of water "
             f"per day, so this file was probably written in mm. Divide its values by 1000.")))
-    if name in ("precipitation", "total_runoff", "snow_depth_water_equivalent") and low < MIN_WATER_MM:
+    if name in MIN_WATER_MM and abs(mean) < MIN_WATER_MM[name][0] and high < MIN_WATER_MM[name][1]:
+        least_mean, least_high = MIN_WATER_MM[name]
+        failed.append(("water-units", (
+            f"{where} averages {mean:.3g} mm day-1 and never exceeds {high:.3g} mm day-1; expected a mean of at "
+            f"least {least_mean:g} or some day above {least_high:g} mm day-1. Its values look too small: a daily total "
+            f"from hourly values needs x24, a flux per second (kg m-2 s-1 = mm s-1) x86400, mm read as m x1000. Fix "
+            f"the values or the file's units attribute (the reader converts known units).")))
+    if name in ("precipitation", "total_runoff", "snow_depth_water_equivalent") and low < MIN_NEGATIVE_MM:
         failed.append(("negative-water", f"{where} has negative values (min {low:g} mm); expected >= 0."))
     if name == "evapotranspiration" and mean < MIN_MEAN_ET_MM:
         failed.append(("evaporation-sign", (
@@ -184,6 +204,24 @@ def check_arrays(
     warnings). ``sources`` maps names to files, for the messages.
     """
     errors, allowed = _collect(arrays, dict(sources or {}), set(targets), validate_allow(allow))
+    return _report(errors, allowed)
+
+
+def check_overlap(missing: Mapping[str, int], observed_cells: int, sources: Mapping[str, str] | None = None,
+                  allow: Iterable[str] = ()) -> list[str]:
+    """The ``grid-overlap`` check: ``missing`` maps each input (forcing or static field) to the
+    number of the ``observed_cells`` (cells where a target has values) in which it has no value
+    at all. More than ``MAX_MISSING_SHARE`` of them means the grids do not cover the same land.
+    Raises ``DataCheckError`` unless allowed (then those cells are dropped, and counted)."""
+    sources = dict(sources or {})
+    errors, allowed = [], []
+    for name, count in missing.items():
+        if observed_cells and count > MAX_MISSING_SHARE * observed_cells:
+            message = (f"[grid-overlap] {_where(name, sources)} has no value in {count} of the {observed_cells} cells "
+                       f"where a target has values; expected values wherever the targets have them (at least "
+                       f"{1 - MAX_MISSING_SHARE:.0%} of those cells). Are its longitudes shifted, or labelled -180…180 "
+                       f"for values stored 0…360? Compare the grids, or drop those cells on purpose.")
+            (allowed if "grid-overlap" in validate_allow(allow) else errors).append(message)
     return _report(errors, allowed)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,9 +28,10 @@ import numpy as np
 import xarray as xr
 
 from hydrolib.data.cellwise import cellwise_copy, nan_moments, normalised, over_cells
-from hydrolib.data.checks import check_arrays, validate_allow
+from hydrolib.data.checks import check_arrays, check_overlap, validate_allow
 from hydrolib.data.fingerprint import files_fingerprint
 from hydrolib.data.grid import grid_resolution
+from hydrolib.data.landbench import LandBenchError, file_for_year
 from hydrolib.data.periods import split_periods
 from hydrolib.data.prepared import LandArrays, Prepared, held_variables
 from hydrolib.data.prepared_cache import prepared_key, read_prepared, write_prepared
@@ -49,9 +51,11 @@ class PrepareConfig:
     the record's last day; the training period is everything before them and must hold at
     least one year. ``min_valid_fraction``: the least share of training days on which each
     target must be observed for a cell to be kept. ``input_gaps``: ``"error"`` (default)
-    refuses missing input values, naming the variable; ``"interpolate"`` fills each gap
-    linearly in time, per cell, if it spans at most ``max_gap_days`` days (a gap at the
-    start or end of the record takes the nearest value). ``allow``: names of data checks
+    refuses missing input values, naming the variable and the file of the first gap;
+    ``"interpolate"`` fills each gap, per cell, if it spans at most ``max_gap_days`` days:
+    linearly in time between the valid days on either side, and at the start or end of the
+    record (one valid neighbour) by holding the nearest valid value; one warning reports the
+    values filled, those at the ends apart. ``allow``: names of data checks
     (``hydrolib.data.checks.CHECKS``) whose failure is accepted on purpose.
     ``target_months``: train on the targets of the last N months of the training period only,
     the forcing of every training day kept (a short record of observations under a long record
@@ -112,31 +116,61 @@ def _fingerprint(dataset: xr.Dataset) -> str:
     return digest.hexdigest()[:16]
 
 
+def _file_spans(array: xr.DataArray) -> list[tuple[int, int, str]]:
+    """[start, stop) time indices and the file of each of ``array``'s yearly files (the reader's
+    ``files`` and ``file_days``), or blocks of 366 days named by the file of their first year."""
+    n_time = array.sizes["time"]
+    files, days = array.attrs.get("files"), array.attrs.get("file_days")
+    if files and days and sum(days) == n_time:
+        bounds = np.cumsum([0, *days])
+        return [(int(a), int(b), f) for a, b, f in zip(bounds[:-1], bounds[1:], files)]
+    source = array.attrs.get("source", "")
+    years = array["time"].dt.year.values if "time" in array.coords else None
+    return [(start, min(start + 366, n_time),
+             str(file_for_year(source, int(years[start]))) if source and years is not None else source or "unknown")
+            for start in range(0, n_time, 366)]
+
+
 def _blocks(dataset: xr.Dataset, name: str, land: np.ndarray | None = None):
-    """(start, values) one year of files at a time: (time, lat, lon), or (cell, time) on ``land``."""
-    n_time = dataset.sizes["time"]
-    for start in range(0, n_time, 366):
-        block = dataset[name].isel(time=slice(start, start + 366)).values
+    """(start, values) one file (a year) at a time: (time, lat, lon), or (cell, time) on ``land``.
+    A file that cannot be read (damaged, truncated) is named in a ``LandBenchError``."""
+    array = dataset[name]
+    for start, stop, file in _file_spans(array):
+        try:
+            block = array.isel(time=slice(start, stop)).values
+        except (OSError, RuntimeError, ValueError) as error:  # netCDF4: "NetCDF: HDF error", no file named
+            raise LandBenchError(f"cannot read {file} (variable {name!r}): {type(error).__name__}: {error}. The "
+                                 "file is damaged or truncated: write or download it again (python -m hydrolib "
+                                 "verify ROOT lists the files that changed since they were first read)") from None
         yield start, (block if land is None else block[:, land].T)
 
 
-def _stack_land(dataset: xr.Dataset, names: tuple[str, ...], land: np.ndarray) -> np.ndarray:
-    """(cell, time, variable) float32, one variable and one year of files at a time; NaN
-    for a name the dataset lacks."""
+def _stack_land(dataset: xr.Dataset, names: tuple[str, ...], land: np.ndarray) -> tuple[np.ndarray, set[str]]:
+    """(cell, time, variable) float32, one variable and one year of files at a time, NaN for a
+    name the dataset lacks; and the names with no finite value anywhere on their grid."""
     out = np.full((int(land.sum()), dataset.sizes["time"], len(names)), np.nan, np.float32)
+    empty = set()
     for k, name in enumerate(names):
         if name in dataset.data_vars:
-            for start, block in _blocks(dataset, name, land):
-                out[:, start:start + block.shape[1], k] = block
-    return out
+            anywhere = False
+            for start, block in _blocks(dataset, name):
+                anywhere = anywhere or bool(np.isfinite(block).any())
+                out[:, start:start + block.shape[0], k] = block[:, land].T
+            if not anywhere:
+                empty.add(name)
+    return out, empty
 
 
 def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArrays:
     """Stack the land cells of a gridded dataset (as ``open_landbench`` returns it);
     ``fingerprint`` names the data (default: a hash of the source files).
 
-    Land is where any target and precipitation have a value on some day. Inputs the dataset lacks are left
-    out (``forcing``, ``static_names`` say which are used); a missing required input
+    Land is where any target and precipitation have a value on some day; the cells where a
+    target has values but precipitation none are counted (``LandArrays.unforced_cells``: a
+    shifted or mislabelled grid shows here, ``checks.check_overlap``). Inputs the dataset lacks
+    are left out (``forcing``, ``static_names`` say which are used), and so are variables whose
+    files hold no value at all (a layout filled with NaN files for what a record lacks): they
+    are named once in a warning and never a reason to drop a cell. A missing required input
     (``REQUIRED_INPUTS``) or the absence of every target is an error.
     """
     present = set(dataset.data_vars)
@@ -161,19 +195,37 @@ def land_arrays(dataset: xr.Dataset, fingerprint: str | None = None) -> LandArra
     land = observed & forced
     if not land.any():
         raise ValueError(f"no grid cell where a target is observed has any {' or '.join(REQUIRED_INPUTS)} value "
-                         f"(file {sources[REQUIRED_INPUTS[0]] or 'unknown'}): do the grids cover the same land?")
+                         f"(file {sources[REQUIRED_INPUTS[0]] or 'unknown'}; {int(observed.sum())} cells observe a "
+                         f"target): do the grids cover the same land? A longitude axis labelled -180…180 for "
+                         f"values stored 0…360 (or shifted) does this.")
     forcing = tuple(n for n in FORCING if n in present)
+    inputs, empty = _stack_land(dataset, forcing, land)
+    targets, empty_targets = _stack_land(dataset, TARGETS, land)
+    water, empty_water = _stack_land(dataset, WATER, land)
     statics = tuple(n for n in STATICS if n in present)
+    static_values = [np.asarray(dataset[n].values) for n in statics]
+    empty |= empty_targets | empty_water | {n for n, v in zip(statics, static_values) if not np.isfinite(v).any()}
+    empty -= set(REQUIRED_INPUTS)  # precipitation without values is named by the checks
+    if empty:
+        names = [n for n in (*TARGETS, *WATER, *FORCING, *STATICS) if n in empty]
+        warnings.warn(f"left out, as if their files were absent: {len(names)} variable(s) with no value at all in "
+                      f"their files ({', '.join(f'{n} ({sources[n]})' for n in names)}); a run that needs one of them "
+                      "says so", UserWarning, stacklevel=2)
+    kept = [k for k, n in enumerate(forcing) if n not in empty]
+    if len(kept) < len(forcing):
+        inputs, forcing = np.ascontiguousarray(inputs[..., kept]), tuple(forcing[k] for k in kept)
+    statics_kept = [(n, v) for n, v in zip(statics, static_values) if n not in empty]
     lat2d, lon2d = np.meshgrid(dataset["lat"].values, dataset["lon"].values, indexing="ij")
     return LandArrays(
-        inputs=_stack_land(dataset, forcing, land), targets=_stack_land(dataset, TARGETS, land),
-        water=_stack_land(dataset, WATER, land),
-        statics=(np.stack([dataset[n].values[land] for n in statics], axis=-1).astype(np.float32) if statics
+        inputs=inputs, targets=targets, water=water,
+        statics=(np.stack([v[land] for _, v in statics_kept], axis=-1).astype(np.float32) if statics_kept
                  else np.zeros((int(land.sum()), 0), np.float32)),
         lat=lat2d[land], lon=lon2d[land], time=dataset["time"].values.astype("datetime64[D]"),
-        fingerprint=fingerprint or _fingerprint(dataset), forcing=forcing, static_names=statics,
-        absent=tuple(n for n in (*TARGETS, *WATER) if n not in present), sources=sources,
-        resolution=float(dataset.attrs.get("resolution", 0.0) or 0.0))
+        fingerprint=fingerprint or _fingerprint(dataset), forcing=forcing,
+        static_names=tuple(n for n, _ in statics_kept),
+        absent=tuple(n for n in (*TARGETS, *WATER) if n not in present or n in empty), sources=sources,
+        resolution=float(dataset.attrs.get("resolution", 0.0) or 0.0), empty=tuple(sorted(empty)),
+        observed_cells=int(observed.sum()), unforced_cells=int((observed & ~forced).sum()))
 
 
 def prepare(dataset: xr.Dataset, config: PrepareConfig = PrepareConfig(), cache: Path | str | None = None,
@@ -196,12 +248,16 @@ def _runs_of_nan(series: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
-def fill_gaps(values: np.ndarray, max_gap_days: int) -> np.ndarray:
-    """Fill NaN runs of at most ``max_gap_days`` in each row of (cell, time) ``values``:
-    linearly between the neighbouring valid days; the nearest valid day at the record's
-    start or end. Longer runs stay NaN."""
+def fill_gaps(values: np.ndarray, max_gap_days: int) -> tuple[np.ndarray, int]:
+    """Fill NaN runs of at most ``max_gap_days`` in each row of (cell, time) ``values``; returns
+    the filled copy and how many values were filled at the record's ends.
+
+    A gap between two valid days is filled linearly between them. A gap at the record's start
+    or end has one valid neighbour only: it is held at that nearest valid value (nothing can be
+    interpolated there), also for at most ``max_gap_days`` days. Longer runs stay NaN."""
     out = values.copy()
     days = np.arange(values.shape[1])
+    at_ends = 0
     for cell in np.flatnonzero(np.isnan(values).any(axis=1)):
         series = values[cell]
         valid = ~np.isnan(series)
@@ -210,13 +266,21 @@ def fill_gaps(values: np.ndarray, max_gap_days: int) -> np.ndarray:
         for start, stop in _runs_of_nan(series):
             if stop - start <= max_gap_days:
                 out[cell, start:stop] = np.interp(days[start:stop], days[valid], series[valid])
-    return out
+                at_ends += (stop - start) if start == 0 or stop == series.size else 0
+    return out, at_ends
+
+
+def _gap_file(raw: LandArrays, name: str, day: np.datetime64) -> str:
+    """The file that holds ``name`` on ``day`` (the year's file, not the record's first)."""
+    source = raw.sources.get(name)
+    return str(file_for_year(source, int(str(day)[:4]))) if source else "unknown"
 
 
 def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np.ndarray,
                 config: PrepareConfig) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Refuse (``input_gaps="error"``) or fill (``"interpolate"``) missing input values."""
-    filled = {}
+    """Refuse (``input_gaps="error"``) or fill (``"interpolate"``, see ``fill_gaps``) missing
+    input values; the values filled are reported in one warning, those at the record's ends apart."""
+    filled, notes = {}, []
     columns = [(inputs, k, name) for k, name in enumerate(raw.forcing)]
     columns += [(water, k, name) for k, name in enumerate(WATER) if name not in raw.absent]
     for array, k, name in columns:
@@ -224,25 +288,34 @@ def _input_gaps(raw: LandArrays, inputs: np.ndarray, water: np.ndarray, time: np
             continue
         values = array[:, :, k]
         gaps = np.isnan(values)
+        first_day = time[np.flatnonzero(gaps.any(axis=0))[0]]
         if config.input_gaps == "interpolate":
-            array[:, :, k] = fill_gaps(values, config.max_gap_days)
+            array[:, :, k], at_ends = fill_gaps(values, config.max_gap_days)
             filled[name] = int(gaps.sum())
+            if name in raw.forcing or name not in WATER:
+                notes.append(f"{name} {filled[name]:,}" + (f" ({at_ends:,} at the record's start or end, held at "
+                                                            f"the nearest valid value)" if at_ends else ""))
             gaps = np.isnan(array[:, :, k])
             if not gaps.any():
                 continue
             longest = max(stop - start for cell in np.flatnonzero(gaps.any(axis=1))
                           for start, stop in _runs_of_nan(array[cell, :, k]))
+            first_left = time[np.flatnonzero(gaps.any(axis=0))[0]]
             raise ValueError(
-                f"input {name!r} (file {raw.sources.get(name) or 'unknown'}) has gaps longer than max_gap_days="
+                f"input {name!r} (file {_gap_file(raw, name, first_left)}) has gaps longer than max_gap_days="
                 f"{config.max_gap_days} in {int(gaps.any(axis=1).sum())} of {gaps.shape[0]} cells (longest "
-                f"{longest} days, first on {time[np.flatnonzero(gaps.any(axis=0))[0]]}); raise max_gap_days or "
-                f"fill them yourself")
+                f"{longest} days, first on {first_left}); raise max_gap_days, fill them yourself, or choose years "
+                f"the inputs cover (--years)")
         days_hit = np.flatnonzero(gaps.any(axis=0))
         raise ValueError(
-            f"input {name!r} (file {raw.sources.get(name) or 'unknown'}) has {int(gaps.sum())} missing values in "
+            f"input {name!r} (file {_gap_file(raw, name, first_day)}) has {int(gaps.sum())} missing values in "
             f"{int(gaps.any(axis=1).sum())} of {gaps.shape[0]} cells, on {days_hit.size} day(s) ({time[days_hit[0]]} "
             f"to {time[days_hit[-1]]}); inputs must be complete. Fill them, or set input_gaps='interpolate' "
-            f"(linear in time, per cell, gaps of at most max_gap_days={config.max_gap_days} days).")
+            f"(linear in time between valid days, held at the nearest valid value at the record's start or end; "
+            f"gaps of at most max_gap_days={config.max_gap_days} days).")
+    if notes:
+        warnings.warn(f"input gaps filled (input_gaps='interpolate', at most {config.max_gap_days} days, linearly "
+                      f"between valid days): {'; '.join(notes)} values", UserWarning, stacklevel=3)
     # the water balance's precipitation is the input's
     if "precipitation" in raw.forcing:
         water[:, :, WATER.index("precipitation")] = inputs[:, :, raw.forcing.index("precipitation")]
@@ -279,12 +352,33 @@ def _cells_to_keep(raw: LandArrays, train: slice, config: PrepareConfig) -> tupl
     for mask in reasons.values():
         dropped |= mask
     counts = {reason: int(mask.sum()) for reason, mask in reasons.items() if mask.any()}
-    if dropped.all():
-        raise ValueError(
-            f"all {dropped.size} land cells were dropped: "
-            + "; ".join(f"{n} cells: {r}" for r, n in counts.items())
-            + f". Check those variables, or lower min_valid_fraction (now {config.min_valid_fraction}).")
     return ~dropped, counts
+
+
+def _advice(reason: str, config: PrepareConfig) -> str:
+    """What a user can do about cells dropped for ``reason`` (a key of ``_cells_to_keep``'s counts)."""
+    if "valid on fewer than" in reason:
+        return f"lower min_valid_fraction (now {config.min_valid_fraction:g})"
+    if reason.startswith("no "):
+        return f"give {reason[3:]} values there (check its file and grid), or leave its files out"
+    return "check that variable's values"
+
+
+def _check_cells(raw: LandArrays, dropped: dict[str, int], kept: int, config: PrepareConfig) -> dict[str, int]:
+    """The grid-overlap check on the inputs' missing cells (``checks.check_overlap``), then an error
+    if no cell is left, with advice for each reason; returns the counts with the cells lost before
+    land was found (a target without precipitation) first."""
+    missing = {reason[3:]: n for reason, n in dropped.items()
+               if reason.startswith("no ") and reason[3:] in (*raw.forcing, *raw.static_names)}
+    if raw.unforced_cells:
+        missing = {"precipitation": raw.unforced_cells, **missing}
+    check_overlap(missing, raw.observed_cells or raw.inputs.shape[0], raw.sources, config.allow)
+    if raw.unforced_cells:
+        dropped = {"no precipitation where a target has values": raw.unforced_cells, **dropped}
+    if kept == 0:
+        why = "; ".join(f"{n} cells: {reason} ({_advice(reason, config)})" for reason, n in dropped.items())
+        raise ValueError(f"all {raw.inputs.shape[0]} land cells were dropped: {why}")
+    return dropped
 
 
 def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> Prepared:
@@ -300,6 +394,7 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
     first_day = first_kept_day(raw.time, splits["train"], config.train_years)
     kept = slice(first_day, splits["train"][1])
     keep, dropped = _cells_to_keep(raw, kept, config)
+    dropped = _check_cells(raw, dropped, int(keep.sum()), config)
     inputs, targets, water, statics = (cellwise_copy(a, keep)
                                        for a in (raw.inputs, raw.targets, raw.water, raw.statics))
     inputs, water, filled = _input_gaps(raw, inputs, water, raw.time, config)
@@ -363,7 +458,10 @@ def prepare_arrays(raw: LandArrays, config: PrepareConfig = PrepareConfig()) -> 
             "absent": raw.absent,
             "split_dates": split_dates,
             "dropped_incomplete_cells": int((~keep).sum()),
-            "dropped_cells": dropped,
+            "dropped_cells": dropped,  # reason -> cells, those without precipitation (never land) included
+            "land_cells": int(raw.observed_cells or keep.size),  # cells where a target has values
+            "empty_variables": raw.empty,
+            "sources": dict(raw.sources),
             "filled_input_values": filled,
             "first_input_day": first_day,
             "test_cells": test_cells.tolist(),

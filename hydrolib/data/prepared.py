@@ -129,6 +129,9 @@ class LandArrays:
     absent: tuple[str, ...] = ()
     sources: dict = field(default_factory=dict)
     resolution: float = 0.0  # grid spacing in degrees; 0: read from the cell centres when needed
+    empty: tuple[str, ...] = ()  # variables whose files hold no value at all: left out, as if absent
+    observed_cells: int = 0  # grid cells where some target has a value (0: not counted)
+    unforced_cells: int = 0  # of those, cells without any precipitation: not land, dropped
 
     def variables(self) -> tuple:
         """What the arrays hold, for cache keys (as ``held_variables``)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -27,10 +26,13 @@ from hydrolib.system.files import (
     atomic_directory,
     verify_folder,
 )
+from hydrolib.system.ownership import remove_owned
 
 # 2: normalisation moments summed range of cells by range (hydrolib.data.cellwise), which rounds
 # differently from the whole-array sums of 1
-PREPARE_VERSION = 2
+# 3: variables whose files hold no value are left out, files read by their dimensions' names and
+# units, cells without precipitation counted (issue 32)
+PREPARE_VERSION = 3
 
 
 def prepared_key(fingerprint: str, config, variables: tuple) -> str:
@@ -50,7 +52,7 @@ ARRAYS = ("inputs", "statics", "targets", "water", "lat", "lon", "time", "train_
 
 def write_prepared(prepared: Prepared, folder: Path) -> None:
     # atomic_directory records each file's size and checksum, which read_prepared verifies.
-    with atomic_directory(folder) as tmp:
+    with atomic_directory(folder, kind="prepared data") as tmp:
         for name in ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(prepared, name))
         (tmp / "meta.json").write_text(json.dumps({
@@ -79,5 +81,5 @@ def read_prepared(folder: Path) -> Prepared | None:
         else:
             problem = f"prepared data in {folder} is damaged ({error})"
         warnings.warn(f"{problem}; deleting it and preparing the data again", CorruptCacheWarning, stacklevel=3)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_owned(folder, "delete the damaged prepared data")
         return None

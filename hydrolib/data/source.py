@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Protocol, runtime_checkable
 
-from hydrolib.data.layout import RESOLUTIONS
+from hydrolib.data.layout import RESOLUTIONS, resolution_folder
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -27,10 +27,26 @@ if TYPE_CHECKING:
 
 
 def cache_dir() -> Path:
-    """hydrolib's cache: ``$HYDROLIB_CACHE`` or ``~/.cache/hydrolib``."""
+    """hydrolib's cache: ``$HYDROLIB_CACHE`` or ``~/.cache/hydrolib``, as an absolute path.
+
+    An empty (or blank) ``HYDROLIB_CACHE`` counts as unset: it would otherwise name the current
+    folder, whose ``runs/`` and ``prepared/`` may be the user's own."""
     import os
 
-    return Path(os.environ.get("HYDROLIB_CACHE", Path.home() / ".cache" / "hydrolib")).expanduser()
+    value = os.environ.get("HYDROLIB_CACHE", "").strip()
+    return Path(value or Path.home() / ".cache" / "hydrolib").expanduser().absolute()
+
+
+def pin_cache_dir() -> Path:
+    """Set ``$HYDROLIB_CACHE`` to ``cache_dir()``'s absolute path where it is set but relative, so
+    that processes started from here (training workers, chapters executing in ``notebooks/``)
+    resolve it against this process's folder, once, not against their own; returns the cache."""
+    import os
+
+    cache = cache_dir()
+    if os.environ.get("HYDROLIB_CACHE", "").strip():
+        os.environ["HYDROLIB_CACHE"] = str(cache)
+    return cache
 
 
 @runtime_checkable
@@ -96,10 +112,8 @@ class SyntheticWorld:
         return world_fingerprint(settings.resolution, settings.years, settings.world_seed)
 
     def folder(self, settings: DataSettings) -> Path:
-        from hydrolib.data.synthetic import generate
-
         root = cache_dir() / "synthetic" / f"seed{settings.world_seed}_{settings.years[0]}-{settings.years[1]}"
-        generate(root, settings.resolution, settings.years, settings.world_seed)
+        generate_world(root, settings.resolution, settings.years, settings.world_seed)
         return root
 
     def label(self, settings: DataSettings) -> str:
@@ -111,13 +125,31 @@ class SyntheticWorld:
         return open_landbench(self.folder(settings), settings.resolution, years or settings.years, variables)
 
 
+def generate_world(root: Path | str, resolution: float, years: tuple[int, int], seed: int = 0, **options) -> Path:
+    """``hydrolib.data.synthetic.generate`` holding a lock beside the world's resolution folder
+    (``<root>/.<res>.lock``): a second process asking for the same world waits for the first and
+    then finds it complete, instead of judging a half-replaced world changed and writing it again.
+    Returns the resolution folder."""
+    from hydrolib.data.synthetic import generate
+    from hydrolib.system.locks import file_lock
+
+    root = Path(root)
+    folder = root / resolution_folder(resolution)
+    with file_lock(root / f".{folder.name}.lock", purpose=f"writing the synthetic world {folder}"):
+        return generate(root, resolution, years, seed, **options)
+
+
 DATA_SOURCES: dict[str, DataSource] = {source.name: source for source in (LandBenchFolder(), SyntheticWorld())}
 
 
 @dataclass(frozen=True)
 class DataSettings:
     """Which data: grid spacing (degrees), inclusive years, the synthetic world's seed, and a
-    LandBench folder (``data_root``, holding ``0.5``, ``1``, ``2``, ``4``; empty: the synthetic world)."""
+    LandBench folder (``data_root``, holding ``0.5``, ``1``, ``2``, ``4``; empty: the synthetic world).
+
+    A relative ``data_root`` (or one starting with ``~``) is made absolute here, once, against the
+    folder of the process that names it: the settings then mean the same folder in every process
+    they reach (training workers, chapters executing in ``notebooks/``)."""
 
     resolution: float
     years: tuple[int, int]
@@ -127,7 +159,8 @@ class DataSettings:
     def __post_init__(self):
         object.__setattr__(self, "resolution", float(self.resolution))
         object.__setattr__(self, "years", tuple(int(y) for y in self.years))
-        object.__setattr__(self, "data_root", str(self.data_root))
+        root = str(self.data_root).strip()
+        object.__setattr__(self, "data_root", str(Path(root).expanduser().absolute()) if root else "")
         if self.resolution not in RESOLUTIONS:
             raise ValueError(f"resolution must be one of {', '.join(f'{r:g}' for r in RESOLUTIONS)} degrees "
                              f"(setting 'resolution'); got {self.resolution:g}")

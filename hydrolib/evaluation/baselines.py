@@ -14,9 +14,13 @@ unchanged:
 - :func:`linear`: ridge regression (scikit-learn) from the means of each forcing over the last
   1, 7, 30 and 90 days of the window, plus the static attributes. The classical-model
   yardstick: what the forcing says without memory or nonlinearity.
-- :func:`persistence`: yesterday's observed value. It uses information the models do *not*
-  get (they never see an observed target as input), so beating it is not required; it tells
-  how much of a score comes from the series' day-to-day memory alone.
+- :func:`persistence`: yesterday's observed value (on a gappy record, the latest observation
+  of the few days before). It uses information the models do *not* get (they never see an
+  observed target as input), so beating it is not required; it tells how much of a score
+  comes from the series' day-to-day memory alone.
+
+Every baseline runs on single-target and gappy records: days without an observation are
+skipped when fitting and scoring, and the scores carry ``days``, the days each rests on.
 """
 
 from __future__ import annotations
@@ -184,21 +188,38 @@ def climatology(prepared: Prepared, target_index: Sequence[int] | None = None, s
 
 # --- persistence -----------------------------------------------------------------------------
 
-def persistence(prepared: Prepared, target_index: Sequence[int] | None = None, split: str = "test") -> xr.Dataset:
-    """Yesterday's observation as today's prediction: :math:`\\hat y_c(d) = y_c(d - 1)`.
+PERSISTENCE_DAYS = 5  # the oldest observation persistence carries forward, days before the predicted day
 
-    A yardstick that uses information the models do not get: they never see an observed
-    target, only forcing and static attributes. On the split's first day it takes the last
-    day of the split before it (the forcing and the observations exist there). Units as
+
+def persistence(prepared: Prepared, target_index: Sequence[int] | None = None, split: str = "test",
+                max_age_days: int = PERSISTENCE_DAYS) -> xr.Dataset:
+    """The latest observation as today's prediction: :math:`\\hat y_c(d) = y_c(d - a)`, with a
+    the fewest days back (1 … ``max_age_days``) on which the cell was observed; NaN if none.
+
+    On a complete record this is yesterday's observation (a = 1). On a gappy one (a satellite
+    observing every two or three days) yesterday is rarely observed, and the latest observation
+    of the last ``max_age_days`` days is what "persistence" means there. A yardstick that uses
+    information the models do not get: they never see an observed target, only forcing and
+    static attributes. On the split's first days it reaches into the split before it (the
+    forcing and the observations exist there). Units as
     :func:`hydrolib.evaluation.predictions.predict`: m³ m⁻³ (SM), mm day⁻¹ (ET).
     """
     index = _targets(target_index)
     start, stop = _split(prepared, split)
     if start < 1:
         raise ValueError(f"split {split!r} starts on the first day of the data: no observed day precedes it")
-    predicted = _observed(prepared, slice(None), slice(start - 1, stop - 1), index)
+    if int(max_age_days) != max_age_days or max_age_days < 1:
+        raise ValueError(f"max_age_days must be a whole number of days >= 1; got {max_age_days}")
+    first = max(0, start - int(max_age_days))
+    history = _observed(prepared, slice(None), slice(first, stop - 1), index)  # days first … stop - 2
+    predicted = np.full((history.shape[0], stop - start, len(index)), np.nan)
+    for age in range(int(max_age_days), 0, -1):  # the most recent observation wins: written last
+        lo = start - age - first  # position of day (start - age) in ``history``
+        take = history[:, max(lo, 0):lo + stop - start]
+        days = slice(predicted.shape[1] - take.shape[1], predicted.shape[1]) if lo < 0 else slice(0, take.shape[1])
+        predicted[:, days] = np.where(np.isfinite(take), take, predicted[:, days])
     dataset = as_predictions(prepared, predicted, index, split)
-    dataset.attrs.update(baseline="persistence")
+    dataset.attrs.update(baseline="persistence", max_age_days=int(max_age_days))
     return dataset
 
 
@@ -262,7 +283,8 @@ def linear(prepared: Prepared, target_index: Sequence[int] | None = None, split:
     ``sklearn.linear_model.Ridge`` fits all targets, minimising
     :math:`\\lVert y - Xw \\rVert^2 + \\alpha \\lVert w \\rVert^2` on targets in physical units.
 
-    Fitted on a random subsample of training (cell, day) pairs: each cell of
+    Fitted on a random subsample of training (cell, day) pairs — on a gappy record one model per
+    target, on the pairs where it is observed: each cell of
     ``prepared.train_cells`` contributes ``ceil(samples / len(train_cells))`` days drawn with
     replacement from its training days (``prepared.train_days``) with a ``seed``-ed generator,
     so every training cell weighs the same and the fit takes seconds on any grid.
@@ -309,9 +331,20 @@ def linear(prepared: Prepared, target_index: Sequence[int] | None = None, split:
     rng = np.random.default_rng([seed, 29])
     picked = days[rng.integers(0, days.size, size=(cells.size, per_cell))]  # (cells, per_cell) target days
     features = window_features(prepared, cells, picked - lag, spans)
+    n_features = features.shape[-1]
+    features = features.reshape(-1, n_features)
     target = prepared.denormalise_targets(
-        np.asarray(prepared.targets[cells[:, None], picked], dtype=np.float64))[..., index]
-    model = Ridge(alpha=alpha).fit(features.reshape(-1, features.shape[-1]), target.reshape(-1, len(index)))
+        np.asarray(prepared.targets[cells[:, None], picked], dtype=np.float64))[..., index].reshape(-1, len(index))
+    valid = np.isfinite(target)
+    if valid.all():  # one multi-output fit, as on complete records
+        models = [(list(range(len(index))), Ridge(alpha=alpha).fit(features, target))]
+    else:  # a gappy record: each target on the pairs where it is observed
+        empty = [TARGET_NAMES[index[k]] for k in range(len(index)) if not valid[:, k].any()]
+        if empty:
+            raise ValueError(f"no training (cell, day) pair drawn has an observation of {', '.join(empty)}; the linear "
+                             f"baseline cannot be fitted (raise samples, or check that target's data)")
+        models = [([k], Ridge(alpha=alpha).fit(features[valid[:, k]], target[valid[:, k], k]))
+                  for k in range(len(index))]
 
     n_cells = prepared.inputs.shape[0]
     split_days = np.arange(start, stop)
@@ -319,8 +352,10 @@ def linear(prepared: Prepared, target_index: Sequence[int] | None = None, split:
     for c0 in range(0, n_cells, _CELL_BLOCK):
         block = np.arange(c0, min(n_cells, c0 + _CELL_BLOCK))
         ends = np.broadcast_to(split_days - lag, (block.size, split_days.size))
-        x = window_features(prepared, block, ends, spans)
-        predicted[block] = model.predict(x.reshape(-1, x.shape[-1])).reshape(block.size, split_days.size, len(index))
+        x = window_features(prepared, block, ends, spans).reshape(-1, n_features)
+        for columns, model in models:
+            predicted[block[:, None, None], np.arange(split_days.size)[None, :, None], np.array(columns)] = \
+                model.predict(x).reshape(block.size, split_days.size, len(columns))
     dataset = as_predictions(prepared, predicted, index, split)
     dataset.attrs.update(baseline="linear", alignment=alignment, spans=list(map(int, spans)), samples=int(samples),
                          alpha=float(alpha), seed=int(seed))
@@ -328,16 +363,20 @@ def linear(prepared: Prepared, target_index: Sequence[int] | None = None, split:
 
 
 def baseline_scores(config, target_index: Sequence[int] | None = None) -> dict[str, xr.Dataset]:
-    """Per-cell test-period scores (:func:`hydrolib.evaluation.scores.cell_scores`) of the three
-    yardsticks on a run's data, for its targets (or ``target_index``), the linear model with the
-    run's alignment: ``{"climatology": …, "linear": …, "persistence": …}``.
+    """Per-cell test-period scores (:func:`hydrolib.evaluation.scores.cell_scores`, with ``days``:
+    the days each score rests on) of the three yardsticks on a run's data — the preparation the run
+    itself trained on — for its targets (or ``target_index``), the linear model with the run's
+    alignment: ``{"climatology": …, "linear": …, "persistence": …}``.
 
     ``config`` is a run's :class:`hydrolib.experiments.RunConfig` (``run.config``).
     """
     from hydrolib.data.source import load_prepared
+    from hydrolib.data.vocabulary import run_variables
     from hydrolib.evaluation.scores import cell_scores
 
-    prepared = load_prepared(config.data, config.prepare)
+    # the run's own preparation: its targets required, the others optional (a single-target record has no others)
+    prepared = load_prepared(config.data, config.prepare,
+                             run_variables(config.spec.targets, config.physics.constraint.balance))
     index = config.spec.target_index if target_index is None else list(target_index)
     return {"climatology": cell_scores(climatology(prepared, index)),
             "linear": cell_scores(linear(prepared, index, alignment=config.training.alignment)),

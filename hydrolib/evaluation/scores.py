@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 
 def cell_scores(predictions: xr.Dataset) -> xr.Dataset:
-    """Scores over the test period for every cell and target: (cell, target) per score.
+    """Scores over the test period for every cell and target: (cell, target) per score, and
+    ``days``, the days each score rests on (an observation and a prediction both there: a gappy
+    record or a baseline that cannot predict every day scores on fewer).
 
     Each cell's scores depend on its own series only, so ranges of cells are scored on
     threads (``hydrolib.data.cellwise``); the numbers are those of one whole-array pass."""
@@ -43,7 +45,8 @@ def cell_scores(predictions: xr.Dataset) -> xr.Dataset:
         obs, sim = predictions["observed"].isel(cell=cells), predictions["predicted"].isel(cell=cells)
         parts = metrics.kge_components(obs, sim, dim="time")
         return xr.Dataset({name: parts.sel(component=name, drop=True) for name in KGE_SCORES}
-                          | {name: score(obs, sim) for name, score in OTHER_SCORES.items()})
+                          | {name: score(obs, sim) for name, score in OTHER_SCORES.items()}
+                          | {"days": (np.isfinite(obs) & np.isfinite(sim)).sum("time")})
 
     parts = over_cells(scores_of, predictions.sizes["cell"])
     return parts[0] if len(parts) == 1 else xr.concat(parts, dim="cell")
@@ -82,16 +85,21 @@ def median_table(scores: dict[str, xr.Dataset], score: str = "kge", cells=None) 
     return pd.DataFrame(rows).T.reindex(columns=[t for t in TARGET_NAMES if any(t in r for r in rows.values())])
 
 
-def score_support(predictions: xr.Dataset) -> pd.DataFrame:
+def score_support(predictions: xr.Dataset, dropped_cells: dict[str, int] | None = None) -> pd.DataFrame:
     """What a run's scores rest on, per target: the cells with at least one observed test day,
     the observed cell-days, and the median observed days per cell (observations may have gaps;
-    every score skips the days without one)."""
+    every score skips the days without one). With ``dropped_cells`` (``Run.dropped_cells``:
+    reason → cells left out before training), one column per reason gives those counts: a
+    dropped cell is scored for no target."""
     import pandas as pd
 
     observed = np.isfinite(predictions["observed"])  # (cell, time, target)
     days = observed.sum("time")
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "cells": (days > 0).sum("cell").to_series(),
         "observed cell-days": days.sum("cell").to_series(),
         "median days per cell": days.where(days > 0).median("cell").to_series(),
     }).astype({"cells": int, "observed cell-days": int})
+    for reason, count in (dropped_cells or {}).items():
+        table[f"cells dropped: {reason}"] = int(count)
+    return table

@@ -2,7 +2,10 @@
 
 ``python -m hydrolib cache`` lists the finished runs, runs in progress, prepared data and
 synthetic worlds under ``hydrolib.data.cache_dir()`` with their sizes and ages; ``--prune``
-deletes the stale ones. A finished run is *live* when its recorded configuration still gives
+deletes the stale ones, after listing them and asking (``--yes`` answers for the user). Only
+folders hydrolib wrote are ever deleted: each carries its marker
+(``hydrolib.system.ownership``); anything else found in the cache's folders is listed as not
+hydrolib's and left alone. A finished run is *live* when its recorded configuration still gives
 its folder's key with today's code and data (so ``run`` would return it); otherwise it can
 never be returned again. Prepared data are live while a live run was trained on them; a run's
 stored scores while their run is live and today's scoring code computed them.
@@ -11,12 +14,14 @@ stored scores while their run is live and today's scoring code computed them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from hydrolib.data.source import cache_dir
+from hydrolib.system.ownership import MARKER, is_owned, remove_owned
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,12 @@ class CacheEntry:
     age_days: float
     live: bool
     why: str = ""
+    owned: bool = True  # carries hydrolib's marker (the folder, or a scores file's folder): may be deleted
+
+    @property
+    def prunable(self) -> bool:
+        """Stale and hydrolib's own: what ``prune`` deletes."""
+        return not self.live and self.owned
 
 
 def _size(path: Path) -> int:
@@ -38,6 +49,26 @@ def _size(path: Path) -> int:
 
 def _age_days(path: Path) -> float:
     return (time.time() - path.stat().st_mtime) / 86400.0
+
+
+NOT_OURS = f"not written by hydrolib (no {MARKER} marker): left alone"
+
+
+_SCORES_FILE = re.compile(r"^[0-9a-f]{16}\.npz$")
+
+
+def _legacy_scores(folder: Path) -> bool:
+    """A run's scores folder from before markers: nothing in it but scores files named by
+    their scoring fingerprint (16 hex digits), as ``store.stored_scores`` writes them."""
+    return all(_SCORES_FILE.match(p.name) and p.is_file() for p in folder.iterdir())
+
+
+def _owned(entry: CacheEntry) -> CacheEntry:
+    """``entry`` with ``owned`` set from its folder's marker (for stored scores, their folder's)."""
+    folder = entry.path.parent if entry.kind == "scores" else entry.path
+    if is_owned(folder) or (entry.kind == "scores" and _legacy_scores(folder)):
+        return entry
+    return CacheEntry(entry.kind, entry.path, entry.size, entry.age_days, entry.live, NOT_OURS, owned=False)
 
 
 def _run_status(folder: Path) -> tuple[bool, str, str]:
@@ -91,7 +122,7 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
     for folder in sorted(worlds.glob("*")) if worlds.is_dir() else []:
         if folder.is_dir() and not folder.name.startswith("."):
             entries.append(CacheEntry("world", folder, _size(folder), _age_days(folder), True))
-    return entries
+    return [entry if entry.kind == "world" else _owned(entry) for entry in entries]
 
 
 def _score_entries(scores_root: Path, live_runs: set[str]) -> list[CacheEntry]:
@@ -111,16 +142,17 @@ def _score_entries(scores_root: Path, live_runs: set[str]) -> list[CacheEntry]:
 
 
 def prune(entries: list[CacheEntry]) -> int:
-    """Delete the entries that are not live; returns the bytes freed."""
+    """Delete the entries that are stale and hydrolib's own (``CacheEntry.prunable``); returns
+    the bytes freed. A scores folder left with nothing but its marker goes with its last file."""
     freed = 0
     for entry in entries:
-        if not entry.live and entry.path.exists():
-            if entry.path.is_dir():
-                shutil.rmtree(entry.path)
-            else:
+        if entry.prunable and entry.path.exists():
+            if entry.kind == "scores":  # a file: its folder is hydrolib's (checked by cache_entries)
                 entry.path.unlink()
-                if not any(entry.path.parent.iterdir()):
-                    entry.path.parent.rmdir()
+                if {p.name for p in entry.path.parent.iterdir()} <= {MARKER}:
+                    shutil.rmtree(entry.path.parent)
+            else:
+                remove_owned(entry.path, f"prune the stale {entry.kind} {entry.path}")
             freed += entry.size
     return freed
 
@@ -133,13 +165,15 @@ def _shown(entry: CacheEntry) -> str:
 def report(entries: list[CacheEntry], say=print) -> None:
     """One line per entry and a total, as the ``cache`` command prints them."""
     for entry in entries:
-        status = "live " if entry.live else "stale"
+        status = "live " if entry.live else "stale" if entry.owned else "alien"  # alien: not hydrolib's
         say(
             f"{status} {entry.kind:9s} {entry.size / 2**20:9.1f} MiB {entry.age_days:7.1f} d  {_shown(entry)}"
             + (f"  ({entry.why})" if entry.why else "")
         )
-    stale = [e for e in entries if not e.live]
+    stale = [e for e in entries if e.prunable]
+    foreign = [e for e in entries if not e.owned]
     say(
         f"{len(entries)} entries, {sum(e.size for e in entries) / 2**20:.1f} MiB; "
         f"{len(stale)} stale, {sum(e.size for e in stale) / 2**20:.1f} MiB"
+        + (f"; {len(foreign)} not hydrolib's, never deleted" if foreign else "")
     )

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import typing
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from hydrolib.data.alignment import input_lag
 from hydrolib.data.periods import training_years
 from hydrolib.data.prepare import PrepareConfig
 from hydrolib.data.source import DataSettings
-from hydrolib.experiments.profiles import get_profile
+from hydrolib.experiments.profiles import PROFILES, get_profile
 from hydrolib.experiments.registry import EXPERIMENTS, Experiment, get_experiment
 from hydrolib.models.constraints import PhysicsConfig
 from hydrolib.models.weights import chosen_weights, provenance
@@ -86,7 +88,40 @@ def _check_type(name: str, value, annotation) -> object:
     if isinstance(kind, type) and not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
         raise SettingError(f"setting {name!r} must be of type {getattr(kind, '__name__', kind)}; "
                          f"got {value!r} ({type(value).__name__})")
+    if kind is float and not math.isfinite(value):
+        raise SettingError(f"setting {name!r} must be a finite number; got {value!r}")
     return value
+
+
+DAYS_PER_YEAR = 365  # the fewest days a calendar year holds: the bounds below never refuse what fits
+
+
+def _check_sizes(data: DataSettings, prepare: PrepareConfig, training: TrainSettings) -> None:
+    """Refuse, before any data are opened, a window longer than the training period and a batch
+    larger than the windows any data of this grid and these years could hold.
+
+    A training window needs ``seq_len`` days of input up to its target day (one more with the
+    ``forecast`` alignment), all inside the training years it may read (the kept ones under
+    ``train_years``); the training years hold at least 365 days each. Windows are drawn from
+    (cell, day) pairs: at most every cell of the grid (land is fewer) on every training day.
+    """
+    first, last = data.years
+    years = prepare.train_years or training_years(data.years, prepare.validation_years, prepare.test_years)
+    days = max(years, 0) * DAYS_PER_YEAR
+    lag = input_lag(training.alignment)
+    if training.seq_len + lag > days:
+        raise SettingError(f"setting 'seq_len' = {training.seq_len} days does not fit in the training period: years "
+                           f"{first}–{last} less {prepare.validation_years} validation and {prepare.test_years} test "
+                           f"year(s) leave {years} training year(s) (at least {days} days), and a window needs "
+                           f"seq_len{' + 1' if lag else ''} of them. Use seq_len={max(days - lag, 1)} or less, or "
+                           f"more years.")
+    cells = int(round(180 / data.resolution)) * int(round(360 / data.resolution))
+    windows = cells * (days + DAYS_PER_YEAR)  # leap days and a partial year: never refuse what fits
+    if training.batch_size > windows:
+        raise SettingError(f"setting 'batch_size' = {training.batch_size} is more windows than the data can hold: a "
+                           f"{data.resolution:g}° grid has {cells} cells and {years} training year(s), at most "
+                           f"{windows} (cell, day) windows. Use a batch of a few hundred (the profiles use "
+                           f"{', '.join(f'{p.batch_size} in {name}' for name, p in PROFILES.items())}).")
 
 
 def _check_train_years(data: DataSettings, prepare: PrepareConfig) -> None:
@@ -153,6 +188,7 @@ class RunConfig:
         if experiment.same_day_only and sections["training"].alignment != "simulation":
             raise SettingError(f"setting 'alignment' = {sections['training'].alignment!r}: {name} balances the "
                                "precipitation of the day it predicts, which only 'simulation' windows hold")
+        _check_sizes(sections["data"], sections["prepare"], sections["training"])
         return cls(experiment=name, profile=profile, seed=seed, **sections)
 
     @property

@@ -8,7 +8,6 @@ experiment's declaration (``build_networks``); the data from ``hydrolib.data.loa
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -19,14 +18,18 @@ import torch
 from hydrolib.data.prepared import Prepared, WindowLayout
 from hydrolib.data.sampler import DeviceArrays
 from hydrolib.data.source import load_prepared
-from hydrolib.data.vocabulary import run_variables
+from hydrolib.data.vocabulary import FORCING, STATICS, run_variables
 from hydrolib.evaluation.predictions import predict
 from hydrolib.experiments.config import RunConfig
+from hydrolib.experiments.data_needs import check_run_data
+from hydrolib.experiments.profiles import get_profile
 from hydrolib.experiments.store import Run, is_finished, load_run, load_verified, run_folder, save_run
 from hydrolib.models.predictors import PREDICTORS
 from hydrolib.system.locks import file_lock
+from hydrolib.system.ownership import remove_owned
 from hydrolib.training.allocator import keep_freed_memory
 from hydrolib.training.distributed import SINGLE, DistInfo, barrier
+from hydrolib.training.memory import check_batch_fits
 from hydrolib.training.trainer import History, Trainer, check_device, run_to_end
 
 
@@ -55,6 +58,43 @@ def as_config(name: str | RunConfig, profile: str = "quick", **settings) -> RunC
             raise ValueError("pass settings either in the RunConfig or as keywords, not both")
         return name
     return RunConfig.build(name, profile, **settings)
+
+
+EXPLODED_LOSS = 10.0  # per target, in normalised units: predicting the training mean scores about 1
+
+
+class TrainingDivergedError(FloatingPointError):
+    """A run's training loss exploded: it is not stored as a run."""
+
+
+def exploded(history: History) -> str | None:
+    """Why a finished training is no run to keep, or None: a loss that is not finite, or a data
+    loss that never came below ``EXPLODED_LOSS`` per target in any epoch.
+
+    The data loss is the mean squared error of targets normalised by their training mean and
+    standard deviation, so a network that predicts each cell's training mean scores about 1 per
+    target and any network that learns scores less. A run whose best epoch stays ten times above
+    that learnt nothing but numbers blown up by its steps (``learning_rate=1e10`` gave median KGE
+    −8·10⁹), and keeping it would put it beside the study's runs as if it were one.
+    """
+    for losses in (history.train_loss, history.validation_loss, [sum(t) for t in history.task_loss]):
+        bad = [epoch for epoch, loss in enumerate(losses) if not math.isfinite(loss)]
+        if bad:
+            return f"the loss is not finite from epoch {bad[0] + 1} on"
+    data = [sum(per_task) / len(per_task) for per_task in history.task_loss if per_task]
+    if data and min(data) > EXPLODED_LOSS:
+        return (f"the training loss exploded: its lowest data loss in any epoch is {min(data):.3g} per target, "
+                f"where a network predicting the training mean scores about 1")
+    return None
+
+
+def check_fits(config: RunConfig, device: str, dist_info: DistInfo = SINGLE) -> None:
+    """Refuse a run whose training step cannot fit ``device``'s free memory
+    (``hydrolib.training.memory.check_batch_fits``), before its data are opened: the inputs are
+    counted as every forcing and static field there is, the batch as one rank's share."""
+    networks = 2 if config.physics.constraint.learned_residual else 1
+    check_batch_fits(max(1, config.training.batch_size // dist_info.world_size), config.training.seq_len,
+                     len(FORCING) + len(STATICS), config.network.hidden, networks, device)
 
 
 def is_cached(name: str | RunConfig, profile: str = "quick", **settings) -> bool:
@@ -126,14 +166,16 @@ class TrainedRun:
 def training_steps(config: RunConfig, folder: Path, device: str, progress: bool, retrain: bool, dist_info: DistInfo,
               arrays: Callable[[Prepared], DeviceArrays] | None = None) -> Generator[None, None, TrainedRun | None]:
     """The training of ``_train_steps``, a step at a time; None on ranks other than the first."""
+    check_fits(config, device, dist_info)  # before the data are opened
     if retrain and folder.exists() and dist_info.is_main:
-        shutil.rmtree(folder)
+        remove_owned(folder, "retrain the run")
     if not dist_info.is_main:
         barrier(dist_info)  # rank 0 builds and caches the prepared data first
     prepared = load_prepared(config.data, config.prepare,
                              run_variables(config.spec.targets, config.physics.constraint.balance))
     if dist_info.is_main:
         barrier(dist_info)
+    check_run_data(config.experiment, config.spec.targets, config.physics.constraint.balance, prepared)
 
     if torch.device(device).type == "cpu":
         keep_freed_memory()  # the steps then reuse the memory they free (hydrolib.training.allocator)
@@ -147,13 +189,13 @@ def training_steps(config: RunConfig, folder: Path, device: str, progress: bool,
                       checkpoint=work / "checkpoint.pt", dist_info=dist_info,
                       arrays=arrays(prepared) if arrays is not None else None)
     history = yield from trainer.fit_steps()
-    losses = history.train_loss + history.validation_loss
-    if not all(math.isfinite(x) for x in losses):
-        shutil.rmtree(work, ignore_errors=True)
-        epoch = next(i for i, (t, v) in enumerate(zip(history.train_loss, history.validation_loss))
-                     if not (math.isfinite(t) and math.isfinite(v)))
-        raise FloatingPointError(f"run {config.experiment!r} ({folder.name}): the loss is not finite from epoch "
-                                 f"{epoch + 1} on; nothing was cached. Lower 'learning_rate' or check the data.")
+    why = exploded(history)
+    if why is not None:
+        remove_owned(work, "remove the checkpoint of a run whose loss exploded")
+        default = get_profile(config.profile).learning_rate
+        raise TrainingDivergedError(f"run {config.experiment!r} ({folder.name}): {why}; nothing was cached. Lower "
+                                    f"'learning_rate' (now {config.training.learning_rate:g}; the profile's is "
+                                    f"{default:g}) or check the data.")
     if not dist_info.is_main:
         barrier(dist_info)
         return None
@@ -177,8 +219,10 @@ def finish_run(trained: TrainedRun) -> Run:
                "input_layout": trained.layout.to_dict()}  # plain data: rebuilds the networks without the data
     save_run(trained.folder, config, n_inputs=trained.n_inputs, history=trained.history, predictions=predictions,
              weights=weights, seconds=time.perf_counter() - trained.started, device=str(device),
-             fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""))
-    shutil.rmtree(trained.folder.with_name(trained.folder.name + ".training"), ignore_errors=True)
+             fingerprint=prepared.fingerprint, prepared_key=prepared.meta.get("key", ""),
+             land_cells=prepared.meta.get("land_cells", prepared.inputs.shape[0]), kept_cells=prepared.inputs.shape[0],
+             dropped_cells=prepared.meta.get("dropped_cells", {}))
+    remove_owned(trained.folder.with_name(trained.folder.name + ".training"), "remove the finished run's checkpoint")
     barrier(trained.dist_info)
     return load_run(trained.folder)
 

@@ -23,12 +23,17 @@ from hydrolib.data.prepared import Prepared
 from hydrolib.data.sampler import DeviceArrays
 from hydrolib.experiments.config import RunConfig
 from hydrolib.experiments.plan import book_runs
-from hydrolib.experiments.runner import TrainedRun, finish_run, is_cached, run, training_steps
+from hydrolib.experiments.runner import TrainedRun, check_fits, finish_run, is_cached, run, training_steps
 from hydrolib.experiments.store import Run, load_verified, run_folder
 from hydrolib.system.locks import file_lock
+from hydrolib.system.processes import pool_options
 from hydrolib.training.distributed import SINGLE, DistInfo
 
 logger = logging.getLogger(__name__)
+
+
+class RunsFailedError(RuntimeError):
+    """Runs trained side by side failed; the message names each run and its error, one a line."""
 
 
 def train_side_by_side(configs: list[RunConfig], device: str, streams: int, progress: bool = False,
@@ -78,8 +83,8 @@ def train_side_by_side(configs: list[RunConfig], device: str, streams: int, prog
                 torch.cuda.current_stream(device).synchronize()  # copied before another stream reads it
             return shared[self.key]
 
-        def failure(self, error: BaseException, doing: str) -> RuntimeError:
-            return RuntimeError(f"run {self.config.experiment} ({self.folder.name}) failed while {doing}: "
+        def failure(self, error: BaseException, doing: str) -> RunsFailedError:
+            return RunsFailedError(f"run {self.config.experiment} ({self.folder.name}) failed while {doing}: "
                                 f"{type(error).__name__}: {error}")
 
     finishing_stream = threading.local()
@@ -238,7 +243,8 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
 
     jobs = sorted(jobs, key=cost, reverse=True)
     errors = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
+    # workers end with this process: a run-all killed with SIGKILL leaves no training behind
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **pool_options()) as pool, \
             training_bar(len(jobs), progress) as bar:
         futures = {pool.submit(_train_in_worker, name, profile, device, each): (name, each) for name, each in jobs}
         for future in as_completed(futures):
@@ -250,7 +256,7 @@ def _train_in_processes(jobs: list[tuple[str, dict]], profile: str, device: str,
                 logger.error("%s %s failed: %s: %s", name, each, type(error).__name__, error)
             bar.update()
     if errors:
-        raise RuntimeError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
+        raise RunsFailedError(f"{len(errors)} of {len(jobs)} runs failed:\n" + "\n".join(errors))
 
 
 def visible_gpus(device: str) -> list[int]:
@@ -317,7 +323,7 @@ def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int,
         return stored
     shares = share_by_cost(configs, len(gpus))
     errors, stored = [], []
-    with ProcessPoolExecutor(len(gpus), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(len(gpus), mp_context=multiprocessing.get_context("spawn"), **pool_options()) as pool:
         futures = {pool.submit(_train_on_gpu, gpu, [c.to_dict() for c in share], streams): gpu
                    for gpu, share in zip(gpus, shares) if share}
         for future, gpu in futures.items():
@@ -329,7 +335,7 @@ def train_on_gpus(configs: list[RunConfig], gpus: list[int], streams: int,
             except Exception as error:  # noqa: BLE001 -- collected, then raised with the GPU named
                 errors.append(f"GPU {gpu}: {type(error).__name__}: {error}")
     if errors:
-        raise RuntimeError(f"training on {len(gpus)} GPUs failed on {len(errors)}:\n" + "\n".join(errors))
+        raise RunsFailedError(f"training on {len(gpus)} GPUs failed on {len(errors)}:\n" + "\n".join(errors))
     return stored
 
 
@@ -341,6 +347,9 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
     ``report`` cached runs are skipped and only the newly trained ones are returned.
     ``workers``: runs trained side by side (default ``default_workers``), on a GPU per GPU: with
     ``device="cuda"`` the runs are spread over every visible GPU (``train_on_gpus``)."""
+    # settings that cannot work are refused before any preparation: a bad value, a window or batch
+    # that cannot fit (the run with two networks is the largest)
+    check_fits(RunConfig.build("mtl-diff", profile, seed=seed, **settings), device, dist_info)
     jobs = []
     data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years")}
     for request in book_runs(profile, seed, **data):

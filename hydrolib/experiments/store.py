@@ -15,7 +15,6 @@ score therefore retrains nothing; it only scores each run again.
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -35,6 +34,7 @@ from hydrolib.system.files import (
     verify_folder,
     write_json,
 )
+from hydrolib.system.ownership import mark_owned, remove_owned
 from hydrolib.training.trainer import History
 
 
@@ -52,6 +52,9 @@ class Run:
     seconds: float
     folder: Path
     _scores: xr.Dataset | None = field(default=None, repr=False, compare=False)
+    land_cells: int = 0  # grid cells where a target has values (0: recorded by an older hydrolib)
+    kept_cells: int = 0  # of those, the cells it was trained on (and, without a hold-out, scored on)
+    dropped_cells: dict[str, int] = field(default_factory=dict)  # reason -> cells left out (a cell may have several)
 
     @property
     def scores(self) -> xr.Dataset:
@@ -85,7 +88,7 @@ def stored_scores(folder: Path, predictions: xr.Dataset) -> xr.Dataset:
             warnings.warn(f"the scores in {path} are damaged ({error}); computing them again", CorruptCacheWarning,
                           stacklevel=3)
     scores = cell_scores(predictions)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    mark_owned(path.parent, "scores")  # prune may delete what hydrolib wrote here, and nothing else
     with atomic_path(path) as tmp:
         save_arrays(tmp, scores)
     return scores
@@ -113,14 +116,16 @@ def load_verified(folder: Path) -> Run | None:
     except (CorruptCacheError, OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         warnings.warn(f"the run in {folder} is damaged ({error}); deleting it and training it again",
                       CorruptCacheWarning, stacklevel=2)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_owned(folder, "delete the damaged run")
         return None
 
 
 def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History, predictions: xr.Dataset,
-             weights: dict, seconds: float, device: str, fingerprint: str, prepared_key: str = "") -> None:
-    """Write a finished run to ``folder`` at once (atomically)."""
-    with atomic_directory(folder) as tmp:
+             weights: dict, seconds: float, device: str, fingerprint: str, prepared_key: str = "",
+             land_cells: int = 0, kept_cells: int = 0, dropped_cells: dict[str, int] | None = None) -> None:
+    """Write a finished run to ``folder`` at once (atomically); ``land_cells``, ``kept_cells`` and
+    ``dropped_cells`` (reason → cells) say what its data left out before training."""
+    with atomic_directory(folder, kind="run") as tmp:
         torch.save(weights, tmp / "weights.pt")
         save_arrays(tmp / "predictions.npz", predictions)
         write_json(tmp / "config.json", {"config": config.to_dict(), "versions": versions()})
@@ -135,6 +140,9 @@ def save_run(folder: Path, config: RunConfig, *, n_inputs: int, history: History
                 "device": str(device),
                 "fingerprint": fingerprint,
                 "prepared": prepared_key,
+                "land_cells": int(land_cells),
+                "kept_cells": int(kept_cells),
+                "dropped_cells": {str(k): int(v) for k, v in (dropped_cells or {}).items()},
             },
         )
 
@@ -171,4 +179,7 @@ def load_run(folder: Path | str) -> Run:
         load_arrays(folder / "predictions.npz"),
         meta["seconds"],
         folder,
+        land_cells=int(meta.get("land_cells", 0)),
+        kept_cells=int(meta.get("kept_cells", 0)),
+        dropped_cells=dict(meta.get("dropped_cells", {})),
     )

@@ -9,6 +9,15 @@ Writes
     process is no longer alive (a kill -9, a power cut) are removed by the next
     ``atomic_directory`` in the same folder, or by ``remove_stale_temporaries``.
 
+Ownership
+    ``atomic_directory`` marks every folder it writes as hydrolib's
+    (``hydrolib.system.ownership``) and replaces an existing folder only if it carries that
+    marker: a user's folder at the same place is never deleted.
+
+Full disks
+    A write that fails on a full disk raises ``hydrolib.system.errors.DiskFullError`` naming
+    the file and the space left, whatever the library that wrote it said (numpy, netCDF).
+
 Verification
     ``atomic_directory`` records every file's size and CRC-32 in ``.files.json`` inside the
     folder (``FILES_MANIFEST``). ``verify_folder`` checks them and raises
@@ -34,6 +43,9 @@ import time
 import zlib
 from pathlib import Path
 from typing import Iterator
+
+from hydrolib.system.errors import disk_full, disk_full_error
+from hydrolib.system.ownership import MARKER, check_owned, marker_text
 
 FILES_MANIFEST = ".files.json"
 _CHUNK = 1 << 20  # bytes read at a time when hashing
@@ -152,6 +164,10 @@ def atomic_path(path: Path | str, record: bool = False) -> Iterator[Path]:
         os.replace(tmp_path, target)
         if entry is not None:
             record_file(target, entry)
+    except Exception as error:
+        if disk_full(target.parent, error):  # asked before the temporary is removed and frees its space
+            raise disk_full_error(target, error) from error
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -191,7 +207,8 @@ def write_manifest(folder: Path | str) -> dict:
     """Record the size (bytes) and checksum of every file under ``folder`` in its ``FILES_MANIFEST``."""
     folder = Path(folder)
     files = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != FILES_MANIFEST):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix()
+                       not in (FILES_MANIFEST, MARKER)):
         files[path.relative_to(folder).as_posix()] = {"size": path.stat().st_size,
                                                       "crc32": file_checksum(path)}
     manifest = {"version": 1, "files": files}
@@ -262,29 +279,38 @@ def forget_verified() -> None:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: Path | str, manifest: bool = True) -> Iterator[Path]:
+def atomic_directory(path: Path | str, manifest: bool = True, kind: str = "folder") -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it becomes ``path`` only if the block succeeds.
 
     With ``manifest``, the sizes and checksums of its files are recorded in ``FILES_MANIFEST``
-    (see ``verify_folder``). An existing ``path`` is replaced only after the new one is
-    complete. Temporaries of dead processes beside ``path`` are removed first.
+    (see ``verify_folder``). The folder carries hydrolib's marker (``ownership.MARKER``, naming
+    ``kind``). An existing ``path`` is replaced only after the new one is complete, and only if
+    hydrolib wrote it (``ownership.NotOwnedError`` otherwise, checked before the block runs).
+    Temporaries of dead processes beside ``path`` are removed first.
     """
     target = Path(path)
+    check_owned(target, "replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=_temporary_prefix(target), dir=target.parent))
     try:
         yield tmp
+        (tmp / MARKER).write_text(marker_text(kind))
         if manifest:
             write_manifest(tmp)
         _apply_umask(tmp)
         if target.exists():
+            check_owned(target, "replace it")  # another process may have put something there meanwhile
             old = Path(tempfile.mkdtemp(prefix=_temporary_prefix(target), dir=target.parent))
             os.replace(target, old / "old")
             os.replace(tmp, target)
             shutil.rmtree(old)
         else:
             os.replace(tmp, target)
+    except Exception as error:
+        if disk_full(target.parent, error):  # asked before the temporary is removed and frees its space
+            raise disk_full_error(target, error) from error
+        raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -17,6 +17,7 @@ between them. ``batch_size`` is the global batch, split across ranks.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import time
@@ -39,6 +40,7 @@ from hydrolib.models.balance import physics_loss
 from hydrolib.models.constraints import PhysicsConfig, epsilon_of_batch
 from hydrolib.models.networks import SharedDropout
 from hydrolib.system.files import CorruptCacheWarning
+from hydrolib.system.ownership import mark_owned
 from hydrolib.training.distributed import (
     SINGLE,
     DistInfo,
@@ -93,8 +95,8 @@ class TrainSettings:
         for f in fields(TrainSettings):
             value = getattr(self, f.name)
             if f.name == "learning_rate":
-                if not (isinstance(value, (int, float)) and value > 0):
-                    raise ValueError(f"setting 'learning_rate' must be a number > 0; got {value!r}")
+                if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                    raise ValueError(f"setting 'learning_rate' must be a finite number > 0; got {value!r}")
             elif f.name == "alignment":
                 input_lag(value)  # names the setting and the alignments there are
             elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -147,6 +149,10 @@ def check_device(device: str | torch.device) -> torch.device:
 
 @dataclass
 class History:
+    """Losses per epoch (normalised units): the training loss (data plus physics term), the
+    validation data loss (empty without a validation period), the per-target data loss and the
+    physics term; the epoch whose weights were kept (the best on validation, else the last)."""
+
     train_loss: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
     task_loss: list[list[float]] = field(default_factory=list)  # per epoch, per predicted target
@@ -197,7 +203,9 @@ class Trainer:
         self.train = WindowSampler(
             prepared, config.seq_len, per_rank, self.device, "train", config.seed, shard, arrays=arrays, **windows
         )
-        self.validation = WindowSampler(
+        start, stop = prepared.splits["validation"]
+        # No validation period (validation_years=0): no early stopping; the last epoch's weights are kept.
+        self.validation = None if stop <= start else WindowSampler(
             prepared,
             config.seq_len,
             per_rank,
@@ -208,6 +216,9 @@ class Trainer:
             arrays=self.train.arrays,
             **windows,
         )
+        if self.validation is None and dist_info.is_main:
+            warnings.warn(f"no validation period (validation_years=0): early stopping is off, and the weights after "
+                          f"the last of {config.epochs} epochs are kept", UserWarning, stacklevel=2)
         self.denormalise = TargetScaler.from_stats(prepared.stats, target_index)
         # s of the balance term: the std of daily precipitation over the training data (mm day-1)
         self.precip_scale = prepared.forcing_std("precipitation")
@@ -408,7 +419,7 @@ class Trainer:
 
     def _save(self, state: dict) -> None:
         if self.dist.is_main:  # one writer; the others wait until the file is complete
-            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            mark_owned(self.checkpoint.parent, "training")  # a cleanup deletes it only with this marker
             tmp = self.checkpoint.with_name(f".{self.checkpoint.name}.{os.getpid()}.tmp")
             torch.save(state, tmp)
             os.replace(tmp, self.checkpoint)
@@ -479,15 +490,16 @@ class Trainer:
                             **({"phys": f"{means[1]:.3f}"} if self.physics.constraint.balance else {}),
                         }
                     )
-            validation = yield from self._validation_steps()
+            validation = None if self.validation is None else (yield from self._validation_steps())
             means = (sums / self.config.iterations_per_epoch).tolist()  # summed before the validation: ready
             history.train_loss.append(means[0])
             history.physics_loss.append(means[1])
             history.task_loss.append(means[2:])
-            history.validation_loss.append(validation)
-            if not best or validation < best["loss"]:
+            if validation is not None:
+                history.validation_loss.append(validation)
+            if validation is None or not best or validation < best["loss"]:  # no validation: the latest is kept
                 best = {
-                    "loss": validation,
+                    "loss": validation if validation is not None else means[0],
                     "epoch": epoch,
                     "predictor": {k: v.detach().clone() for k, v in self.predictor.state_dict().items()},
                     "residual_net": (
@@ -503,8 +515,9 @@ class Trainer:
             history.seconds = time.perf_counter() - started
             if self.progress:
                 tqdm.write(
-                    f"epoch {epoch + 1}: train {means[0]:.4f} validation {validation:.4f}"
-                    + (" (best)" if history.best_epoch == epoch else "")
+                    f"epoch {epoch + 1}: train {means[0]:.4f}"
+                    + (f" validation {validation:.4f}" if validation is not None else "")
+                    + (" (best)" if history.best_epoch == epoch and validation is not None else "")
                 )
             if self.checkpoint is not None:
                 self._save(self._state(epoch, history, best, bad_epochs))

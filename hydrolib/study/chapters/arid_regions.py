@@ -56,6 +56,6 @@ def compute(context: Context) -> dict[str, object]:
         "per_seed_kge": per_seed,
         "stl_kge": median_table({"STL": stl_scores}, cells=masks["both"]),
         "baselines": median_table(baselines.baseline_scores(reference.config), cells=masks["both"]),
-        "support": score_support(reference.predictions),
+        "support": score_support(reference.predictions, reference.dropped_cells),
         "resolution": float(reference.config.data.resolution),
     }

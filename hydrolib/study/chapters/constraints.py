@@ -75,7 +75,7 @@ def compute(context: Context) -> dict[str, object]:
         "alignment": alignment, "weights": weights, "sweep": SWEEP.table(),
         "sweep_caption": f"Validation year {SWEEP.validation_years[0]}, {SWEEP.profile} profile, seed {SWEEP.seed}, "
                          f"balance_weight = window_balance_weight; {SWEEP.date}",
-        "support": score_support(first["mtl-none"].predictions),
+        "support": score_support(first["mtl-none"].predictions, first["mtl-none"].dropped_cells),
     }
     entries.update(world_comparison(context))
     return entries

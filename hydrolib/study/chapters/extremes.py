@@ -105,6 +105,7 @@ def compute(context: Context) -> dict[str, object]:
         "low": low, "high": high, "low_base": episode_table("low", low_threshold, base),
         "high_base": episode_table("high", high_threshold, base), "low_cells": low_cells.astype(np.float32),
         "drought": drought, "flv": flv, "why": why, "high_energy": high_energy, "energy_counts": counts,
-        "support": score_support(runs[first]["mtl-none"].predictions), "quantile": QUANTILE,
+        "support": score_support(runs[first]["mtl-none"].predictions, runs[first]["mtl-none"].dropped_cells),
+        "quantile": QUANTILE,
         "ratio": ENERGY_LIMITED_RATIO, "cells": int(observed.sizes["cell"]),
     }

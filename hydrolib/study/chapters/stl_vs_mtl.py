@@ -46,7 +46,7 @@ def compute(context: Context) -> dict[str, object]:
         "medians": medians,
         "per_seed_kge": per_seed_kge[list(TARGET_NAMES)],
         "per_seed_et_parts": per_seed_et,
-        "support": score_support(mtl[first].predictions),
+        "support": score_support(mtl[first].predictions, mtl[first].dropped_cells),
         "training": training,
         "resolution": float(mtl[first].config.data.resolution),
     }
