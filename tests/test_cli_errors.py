@@ -48,7 +48,8 @@ def test_a_book_error_is_one_line(tmp_path):
     """``BookBuildError`` and its kin printed tracebacks; an unknown chapter parameter (``-p sede=1``
     for ``seed``) was ignored and the book published."""
     line = _one_error_line(_cli("book", "--profile", "smoke", "--output", str(tmp_path / "out"), "-p", "sede=1"))
-    assert line.startswith("error: unknown parameter 'sede' (sede=1; did you mean 'seed'?). The chapters 01_data, ")
+    assert line.startswith("error: unknown notebook parameter 'sede' (-p; did you mean 'seed' for 'sede'?); the "
+                           "chapters take ")
     assert not (tmp_path / "out").exists()  # refused before any work
     line = _one_error_line(_cli("book", "--profile", "smoke", "--output", str(tmp_path / "o"),
                                 "--validation-years", "0"))

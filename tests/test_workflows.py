@@ -315,8 +315,7 @@ def test_a_sphinx_warning_fails_make_book(monkeypatch, tmp_path):
         raise BookBuildError("jupyter-book build failed")
 
     monkeypatch.setattr(build, "build_book", failing_build)
-    with pytest.raises(BookBuildError):
-        cli.main(["book"])
+    assert cli.main(["book"]) == 1  # the command line exits 1 on it, so `make book` fails
 
     makefile = (ROOT / "Makefile").read_text()
     for target in ("book", "test"):

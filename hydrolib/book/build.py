@@ -71,9 +71,13 @@ def check_build(profile: str, notebooks: list[str] | None, parameters: dict, rep
             declared.setdefault(key, BOOK_PARAMETERS.get(key, type(default) if default is not None else object))
     unknown = sorted(set(parameters) - set(declared) - {"profile"})
     if unknown:
+        import difflib
+
+        close = {n: difflib.get_close_matches(n, list(declared), n=1) for n in unknown}
+        hints = "; ".join(f"did you mean {m[0]!r} for {n!r}?" for n, m in close.items() if m)
         raise SettingError(f"unknown notebook parameter{'s' if len(unknown) > 1 else ''} "
-                           f"{', '.join(map(repr, unknown))} (-p); {', '.join(names) if notebooks else 'the chapters'} "
-                           f"take {', '.join(sorted(declared))}")
+                           f"{', '.join(map(repr, unknown))} (-p{'; ' + hints if hints else ''}); "
+                           f"{', '.join(names) if notebooks else 'the chapters'} take {', '.join(sorted(declared))}")
     given = {k: v for k, v in parameters.items() if k in declared and declared[k] is not object}
     try:
         check_parameters(given, {k: declared[k] for k in given})
