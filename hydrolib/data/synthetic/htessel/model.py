@@ -185,8 +185,7 @@ def simulate_year(statics: Statics, setup: TileSetup, forcing: Forcing, state: S
                ("snowfall", "melt", "sublimation", "interception", "skin_net", "dew_soil", "uptake", "soil_evaporation",
                 "surface_runoff", "drainage", "rise")}
         baseflow_day = np.zeros(n_cells)
-        net_solar = np.zeros(n_cells)
-        net_thermal = np.zeros(n_cells)
+        absorbed, thermal = np.zeros_like(fraction), np.zeros_like(fraction)  # net radiation, W m⁻² × steps
 
         for s in range(n_steps):
             t_air, shortwave, longwave = sub.t_air[s], sub.shortwave[s], sub.longwave[s]
@@ -282,12 +281,14 @@ def simulate_year(statics: Statics, setup: TileSetup, forcing: Forcing, state: S
             acc["dew_soil"] += dew_soil
             acc["surface_runoff"] += surface
             acc["drainage"] += drainage
-            cover = np.minimum(1.0, (st.snow_ice + st.snow_liquid) / (SNOW_COVER_DEPTH_M * st.snow_density))
-            ground = 1.0 - cover
-            net_solar += (fraction * ((ground * (1.0 - setup.albedo) + cover * (1.0 - st.snow_albedo)) * shortwave)
-                          ).sum(axis=0)
-            net_thermal += (fraction * (ground * longwave_net + cover * SNOW_EMISSIVITY * (
-                longwave - STEFAN_BOLTZMANN * st.snow_temperature**4))).sum(axis=0)
+            absorbed += ground * (1.0 - setup.albedo) * shortwave
+            thermal += ground * longwave_net
+            if snowy.size:  # the snow-covered part, with the snow's albedo and temperature after the step
+                cells = column_cell[snowy]
+                covered = flat(cover)[snowy]
+                flat(absorbed)[snowy] += covered * (1.0 - flat(st.snow_albedo)[snowy]) * shortwave[cells]
+                flat(thermal)[snowy] += covered * SNOW_EMISSIVITY * (
+                    longwave[cells] - STEFAN_BOLTZMANN * flat(st.snow_temperature)[snowy] ** 4)
 
         # 7. Soil temperature under the snow-free and snow-covered parts, once a day, then its frozen share.
         mass = st.snow_ice + st.snow_liquid
@@ -324,7 +325,7 @@ def simulate_year(statics: Statics, setup: TileSetup, forcing: Forcing, state: S
         values = {"swvl1": theta_cell[0], "swvl2": theta_cell[1], "swvl3": theta_cell[2], "swvl4": theta_cell[3],
                   "et": et, "runoff": runoff, "swe": cell(st.snow_ice + st.snow_liquid),
                   "latent_heat": -et * LATENT_HEAT_OUT / SECONDS_PER_DAY,
-                  "net_solar": net_solar / n_steps, "net_thermal": net_thermal / n_steps}
+                  "net_solar": cell(absorbed) / n_steps, "net_thermal": cell(thermal) / n_steps}
         for name in OBSERVED:
             observed[name][day] = values[name]
         hidden_values = {"snowfall": cell(acc["snowfall"]), "snowmelt": cell(acc["melt"]),

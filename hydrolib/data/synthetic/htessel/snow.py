@@ -153,10 +153,8 @@ def step(pack: Snowpack, snowfall: np.ndarray, rain: np.ndarray, dt: float, t_ai
     pack.ice = pack.ice - melt + refreeze
     pack.liquid = pack.liquid + melt - refreeze
 
-    # 3. Sublimation (deposition when negative) at the new temperature.
-    es_new, _ = ice_vapour_pressure(t_new)
-    q_sat_new = 0.622 * es_new / (pressure - 0.378 * es_new)
-    sublimation = cover * rho_air * (q_sat_new - q_air) / r_a * dt
+    # 3. Sublimation (deposition when negative) at the new temperature (q_sat linearised about T).
+    sublimation = cover * rho_air * (q_sat + dq_sat * (t_new - t) - q_air) / r_a * dt
     sublimation = np.where(present, np.minimum(sublimation, pack.ice), 0.0)
     pack.ice = pack.ice - sublimation
 

@@ -204,8 +204,9 @@ def make_tiles(statics: Statics, seed: int, options: Options = Options()) -> Til
     else:
         factor = np.ones((3, n))
 
-    # Vertical: VIC shape from a sub-grid orography that grows with elevation (Balsamo et al. 2009).
-    sigma_orography = (20.0 + 0.3 * statics.elevation_m) * np.exp(0.4 * field())
+    # VIC shape from the standard deviation of sub-grid orography (Balsamo et al. 2009): a few tens of
+    # metres in lowlands (plains and plateaus alike), growing with the height of mountains above 500 m.
+    sigma_orography = 30.0 * np.exp(0.5 * field()) + 0.25 * np.maximum(statics.elevation_m - 500.0, 0.0)
     vic_b = np.clip((sigma_orography - OROGRAPHY_SIGMA[0]) / (sigma_orography + OROGRAPHY_SIGMA[1]), 0.01, 0.5)
 
     a = np.stack([np.zeros(n), table(low_type, 8), table(high_type, 8)]) * root_factor
