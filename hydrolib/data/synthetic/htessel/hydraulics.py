@@ -56,7 +56,7 @@ class Hydraulics:
     low: np.ndarray  # 1.001 θ_r, the tables' first content
     high: np.ndarray  # 0.999 θ_s, the tables' last content
     table_scale: np.ndarray  # (TABLE_POINTS − 1)/(high − low), m⁻³ m³
-    table_base: np.ndarray  # offset of the column's class in the flat tables
+    table_offset: np.ndarray  # index of θ = 0 in the flat tables, plus ½ (rounding to the nearest point)
 
     @property
     def m(self) -> np.ndarray:
@@ -87,6 +87,7 @@ def retention(h_mm: float | np.ndarray, theta_s, theta_r, alpha_per_mm, n) -> np
 
 
 TABLE_POINTS = 16384
+TABLE_PAD = 2048  # points beyond each end of a class's table, holding the end values (θ_r ≤ θ ≤ θ_s land there)
 
 
 def hydraulics_of(soil_class: np.ndarray) -> Hydraulics:
@@ -102,19 +103,23 @@ def hydraulics_of(soil_class: np.ndarray) -> Hydraulics:
                 theta_cap=retention(FIELD_CAPACITY_HEAD_M * 1000.0, theta_s, theta_r, alpha, n),
                 theta_pwp=retention(WILTING_POINT_HEAD_M * 1000.0, theta_s, theta_r, alpha, n),
                 suction=np.asarray(WETTING_FRONT_SUCTION_M)[k] * 1000.0, low=low, high=high,
-                table_scale=(TABLE_POINTS - 1) / (high - low), table_base=k * TABLE_POINTS)
+                table_scale=(TABLE_POINTS - 1) / (high - low),
+                table_offset=k * (TABLE_POINTS + 2 * TABLE_PAD) + TABLE_PAD + 0.5 - low * (TABLE_POINTS - 1) / (high - low))
     probe = Hydraulics(**base, d_min=np.zeros_like(ksat), d_max=np.full_like(ksat, np.inf))
     return replace(probe, d_min=_diffusivity_free(probe, low), d_max=_diffusivity_free(probe, high))
 
 
 def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """K (mm s⁻¹) and D (mm² s⁻¹) of every class at TABLE_POINTS contents, flat (class-major)."""
+    """K (mm s⁻¹) and D (mm² s⁻¹) of every class at TABLE_POINTS contents, flat (class-major), each
+    class's table padded with TABLE_PAD copies of its end values at both ends."""
     classes = np.repeat(np.arange(len(SOIL_CLASSES)), TABLE_POINTS)
     hyd = hydraulics_of(classes)
     theta = hyd.low + (hyd.high - hyd.low) * np.tile(np.linspace(0.0, 1.0, TABLE_POINTS), len(SOIL_CLASSES))
-    k = conductivity(hyd, theta)
-    k[TABLE_POINTS - 1::TABLE_POINTS] = class_table(6) * 1000.0  # K_s from 0.999 θ_s
-    return k, diffusivity(hyd, theta)
+    k = conductivity(hyd, theta).reshape(len(SOIL_CLASSES), TABLE_POINTS)
+    d = diffusivity(hyd, theta).reshape(len(SOIL_CLASSES), TABLE_POINTS)
+    k[:, 0], k[:, -1] = 0.0, class_table(6) * 1000.0  # 0 at 1.001 θ_r, K_s from 0.999 θ_s
+    pad = ((0, 0), (TABLE_PAD, TABLE_PAD))
+    return np.pad(k, pad, mode="edge").reshape(-1), np.pad(d, pad, mode="edge").reshape(-1)
 
 
 def _effective_saturation(hyd: Hydraulics, theta: np.ndarray) -> np.ndarray:
@@ -153,14 +158,11 @@ def conductivity(hyd: Hydraulics, theta: np.ndarray) -> np.ndarray:
 
 
 def conductivity_and_diffusivity(hyd: Hydraulics, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """K (mm s⁻¹) and D (mm² s⁻¹) at θ from the class tables, at the nearest tabulated content
-    (held at the tables' ends: K ≈ 0 below 1.001 θ_r, K_s from 0.999 θ_s)."""
-    position = theta - hyd.low
-    position *= hyd.table_scale
-    position += 0.5
-    np.clip(position, 0.0, TABLE_POINTS - 1.0, out=position)
+    """K (mm s⁻¹) and D (mm² s⁻¹) at θ (θ_r ≤ θ ≤ θ_s) from the class tables, at the nearest tabulated
+    content (held at the tables' ends: 0 at and below 1.001 θ_r, K_s from 0.999 θ_s)."""
+    position = theta * hyd.table_scale
+    position += hyd.table_offset
     index = position.astype(np.intp)
-    index += hyd.table_base
     return _K_TABLE[index], _D_TABLE[index]
 
 

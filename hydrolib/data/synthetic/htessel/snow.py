@@ -17,13 +17,13 @@ State per column: ice and liquid water (mm, column means), temperature ``T_sn`` 
    rest of the energy melts ice; a temperature below 0 °C with liquid water present refreezes it,
    releasing latent heat (the cold content is ``C (T_f − T_sn)``);
 3. sublimation (deposition when negative) at the bulk rate of the new temperature;
-4. liquid water beyond the holding capacity ``W_max = S_ice [0.03 + 0.07 max(0, (200 − ρ)/200)]``
-   leaves the pack;
-5. compaction by overburden, ``ρ σ/η`` with ``σ = ½ g S_loc`` and ``η = 3.7·10⁷ exp(0.081 (T_f − T) + 0.018 ρ)``
+4. compaction by overburden, ``ρ σ/η`` with ``σ = ½ g S_loc`` and ``η = 3.7·10⁷ exp(0.081 (T_f − T) + 0.018 ρ)``
    Pa s, by destructive metamorphism ``2.8·10⁻⁶ exp(−0.042 (T_f − T) − 0.046 max(0, ρ − 150))`` s⁻¹
    (Anderson 1976) and by melt; ρ in [100, 450];
-6. albedo ageing: ``α ← (α − 0.5) e^{−0.24 Δt/day} + 0.5`` when melting or warmer than −2 °C, else
-   ``α ← max(0.5, α − 0.008 Δt/day)``.
+5. albedo ageing: ``α ← (α − 0.5) e^{−0.24 Δt/day} + 0.5`` when melting or warmer than −2 °C, else
+   ``α ← max(0.5, α − 0.008 Δt/day)``;
+6. liquid water beyond the holding capacity ``W_max = S_ice [0.03 + 0.07 max(0, (200 − ρ)/200)]``
+   leaves the pack.
 
 ``degree_day=True`` replaces 2–3's melt and refreezing by 3 mm K⁻¹ day⁻¹ of the daily-mean
 temperature (the degree-day world's rule), the rest unchanged.
@@ -158,13 +158,7 @@ def step(pack: Snowpack, snowfall: np.ndarray, rain: np.ndarray, dt: float, t_ai
     sublimation = np.where(present, np.minimum(sublimation, pack.ice), 0.0)
     pack.ice = pack.ice - sublimation
 
-    # 4. Liquid water beyond the holding capacity leaves the pack.
-    rho_e, r_min, r_max = LIQUID_CAPACITY
-    capacity = pack.ice * (r_min + (r_max - r_min) * np.maximum(0.0, (rho_e - pack.density) / rho_e))
-    outflow = np.maximum(pack.liquid - capacity, 0.0)
-    pack.liquid = pack.liquid - outflow
-
-    # 5. Compaction.
+    # 4. Compaction.
     local_mass = mass / cover
     eta0, a_eta, b_eta = OVERBURDEN
     c1, c2, c3, rho_d = METAMORPHISM
@@ -174,10 +168,17 @@ def step(pack: Snowpack, snowfall: np.ndarray, rain: np.ndarray, dt: float, t_ai
     rate = rate + np.where(local_mass >= 15.0, melt_local / np.maximum(local_mass - local_liquid, 1e-9) / dt, 0.0)
     pack.density = np.clip(pack.density * (1.0 + rate * dt), SNOW_DENSITY_MIN, SNOW_DENSITY_MAX)
 
-    # 6. Albedo.
+    # 5. Albedo.
     ageing_melt = (pack.albedo - ALBEDO_MIN) * np.exp(-ALBEDO_MELT_RATE * dt / SECONDS_PER_DAY) + ALBEDO_MIN
     ageing_cold = np.maximum(ALBEDO_MIN, pack.albedo - ALBEDO_COLD_DECAY * dt / SECONDS_PER_DAY)
     pack.albedo = np.where((melt > 0.0) | (t_new > T_FREEZE - 2.0), ageing_melt, ageing_cold)
+
+    # 6. Liquid water beyond the holding capacity leaves the pack (after compaction and
+    # sublimation, which lower the capacity).
+    rho_e, r_min, r_max = LIQUID_CAPACITY
+    capacity = pack.ice * (r_min + (r_max - r_min) * np.maximum(0.0, (rho_e - pack.density) / rho_e))
+    outflow = np.maximum(pack.liquid - capacity, 0.0)
+    pack.liquid = pack.liquid - outflow
 
     # No snow left: a fresh state for the next snowfall.
     gone = (pack.ice <= 0.0) & (pack.liquid <= 0.0)
