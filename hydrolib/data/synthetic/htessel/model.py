@@ -78,12 +78,19 @@ class State:
 
     @classmethod
     def initial(cls, statics: Statics, setup: TileSetup) -> "State":
-        """Field capacity, no snow or skin water, soil at the climatological mean temperature."""
+        """No snow or skin water, soil at the climatological mean temperature, and soil water between
+        the wilting point and field capacity by the climate's wetness ``w = min(1, P/PET)`` with a
+        temperature-based annual PET of ``300 + 50 T̄`` mm (T̄ in °C, ≥ 0; of the order of
+        Thornthwaite's 1948 annual values): the few spin-up years cannot drain 1.9 m of desert soil
+        from field capacity, so the deep layers start near where the climate keeps them."""
         n = statics.koppen.size
         tiles = setup.fraction.shape
         pack = snow.Snowpack.none(tiles)
         start_gw = 0.5 * groundwater.REFERENCE_MM if setup.options.groundwater else 0.0
-        return cls(theta=np.broadcast_to(setup.hydraulics.theta_cap, (N_LAYERS, *tiles)).copy(),
+        hyd = setup.hydraulics
+        wetness = np.minimum(1.0, statics.annual_precip_mm / (300.0 + 50.0 * np.maximum(setup.t_mid, 0.0)))
+        theta = hyd.theta_pwp + (hyd.theta_cap - hyd.theta_pwp) * wetness
+        return cls(theta=np.broadcast_to(theta, (N_LAYERS, *tiles)).copy(),
                    soil_temperature=np.broadcast_to(setup.t_mid + T_FREEZE, (N_LAYERS, *tiles)).copy(),
                    skin=np.zeros(tiles), snow_ice=pack.ice, snow_liquid=pack.liquid,
                    snow_temperature=pack.temperature, snow_density=pack.density, snow_albedo=pack.albedo,
