@@ -41,6 +41,8 @@ VARIANTS = {
     "no-frozen-no-skin": WORLDS["era5land"].with_options(frozen_soil=False, skin_reservoir=False),
     "no-frozen": WORLDS["era5land"].with_options(frozen_soil=False),
     "no-skin": WORLDS["era5land"].with_options(skin_reservoir=False),
+    "all-off": WORLDS["era5land"].with_options(substeps=1, storms=False, heterogeneity=False, soil_map_mismatch=False,
+                                               energy_snow=False, frozen_soil=False, skin_reservoir=False),
 }
 RESOLUTION, YEARS, SEED = 2.0, (2000, 2020), 0
 STORES = ("snow_storage_change", "skin_storage_change", "layer4_storage_change", "groundwater_storage_change")
@@ -92,8 +94,9 @@ def main() -> None:
         summary = world_summary(folder / "LandBench", world)
         scores, seconds = train(folder / "LandBench", folder / "cache")
         manifest = json.loads((res_dir / "synthetic_manifest.json").read_text())
-        print(f"{name:18s} {world.identity:45s} median test KGE  " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items())
-              + f"   (world {generated:.0f} s, prepare + train {seconds:.0f} s)", flush=True)
+        medians = "  ".join(f"{k} {v:.3f}" for k, v in scores.items())
+        print(f"{name:18s} {world.identity:45s} median test KGE  {medians}"
+              f"   (world {generated:.0f} s, prepare + train {seconds:.0f} s)", flush=True)
         print(json.dumps({"variant": name, "world": world.identity, "kge": scores, "world_seconds": round(generated, 1),
                           "train_seconds": round(seconds, 1), "max_closure_error_mm": manifest["max_closure_error_mm"],
                           "by_koppen_group": summary}), flush=True)

@@ -104,7 +104,8 @@ def hydraulics_of(soil_class: np.ndarray) -> Hydraulics:
                 theta_pwp=retention(WILTING_POINT_HEAD_M * 1000.0, theta_s, theta_r, alpha, n),
                 suction=np.asarray(WETTING_FRONT_SUCTION_M)[k] * 1000.0, low=low, high=high,
                 table_scale=(TABLE_POINTS - 1) / (high - low),
-                table_offset=k * (TABLE_POINTS + 2 * TABLE_PAD) + TABLE_PAD + 0.5 - low * (TABLE_POINTS - 1) / (high - low))
+                table_offset=(k * (TABLE_POINTS + 2 * TABLE_PAD) + TABLE_PAD + 0.5
+                              - low * (TABLE_POINTS - 1) / (high - low)))
     probe = Hydraulics(**base, d_min=np.zeros_like(ksat), d_max=np.full_like(ksat, np.inf))
     return replace(probe, d_min=_diffusivity_free(probe, low), d_max=_diffusivity_free(probe, high))
 

@@ -147,11 +147,6 @@ def class_table(column: int) -> np.ndarray:
     return np.array([row[column] for row in SOIL_CLASSES], dtype=float)
 
 
-def vegetation_table(column: int) -> dict[int, float]:
-    """One column of ``VEGETATION_TYPES`` by type index."""
-    return {index: row[column] for index, row in VEGETATION_TYPES.items()}
-
-
 def zeng_root_fractions(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Root fraction in each of the four layers for Zeng's (2001) profile, (layer, ...).
 

@@ -15,21 +15,7 @@ morning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-
-
-@dataclass
-class SkinFluxes:
-    """One step's fluxes, mm per step (column means)."""
-
-    interception: np.ndarray  # rain caught
-    throughfall: np.ndarray  # rain not caught
-    drip: np.ndarray  # content beyond a shrunken capacity
-    evaporation: np.ndarray  # from the wet skin (≥ 0)
-    dew: np.ndarray  # collected on the skin (≥ 0)
-    dew_to_soil: np.ndarray  # dew beyond the capacity (≥ 0)
 
 
 def intercept(content: np.ndarray, capacity: np.ndarray, rain: np.ndarray, efficiency: np.ndarray

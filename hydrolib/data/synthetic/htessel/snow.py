@@ -25,8 +25,9 @@ State per column: ice and liquid water (mm, column means), temperature ``T_sn`` 
 6. liquid water beyond the holding capacity ``W_max = S_ice [0.03 + 0.07 max(0, (200 − ρ)/200)]``
    leaves the pack.
 
-``degree_day=True`` replaces 2–3's melt and refreezing by 3 mm K⁻¹ day⁻¹ of the daily-mean
-temperature (the degree-day world's rule), the rest unchanged.
+``degree_day=True`` replaces 2's energy balance by 3 mm K⁻¹ day⁻¹ of melt per degree of daily-mean
+temperature above 0 °C (the degree-day world's rule), without cold content or refreezing, the snow
+at the air's temperature (below 0 °C); the rest unchanged.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def step(pack: Snowpack, snowfall: np.ndarray, rain: np.ndarray, dt: float, t_ai
     if degree_day:
         melt_local = np.minimum(local_ice, DEGREE_DAY_FACTOR * np.maximum(t_day - T_FREEZE, 0.0) * dt / SECONDS_PER_DAY)
         refreeze_local = np.zeros_like(melt_local)
-        t_new = np.full_like(t, T_FREEZE)
+        t_new = np.minimum(t_air, T_FREEZE)  # no cold content: the snow at the air's temperature
     else:
         # 2. Energy balance, linearised in T, implicit over the step.
         conductance = snow_soil_conductance(mass / cover, pack.density)
@@ -144,9 +145,10 @@ def step(pack: Snowpack, snowfall: np.ndarray, rain: np.ndarray, dt: float, t_ai
         melt_energy = dt * (flux - sensitivity * warming) - heat_capacity * warming
         melting = t_star >= T_FREEZE
         melt_local = np.where(melting, np.minimum(local_ice, np.maximum(melt_energy, 0.0) / LATENT_FUSION), 0.0)
-        refreeze_local = np.where(melting, 0.0, np.minimum(local_liquid, heat_capacity * np.maximum(T_FREEZE - t_star, 0.0)
-                                                          / LATENT_FUSION))
-        t_new = np.where(melting, T_FREEZE, np.minimum(t_star + refreeze_local * LATENT_FUSION / heat_capacity, T_FREEZE))
+        cold_content = heat_capacity * np.maximum(T_FREEZE - t_star, 0.0)  # J m⁻² to warm the pack to 0 °C
+        refreeze_local = np.where(melting, 0.0, np.minimum(local_liquid, cold_content / LATENT_FUSION))
+        t_new = np.where(melting, T_FREEZE,
+                         np.minimum(t_star + refreeze_local * LATENT_FUSION / heat_capacity, T_FREEZE))
 
     melt = np.minimum(cover * melt_local, pack.ice)
     refreeze = np.minimum(cover * refreeze_local, pack.liquid)

@@ -91,7 +91,8 @@ class Options:
     def changed(self) -> dict[str, object]:
         """The options that differ from the defaults, by name."""
         default = Options()
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}
 
 
 @dataclass(frozen=True)
