@@ -42,6 +42,7 @@ profile = "smoke"  # smoke | quick | paper
 device = "cpu"  # unused here; every notebook takes it
 seed = 0  # unused here (no training); every notebook takes it
 world_seed = 0  # the synthetic world's seed
+world = ""  # empty: the ERA5-Land analogue; or groundwater, degree-day (hydrolib.data.synthetic.WORLDS)
 data_root = ""  # empty: the synthetic world; else a folder holding LandBench's 0.5/1/2/4
 resolution = 0.0  # grid spacing in degrees; 0: the profile's
 first_year = 0  # first and last year of data; 0: the profile's

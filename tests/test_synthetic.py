@@ -59,8 +59,10 @@ def test_bookkeeping_closes_the_balance_every_cell_and_day(two_years):
         assert sim.output.max_closure_error_mm < 1e-9
 
 
-def test_soil_moisture_stays_between_residual_content_and_porosity(two_years):
-    statics, years = two_years
+def test_soil_moisture_stays_between_residual_content_and_porosity():
+    """The degree-day world's layers (Saxton-Rawls hydraulics of the statics); the ERA5-Land
+    analogue's columns are checked in test_world_era5land.py."""
+    statics, years = simulate(4.0, (2001, 2002), seed=3, world="degree-day")
     h = statics.hydraulics
     for sim in years:
         for layer in range(3):
@@ -72,17 +74,15 @@ def test_soil_moisture_stays_between_residual_content_and_porosity(two_years):
 def test_residual_is_the_change_of_the_hidden_stores(two_years):
     _, years = two_years
     out = years[1].output
-    stores = (
-        out.truth["snow_storage_change"] + out.truth["canopy_storage_change"] + out.truth["groundwater_storage_change"]
-    )
+    stores = sum(values for name, values in out.truth.items() if name.endswith("_storage_change"))
     np.testing.assert_allclose(out.residual, stores, atol=1e-4)
     assert np.abs(out.residual).max() > 1.0  # the hidden processes matter somewhere
 
 
 def test_same_seed_same_world_other_seed_other_world():
-    _, a = simulate(4.0, (2005, 2005), seed=1)
-    _, b = simulate(4.0, (2005, 2005), seed=1)
-    _, c = simulate(4.0, (2005, 2005), seed=2)
+    _, a = simulate(4.0, (2005, 2005), seed=1, spinup_years=0)  # no spin-up: the same question, faster
+    _, b = simulate(4.0, (2005, 2005), seed=1, spinup_years=0)
+    _, c = simulate(4.0, (2005, 2005), seed=2, spinup_years=0)
     a, b, c = next(a), next(b), next(c)
     np.testing.assert_array_equal(a.forcing.precip_mm, b.forcing.precip_mm)
     np.testing.assert_array_equal(a.output.observed["swvl3"], b.output.observed["swvl3"])

@@ -19,7 +19,7 @@ from typing import Mapping
 ALLOWED_TYPES = (int, float, str, bool)
 # The parameters every chapter of the book takes (each may declare a few more of its own).
 BOOK_PARAMETERS: dict[str, type] = {
-    "profile": str, "device": str, "seed": int, "world_seed": int, "data_root": str,
+    "profile": str, "device": str, "seed": int, "world_seed": int, "world": str, "data_root": str,
     # the data's grid and years; 0 keeps the profile's
     "resolution": float, "first_year": int, "last_year": int, "validation_years": int, "test_years": int,
 }
@@ -74,13 +74,15 @@ def check_parameters(values: Mapping[str, object], declared: Mapping[str, type])
 
 def run_settings(values: Mapping[str, object]) -> dict[str, object]:
     """The run settings a chapter's parameters give (``hydrolib.experiments.runner``'s keywords),
-    only those that differ from the profile's: ``world_seed`` and ``data_root`` where set (not 0,
-    not empty), ``resolution``, ``years`` (from ``first_year`` and ``last_year``),
+    only those that differ from the profile's: ``world_seed``, ``world`` and ``data_root`` where set
+    (not 0, not empty), ``resolution``, ``years`` (from ``first_year`` and ``last_year``),
     ``validation_years`` and ``test_years`` where they are set (not 0). The one route from a
     chapter's parameters to its runs, data and results."""
     settings: dict[str, object] = {}
     if values.get("world_seed"):
         settings["world_seed"] = int(values["world_seed"])
+    if values.get("world"):
+        settings["world"] = str(values["world"])
     if values.get("data_root"):
         settings["data_root"] = str(values["data_root"])
     if values.get("resolution"):

@@ -56,13 +56,9 @@ LAND_SURFACE = (
     Variable("volumetric_soil_water_layer_1", "swvl1", "land_surface", "m3 m-3", "soil moisture 0-7 cm"),
     Variable("volumetric_soil_water_layer_2", "swvl2", "land_surface", "m3 m-3", "soil moisture 7-28 cm"),
     Variable("volumetric_soil_water_layer_3", "swvl3", "land_surface", "m3 m-3", "soil moisture 28-100 cm"),
-    Variable(
-        "total_evaporation",
-        "e",
-        "land_surface",
-        "m",
-        "evaporation over the day (m of water; negative when water leaves the surface)",
-    ),
+    Variable("volumetric_soil_water_layer_4", "swvl4", "land_surface", "m3 m-3", "soil moisture 100-289 cm"),
+    Variable("total_evaporation", "e", "land_surface", "m",
+             "evaporation over the day (m of water; negative when water leaves the surface)"),
     Variable("total_runoff", "ro", "land_surface", "m", "surface plus subsurface runoff over the day"),
     Variable("snow_depth_water_equivalent", "sd", "land_surface", "m", "snow water equivalent"),
     Variable(
@@ -96,35 +92,38 @@ CONSTANTS = (
 )
 
 TRUTH_RESIDUAL = Variable(
-    "water_balance_residual",
-    "residual",
-    "truth",
-    "m",
-    "exact residual P - ET - R - dS(0-100 cm) over the day (m of water): snow, canopy and "
-    "groundwater storage change; ground truth, not for training",
+    "water_balance_residual", "residual", "truth", "m",
+    "exact residual P - ET - R - dS(0-100 cm) over the day (m of water): the change of the stores "
+    "outside layers 1-3 (snow, skin, layer 4 and groundwater where the world has them); ground truth, "
+    "not for training",
 )
 
-# The synthetic world's hidden fluxes, all in one truth file per year (m of water per day).
+# The synthetic worlds' hidden fluxes and store changes, all in one truth file per year (m of water
+# per day). Each world writes those it has (``hydrolib.data.synthetic.worlds``: ``World.truth``).
 HIDDEN_FLUXES_FILE = "hidden_fluxes"
-HIDDEN_FLUXES = tuple(
-    Variable(name, name, "truth", "m", f"hidden {name.replace('_', ' ')} over the day (m of water)")
-    for name in (
-        "snowfall",
-        "snowmelt",
-        "sublimation",
-        "interception",
-        "canopy_evaporation",
-        "recharge",
-        "capillary_rise",
-        "baseflow",
-        "snow_storage_change",
-        "canopy_storage_change",
-        "groundwater_storage_change",
-    )
-)
+_HIDDEN = {
+    "snowfall": "precipitation falling as snow",
+    "snowmelt": "snow melted (ice turned to liquid water)",
+    "sublimation": "net sublimation from the snowpack (negative: deposition)",
+    "interception": "rain caught on the skin (canopy) reservoir",
+    "skin_evaporation": "net evaporation from the skin (canopy) reservoir (negative: dew collected)",
+    "surface_runoff": "surface runoff (infiltration and saturation excess)",
+    "drainage": "drainage out of the bottom of soil layer 4",
+    "recharge": "drainage out of soil layer 3 into groundwater (degree-day world)",
+    "capillary_rise": "capillary rise from groundwater into the soil column",
+    "baseflow": "groundwater discharge into runoff",
+    "snow_storage_change": "change of snow water equivalent, ice and liquid",
+    "skin_storage_change": "change of the water held on the skin (canopy) reservoir",
+    "layer4_storage_change": "change of the water in soil layer 4 (100-289 cm)",
+    "groundwater_storage_change": "change of groundwater storage",
+}
+HIDDEN_FLUXES = tuple(Variable(name, name, "truth", "m", f"{text}, over the day (m of water)")
+                      for name, text in _HIDDEN.items())
 
-LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)  # ERA5-Land layers 0-7, 7-28, 28-100 cm
+LAYER_THICKNESS_MM = (70.0, 210.0, 720.0)  # ERA5-Land layers 0-7, 7-28, 28-100 cm: the study's three
 SOIL_LAYERS = ("SM1", "SM2", "SM3")  # the targets those layers' moisture is called by
+# All four ERA5-Land layers (0-7, 7-28, 28-100, 100-289 cm); the fourth is written but not a target.
+ERA5_LAND_LAYER_THICKNESS_MM = (*LAYER_THICKNESS_MM, 1890.0)
 
 
 def wrap_longitude(lon):

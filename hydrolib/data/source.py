@@ -106,18 +106,26 @@ class SyntheticWorld:
     name = "synthetic"
 
     def fingerprint(self, settings: DataSettings) -> str:
-        """The world's generator version, grid, years and seed (``world_fingerprint``)."""
+        """The world's generator version, land model, grid, years and seed (``world_fingerprint``)."""
         from hydrolib.data.synthetic import world_fingerprint
 
-        return world_fingerprint(settings.resolution, settings.years, settings.world_seed)
+        return world_fingerprint(settings.resolution, settings.years, settings.world_seed, settings.world)
 
     def folder(self, settings: DataSettings) -> Path:
-        root = cache_dir() / "synthetic" / f"seed{settings.world_seed}_{settings.years[0]}-{settings.years[1]}"
-        generate_world(root, settings.resolution, settings.years, settings.world_seed)
+        from hydrolib.data.synthetic import DEFAULT_WORLD
+
+        # the default world keeps the folder name it always had; another world gets its own
+        prefix = "" if settings.world == DEFAULT_WORLD else f"{settings.world}_"
+        root = (cache_dir() / "synthetic"
+                / f"{prefix}seed{settings.world_seed}_{settings.years[0]}-{settings.years[1]}")
+        generate_world(root, settings.resolution, settings.years, settings.world_seed, world=settings.world)
         return root
 
     def label(self, settings: DataSettings) -> str:
-        return f"synthetic world (seed {settings.world_seed})"
+        from hydrolib.data.synthetic import DEFAULT_WORLD
+
+        world = "" if settings.world == DEFAULT_WORLD else f"{settings.world} "
+        return f"synthetic {world}world (seed {settings.world_seed})"
 
     def open(self, settings: DataSettings, variables=None, years=None) -> xr.Dataset:
         from hydrolib.data.landbench import open_landbench
@@ -144,8 +152,9 @@ DATA_SOURCES: dict[str, DataSource] = {source.name: source for source in (LandBe
 
 @dataclass(frozen=True)
 class DataSettings:
-    """Which data: grid spacing (degrees), inclusive years, the synthetic world's seed, and a
-    LandBench folder (``data_root``, holding ``0.5``, ``1``, ``2``, ``4``; empty: the synthetic world).
+    """Which data: grid spacing (degrees), inclusive years, the synthetic world's seed and land
+    model (``world``: a name in ``hydrolib.data.synthetic.WORLDS``, default the ERA5-Land analogue),
+    and a LandBench folder (``data_root``, holding ``0.5``, ``1``, ``2``, ``4``; empty: the synthetic world).
 
     A relative ``data_root`` (or one starting with ``~``) is made absolute here, once, against the
     folder of the process that names it: the settings then mean the same folder in every process
@@ -155,6 +164,7 @@ class DataSettings:
     years: tuple[int, int]
     world_seed: int = 0
     data_root: str = ""
+    world: str = "era5land"
 
     def __post_init__(self):
         object.__setattr__(self, "resolution", float(self.resolution))
@@ -166,6 +176,13 @@ class DataSettings:
                              f"(setting 'resolution'); got {self.resolution:g}")
         if len(self.years) != 2 or self.years[0] > self.years[1]:
             raise ValueError(f"years must be (first, last) with first <= last (setting 'years'); got {self.years}")
+        from hydrolib.data.synthetic.worlds import WORLDS
+
+        if self.world not in WORLDS:
+            raise ValueError(f"world must be one of {', '.join(WORLDS)} (setting 'world'); got {self.world!r}")
+        if self.data_root and self.world != "era5land":
+            raise ValueError(f"setting 'world' = {self.world!r} names a synthetic world, but 'data_root' names "
+                             "a LandBench folder: give one or the other")
 
     @property
     def synthetic(self) -> bool:
@@ -211,12 +228,12 @@ def netcdf_available() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
-def _world_in_memory(resolution: float, years: tuple[int, int], seed: int):
+def _world_in_memory(resolution: float, years: tuple[int, int], seed: int, world: str):
     """The synthetic world's land arrays built in memory, kept for the next preparation in this
     process: the data-scarcity runs prepare the same world under other settings."""
     from hydrolib.data.synthetic import land_arrays_in_memory
 
-    return land_arrays_in_memory(resolution, years, seed)
+    return land_arrays_in_memory(resolution, years, seed, world=world)
 
 
 def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
@@ -234,8 +251,8 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
     cache = cache_dir() / "prepared"
     fingerprint = settings.fingerprint()
     if settings.synthetic and not netcdf_available():
-        return prepare_cached(lambda: _world_in_memory(settings.resolution, tuple(settings.years), settings.world_seed),
-                              fingerprint, config, cache)
+        return prepare_cached(lambda: _world_in_memory(settings.resolution, tuple(settings.years), settings.world_seed,
+                                                       settings.world), fingerprint, config, cache)
     cached = _prepared_without_opening(settings, config, variables, cache, fingerprint)
     if cached is not None:
         return cached

@@ -33,13 +33,14 @@ class RunRequest:
     target_months: int = 0
     holdout: str = ""
     alignment: str = ""  # "": the profile's (simulation); "forecast" for chapter 4's comparison
+    world: str = ""  # "": the data's own; another synthetic world for chapter 4's comparison
 
     def settings(self) -> dict:
         """The run's settings by name (``hydrolib.experiments.config.known_settings``): the
-        seed, and the scarcity and alignment settings that differ from "all data"."""
+        seed, and the scarcity, alignment and world settings that differ from "all data"."""
         differ = {"train_fraction": self.train_fraction != 1.0, "train_years": self.train_years != 0,
                   "target_months": self.target_months != 0, "holdout": self.holdout != "",
-                  "alignment": self.alignment != ""}
+                  "alignment": self.alignment != "", "world": self.world != ""}
         return {"seed": self.seed} | {k: getattr(self, k) for k, differs in differ.items() if differs}
 
     @property
@@ -55,6 +56,8 @@ class RunRequest:
             return f"{self.train_fraction:.0%} of cells"
         if self.alignment:
             return f"all data, {self.alignment} windows"
+        if self.world:
+            return f"all data, {self.world} world"
         return "all data"
 
 
@@ -102,19 +105,33 @@ def scarcest_setting(profile: str, **settings) -> dict:
     return {"target_months": min(months)} if months else {"train_years": min(years)} if years else {}
 
 
+def other_worlds(data_root: str = "", world: str = "") -> tuple[str, ...]:
+    """The synthetic worlds chapter 4 ranks the variants on besides the data's own: every other
+    world of ``hydrolib.data.synthetic.WORLDS``; none for a LandBench folder (one record)."""
+    from hydrolib.data.synthetic.worlds import DEFAULT_WORLD, WORLDS
+
+    if data_root:
+        return ()
+    return tuple(w for w in WORLDS if w != (world or DEFAULT_WORLD))
+
+
 def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
     """Every run the notebooks of ``profile`` read: every experiment with every training seed
     of the profile (chapter 3 compares the single-task runs with the multi-task one, chapter 4
     the constraint variants, each across seeds); the variants of ``SEEDED_RUNS`` once more with
-    forecast windows, first seed only (chapter 4's alignment comparison); and the data-scarcity
-    sweeps of ``SCARCITY_RUNS`` (``scarcity_runs``: fewer training years, a spatial hold-out)
-    over the seeds. ``settings`` (e.g. ``years``) are the data's, which decide how many
-    training years there are."""
+    forecast windows, and on every other synthetic world (``other_worlds``), first seed only
+    (chapter 4's alignment and world comparisons); and the data-scarcity sweeps of
+    ``SCARCITY_RUNS`` (``scarcity_runs``: fewer training years, a spatial hold-out) over the
+    seeds. ``settings`` (e.g. ``years``, ``data_root``, ``world``) are the data's, which decide
+    how many training years there are and which worlds are compared."""
     seeds = training_seeds(profile, seed)
     requests = [RunRequest(name, seed) for name in EXPERIMENTS]
     requests += [RunRequest(name, s) for s in seeds[1:] for name in (*STL_RUNS, *SEEDED_RUNS)]
     requests += [RunRequest(name, seed, alignment="forecast") for name in SEEDED_RUNS
                  if not get_experiment(name).same_day_only]
+    requests += [RunRequest(name, seed, world=world)
+                 for world in other_worlds(str(settings.get("data_root", "")), str(settings.get("world", "")))
+                 for name in SEEDED_RUNS]
     requests += scarcity_runs(profile, seed, **settings)
     return requests
 

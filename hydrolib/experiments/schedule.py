@@ -351,7 +351,7 @@ def run_all(profile: str = "quick", *, device: str = "cpu", seed: int = 0, progr
     # that cannot fit (the run with two networks is the largest)
     check_fits(RunConfig.build("mtl-diff", profile, seed=seed, **settings), device, dist_info)
     jobs = []
-    data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years")}
+    data = {k: v for k, v in settings.items() if k in ("years", "validation_years", "test_years", "data_root", "world")}
     for request in book_runs(profile, seed, **data):
         each = dict(settings, **request.settings())
         jobs.append((request, each, is_cached(request.name, profile, **each)))

@@ -1,8 +1,10 @@
 """A synthetic, LandBench-shaped world with known hidden processes.
 
-``generate(root, resolution, years, seed)`` writes it in LandBench 1.0's layout;
+``generate(root, resolution, years, seed, world=...)`` writes it in LandBench 1.0's layout;
 ``simulate(...)`` yields the same years in memory (cells × days, hydrolib units) for
-callers that need no files, such as a GPU machine without a netCDF engine.
+callers that need no files, such as a GPU machine without a netCDF engine. ``world`` names the
+land model (``WORLDS``: ``"era5land"`` by default, ``"groundwater"``, ``"degree-day"``); grid,
+statics and forcing are the same in every world of a seed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import numpy as np
 from hydrolib.data.grid import make_grid
 from hydrolib.data.layout import resolution_folder
 from hydrolib.data.synthetic.forcing import Forcing, ForcingGenerator
-from hydrolib.data.synthetic.land_surface import State, YearOutput, simulate_year
+from hydrolib.data.synthetic.output import YearOutput
 from hydrolib.data.synthetic.statics import Statics, make_statics
+from hydrolib.data.synthetic.worlds import DEFAULT_WORLD, WORLDS, World, resolve_world
 from hydrolib.data.synthetic.writer import (
     COMPRESSIONS,
     MM_TO_M,
@@ -43,13 +46,14 @@ from hydrolib.system.files import (
 )
 from hydrolib.system.processes import die_with_parent
 
-# 1.1: random fields as block-wise products on one BLAS thread (the same numbers on any number of cores)
-GENERATOR_VERSION = "1.1"
+# 1.1: random fields as block-wise products on one BLAS thread (the same numbers on any number of cores);
+# 2.0: worlds (WORLDS), the ERA5-Land analogue the default; the former world is "degree-day", to the bit.
+GENERATOR_VERSION = "2.0"
 SPINUP_YEARS = 3
 MANIFEST = "synthetic_manifest.json"
 
-__all__ = ["generate", "simulate", "SimulatedYear", "read_manifest", "world_fingerprint", "GENERATOR_VERSION",
-           "MANIFEST"]
+__all__ = ["generate", "simulate", "SimulatedYear", "read_manifest", "world_fingerprint", "land_arrays_in_memory",
+           "GENERATOR_VERSION", "MANIFEST", "WORLDS", "DEFAULT_WORLD", "resolve_world"]
 
 
 @dataclass
@@ -82,36 +86,39 @@ def default_simulation_workers(n_cells: int) -> int:
 
 
 def simulate(resolution: float, years: tuple[int, int], seed: int = 0,
-             spinup_years: int = SPINUP_YEARS, workers: int | None = None
+             spinup_years: int = SPINUP_YEARS, workers: int | None = None, world: str | World = DEFAULT_WORLD
              ) -> tuple[Statics, Iterator[SimulatedYear]]:
     """The world's statics and an iterator over its years, first to last (inclusive).
 
+    ``world`` is a name in ``WORLDS`` (or a world, e.g. ``WORLDS["era5land"].with_options(...)``).
     The land-surface model is spun up by repeating the first year's forcing
     ``spinup_years`` times, so stores start near equilibrium. ``workers`` processes simulate
     consecutive ranges of cells (``hydrolib.data.synthetic.parallel``; default
     ``default_simulation_workers``); the numbers do not depend on how many.
     """
     first, last = _check_arguments(resolution, years, seed)
+    model = resolve_world(world)
     grid = make_grid(resolution)
     statics = make_statics(grid, seed)
     workers = default_simulation_workers(grid.n_cells) if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}")
+    setup = model.setup(statics, seed)
     if workers > 1:
         from hydrolib.data.synthetic.parallel import simulate_parallel
 
-        return statics, simulate_parallel(statics, seed, (first, last), spinup_years, workers)
+        return statics, simulate_parallel(statics, seed, (first, last), spinup_years, workers, model, setup)
 
     def years_iter() -> Iterator[SimulatedYear]:
         generator = ForcingGenerator(statics, seed)
         forcing = generator.year(first)
-        state = State.initial(statics)
+        state = model.initial_state(statics, setup)
         for _ in range(spinup_years):
-            state = simulate_year(statics, forcing, state).final_state
+            state = model.simulate_year(statics, setup, forcing, state).final_state
         for year in range(first, last + 1):
             if year > first:
                 forcing = generator.year(year)
-            output = simulate_year(statics, forcing, state)
+            output = model.simulate_year(statics, setup, forcing, state)
             state = output.final_state
             yield SimulatedYear(year, forcing, output)
 
@@ -119,12 +126,14 @@ def simulate(resolution: float, years: tuple[int, int], seed: int = 0,
 
 
 def _era5_fields(sim: SimulatedYear) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The forcing and land variables of a year keyed by ERA5 short name, in ERA5's units (the
+    soil layers the world has: three or four)."""
     f, o = sim.forcing, sim.output.observed
     forcing = {"t2m": f.t2m, "u10": f.u10, "v10": f.v10, "tp": f.precip_mm * MM_TO_M, "sp": f.sp,
                "Q": f.q, "ssrd": f.ssrd, "strd": f.strd}
-    land = {"swvl1": o["swvl1"], "swvl2": o["swvl2"], "swvl3": o["swvl3"], "e": -o["et"] * MM_TO_M,
-            "ro": o["runoff"] * MM_TO_M, "sd": o["swe"] * MM_TO_M, "slhf": o["latent_heat"],
-            "ssr": o["net_solar"], "str": o["net_thermal"]}
+    land = {name: o[name] for name in ("swvl1", "swvl2", "swvl3", "swvl4") if name in o}
+    land.update({"e": -o["et"] * MM_TO_M, "ro": o["runoff"] * MM_TO_M, "sd": o["swe"] * MM_TO_M,
+                 "slhf": o["latent_heat"], "ssr": o["net_solar"], "str": o["net_thermal"]})
     return forcing, land
 
 
@@ -154,13 +163,15 @@ def _files_intact(res_dir: Path) -> bool:
 
 def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: int = 0, *,
              workers: int | None = None, overwrite: bool = False, progress: bool = False,
-             compression: str | None = None) -> Path:
+             compression: str | None = None, world: str | World = DEFAULT_WORLD) -> Path:
     """Write the synthetic world at ``resolution`` degrees for ``years`` (inclusive) under ``root``.
 
-    Returns the resolution folder ``root/<res>``. If it already holds a complete world
-    with the same parameters and generator version, nothing is done; a different
-    world there is an error unless ``overwrite``; a folder that is not a synthetic world is
-    never overwritten (``FileExistsError``). The folder appears only once complete,
+    ``world`` names the land model (``WORLDS``; default ``"era5land"``); its identity is recorded
+    in the manifest. Returns the resolution folder ``root/<res>``. If it already holds a complete
+    world with the same parameters and generator version, nothing is done; one written by an
+    older generator version is written again (a ``CorruptCacheWarning`` says so); a different
+    world there is an error unless ``overwrite``; a folder that is not a synthetic world is never
+    overwritten (``FileExistsError``). The folder appears only once complete,
     with its ``synthetic_manifest.json`` last. ``workers`` processes compress and write
     files while the next year is simulated (default: one per CPU core — the simulation's own
     processes wait on the writers: on a 2-core machine the quick world took 103 s with one
@@ -168,13 +179,18 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     ``compression`` is "zstd" (default where available) or "zlib" (readable by any netCDF tool).
     """
     first, last = _check_arguments(resolution, years, seed)
+    model = resolve_world(world)
     compression = compression or default_compression()
     if compression not in COMPRESSIONS:
         raise ValueError(f"unknown compression {compression!r}; expected one of {COMPRESSIONS}")
     res_dir = Path(root) / resolution_folder(resolution)
     parameters = {"resolution": float(resolution), "years": [first, last], "seed": int(seed),
-                  "spinup_years": SPINUP_YEARS, "generator_version": GENERATOR_VERSION}
+                  "spinup_years": SPINUP_YEARS, "world": model.identity, "generator_version": GENERATOR_VERSION}
     existing = read_manifest(res_dir)
+    if existing is not None and not overwrite and existing.get("generator_version") != GENERATOR_VERSION:
+        warnings.warn(f"{res_dir} holds a synthetic world of generator version {existing.get('generator_version')}; "
+                      f"writing it again with version {GENERATOR_VERSION}", CorruptCacheWarning, stacklevel=2)
+        overwrite = True
     if existing is not None and not overwrite:
         if {k: existing.get(k) for k in parameters} != parameters:
             raise FileExistsError(
@@ -191,7 +207,7 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
 
     started = time.perf_counter()
     workers = max(1, os.cpu_count() or 1) if workers is None else workers
-    statics, sim_years = simulate(resolution, (first, last), seed)
+    statics, sim_years = simulate(resolution, (first, last), seed, world=model)
     worst_closure = 0.0
     # Workers end with this process (die_with_parent): a kill -9 here leaves no writer behind,
     # and its temporary folder is removed by the next generate (atomic_directory).
@@ -213,6 +229,8 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
             future.result()
         write_json(tmp_dir / MANIFEST, {
             **parameters, "generator": "hydrolib.data.synthetic", "n_land_cells": statics.grid.n_cells,
+            "world_description": model.description, "soil_layers": model.n_layers,
+            "truth_variables": list(model.truth),
             "max_closure_error_mm": worst_closure, "seconds": round(time.perf_counter() - started, 2),
             "python": platform.python_version(), "compression": compression,
             "notes": "Synthetic, LandBench-shaped world; truth/ holds hidden fluxes and the exact "
@@ -221,13 +239,16 @@ def generate(root: Path | str, resolution: float, years: tuple[int, int], seed: 
     return res_dir
 
 
-def world_fingerprint(resolution: float, years: tuple[int, int], seed: int = 0) -> str:
-    """The identity of a synthetic world, known without building it: generator version, grid,
-    years and seed (its files and its in-memory build have the same numbers)."""
-    return f"synthetic-{GENERATOR_VERSION}-{float(resolution):g}-{years[0]}-{years[1]}-seed{seed}"
+def world_fingerprint(resolution: float, years: tuple[int, int], seed: int = 0,
+                      world: str | World = DEFAULT_WORLD) -> str:
+    """The identity of a synthetic world, known without building it: generator version, world,
+    grid, years and seed (its files and its in-memory build have the same numbers)."""
+    return (f"synthetic-{GENERATOR_VERSION}-{resolve_world(world).identity}-{float(resolution):g}-"
+            f"{years[0]}-{years[1]}-seed{seed}")
 
 
-def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int = 0, workers: int | None = None):
+def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int = 0, workers: int | None = None,
+                          world: str | World = DEFAULT_WORLD):
     """The world's land-cell arrays, as ``prepare.land_arrays`` would read them from the files,
     without writing or reading any file (for machines without a netCDF engine). Each year is
     written into the (cell, time, variable) arrays as it is simulated (``workers``: see
@@ -236,7 +257,7 @@ def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int =
     from hydrolib.data.vocabulary import FORCING, STATICS
 
     first, last = _check_arguments(resolution, years, seed)
-    statics, sim_years = simulate(resolution, (first, last), seed, workers=workers)
+    statics, sim_years = simulate(resolution, (first, last), seed, workers=workers, world=world)
     forcing_keys = {"2m_temperature": "t2m", "10m_u_component_of_wind": "u10", "10m_v_component_of_wind": "v10",
                     "precipitation": "precip_mm", "surface_pressure": "sp", "specific_humidity": "q",
                     "surface_solar_radiation_downwards_w_m2": "ssrd",
@@ -268,5 +289,5 @@ def land_arrays_in_memory(resolution: float, years: tuple[int, int], seed: int =
         inputs=inputs, targets=targets, water=water,
         statics=np.stack([constants[name] for name in STATICS], axis=-1).astype(np.float32)[order],
         lat=statics.grid.cell_lat[order], lon=statics.grid.cell_lon[order], time=dates,
-        fingerprint=world_fingerprint(resolution, years, seed),
+        fingerprint=world_fingerprint(resolution, years, seed, world),
     )

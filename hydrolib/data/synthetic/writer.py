@@ -47,13 +47,22 @@ def _yearly_dataset(grid: Grid, dates: np.ndarray, fields: dict[str, tuple[Varia
     return era5_dataset({key: (var, _map(grid, dates, values)) for key, (var, values) in fields.items()})
 
 
+# Land variables a world may lack: the degree-day world has three soil layers.
+OPTIONAL_LAND = ("swvl4",)
+
+
 def write_year(res_dir: Path, grid: Grid, year: int, dates: np.ndarray,
                forcing: dict[str, np.ndarray], land: dict[str, np.ndarray],
                residual_mm: np.ndarray, hidden_mm: dict[str, np.ndarray], compression: str = "zlib") -> None:
     """Write one year: forcing and land variables keyed by ERA5 short name, already in
-    ERA5 units; the residual and hidden fluxes in mm day⁻¹ (converted to m here)."""
+    ERA5 units (every one of ``ATMOSPHERE`` and ``LAND_SURFACE``, those of ``OPTIONAL_LAND`` where
+    the world has them); the residual and hidden fluxes in mm day⁻¹ (converted to m here)."""
     for group_vars, values in ((ATMOSPHERE, forcing), (LAND_SURFACE, land)):
         for var in group_vars:
+            if var.short_name not in values:
+                if var.short_name in OPTIONAL_LAND:
+                    continue
+                raise KeyError(f"year {year} lacks {var.short_name!r} ({var.long_name}), which every world writes")
             write_yearly(res_dir, var, year, _map(grid, dates, values[var.short_name]), compression)
     write_netcdf(res_dir / yearly_relpath("truth", year, TRUTH_RESIDUAL.long_name),
                  _yearly_dataset(grid, dates, {"residual": (TRUTH_RESIDUAL, residual_mm * MM_TO_M)}), compression)

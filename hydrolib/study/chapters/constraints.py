@@ -11,14 +11,13 @@ import xarray as xr
 from hydrolib.evaluation.baselines import baseline_scores
 from hydrolib.evaluation.predictions import water_balance
 from hydrolib.evaluation.scores import median_table, score_support
+from hydrolib.experiments.plan import other_worlds
 from hydrolib.experiments.registry import SEEDED_RUNS, get_experiment, label_of
 from hydrolib.models.weights import CHOICE, SWEEP
 from hydrolib.study.balance import closure_decomposition
 from hydrolib.study.residual import epsilon_drift, epsilon_skill, own_error_share, recovery_table
 from hydrolib.study.results import Context
 from hydrolib.study.summary import climate_groups
-
-WORLD_COMPARISON = ("groundwater", "degree-day")  # the other worlds the variants are ranked on
 
 
 def variant_summary(predictions: xr.Dataset) -> dict[str, float]:
@@ -87,7 +86,7 @@ def world_comparison(context: Context) -> dict[str, object]:
     if not context.data.synthetic:
         return {}
     rows = {}
-    for world in (context.data.world, *WORLD_COMPARISON):
+    for world in (context.data.world, *other_worlds(world=context.data.world)):
         extra = {} if world == context.data.world else {"world": world}
         for name in SEEDED_RUNS:
             run = context.run(name, **extra)

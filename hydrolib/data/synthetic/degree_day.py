@@ -1,4 +1,7 @@
-"""A daily bucket land-surface model over ERA5-Land's first three soil layers.
+"""The degree-day world's land surface: a daily bucket model over ERA5-Land's first three layers.
+
+The synthetic world of generator versions 1.0–1.1, kept to the bit as the ``"degree-day"`` world
+(``hydrolib.data.synthetic.worlds``): the same numbers for the same seed.
 
 Per day and cell, in this order (all water in mm, fluxes mm day⁻¹):
 
@@ -17,17 +20,19 @@ Per day and cell, in this order (all water in mm, fluxes mm day⁻¹):
    into layer 3 when shallow and drains as linear baseflow.
 
 Everything moves water between stores, so ``P = ET + R + ΔS_soil + ΔSWE + ΔC + ΔG``
-holds to float64 rounding; the study's residual is ε = ΔSWE + ΔC + ΔG.
+holds to float64 rounding; the study's residual is ε = ΔSWE + ΔC + ΔG. The canopy store is
+written as the skin (``skin_evaporation``, ``skin_storage_change``), the name the other worlds use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from hydrolib.data.layout import HIDDEN_FLUXES, LAYER_THICKNESS_MM
+from hydrolib.data.layout import LAYER_THICKNESS_MM
 from hydrolib.data.synthetic.forcing import STEFAN_BOLTZMANN, Forcing, saturation_vapour_pressure
+from hydrolib.data.synthetic.output import YearOutput
 from hydrolib.data.synthetic.statics import Statics
 
 LATENT_HEAT = 2.45e6  # J kg-1
@@ -36,7 +41,9 @@ DEGREE_DAY_FACTOR = 3.0  # mm K-1 day-1
 SNOW_ALBEDO = 0.65
 GROUNDWATER_REFERENCE_MM = 400.0  # storage at which the water table reaches the soil column
 
-TRUTH_FLUXES = tuple(v.long_name for v in HIDDEN_FLUXES)  # mm day-1 here, m in the files
+TRUTH_FLUXES = ("snowfall", "snowmelt", "sublimation", "interception", "skin_evaporation", "recharge",
+                "capillary_rise", "baseflow", "snow_storage_change", "skin_storage_change",
+                "groundwater_storage_change")  # mm day-1 here, m in the files
 OBSERVED = ("swvl1", "swvl2", "swvl3", "et", "runoff", "swe", "latent_heat", "net_solar", "net_thermal")
 
 
@@ -71,19 +78,6 @@ class State:
 
 
 _STATE_FIELDS = ("theta", "swe", "canopy", "groundwater", "t_smooth")
-
-
-@dataclass
-class YearOutput:
-    """One simulated year: observed and hidden variables, arrays (day, cell), float32, in mm,
-    mm day⁻¹, m³ m⁻³ or W m⁻²; ``residual`` in mm day⁻¹; ``max_closure_error_mm`` is the
-    largest ``|P − ET − R − ΔS_all|`` over the year, computed in float64."""
-
-    observed: dict[str, np.ndarray]
-    truth: dict[str, np.ndarray]
-    residual: np.ndarray
-    max_closure_error_mm: float
-    final_state: State = field(repr=False)
 
 
 def simulate_year(statics: Statics, forcing: Forcing, state: State) -> YearOutput:
@@ -203,10 +197,10 @@ def simulate_year(statics: Statics, forcing: Forcing, state: State) -> YearOutpu
                             ("net_solar", net_solar), ("net_thermal", net_thermal)):
             observed[name][t] = value
         for name, value in (("snowfall", snowfall), ("snowmelt", melt), ("sublimation", sublimation),
-                            ("interception", interception), ("canopy_evaporation", canopy_evaporation),
+                            ("interception", interception), ("skin_evaporation", canopy_evaporation),
                             ("recharge", recharge),
                             ("capillary_rise", rise), ("baseflow", baseflow), ("snow_storage_change", d_swe),
-                            ("canopy_storage_change", d_canopy), ("groundwater_storage_change", d_gw)):
+                            ("skin_storage_change", d_canopy), ("groundwater_storage_change", d_gw)):
             truth[name][t] = value
         residual[t] = eps
 
