@@ -128,7 +128,7 @@ def closure_decomposition(predictions: xr.Dataset) -> xr.Dataset:
     change, of runoff (the mass-conserving variant predicts it; the others take it observed) and of
     ε. Returned as the mean absolute value per cell: ``closure``; the terms ``et``, ``ds_SM1``,
     ``ds_SM2``, ``ds_SM3``, ``runoff``, ``epsilon``; and the two oracles — ``true_states`` (the
-    observed ET and soil moisture with the model's ε̂: |ε − ε̂|) and ``true_epsilon`` (the model's
+    observed ET and soil moisture with the model's ε̂: ``|ε − ε̂|``) and ``true_epsilon`` (the model's
     states with the true ε) — each also of calendar-month means (``*_monthly``). A run without ε̂
     has ε̂ = 0."""
     observed, predicted = predictions["observed"], predictions["predicted"]

@@ -36,7 +36,7 @@ BOOTSTRAP_REPLICATES = 2000
 
 
 def spatial_blocks(lat, lon, size: float = 10.0) -> np.ndarray:
-    """Block index of each cell: the ``size``° × ``size``° square (counted from 90° S, 180° W)
+    """Block index of each cell: the square of ``size`` × ``size`` degrees (counted from 90° S, 180° W)
     its centre lies in. Cells of one block share weather, so they are resampled together."""
     lat, lon = np.asarray(lat, float), ((np.asarray(lon, float) + 180.0) % 360.0) - 180.0
     rows = np.floor((lat + 90.0) / size).astype(np.int64)

@@ -28,12 +28,14 @@ SNOW_CLIMATES = ("D", "E")  # Köppen groups where snow matters: cold (D) and po
 
 
 def skill_against(truth: xr.DataArray, estimate: xr.DataArray, dim: str = "time") -> xr.Dataset:
-    """r, NSE and KGE of ``estimate`` against ``truth`` along ``dim``, per cell, over **every**
+    r"""r, NSE and KGE of ``estimate`` against ``truth`` along ``dim``, per cell, over **every**
     cell: where the estimate does not vary (a constant ε̂, or ε = 0) r counts as 0 — no skill — and
     NSE and KGE follow from it, instead of the cell dropping out as a NaN correlation would.
 
-    .. math:: \\mathrm{NSE} = 1 - \frac{\\sum_t (\\hat\varepsilon_t - \varepsilon_t)^2}
-        {\\sum_t (\varepsilon_t - \bar\varepsilon)^2}
+    .. math::
+
+        \mathrm{NSE} = 1 - \frac{\sum_t (\hat\varepsilon_t - \varepsilon_t)^2}
+                                {\sum_t (\varepsilon_t - \bar\varepsilon)^2}
 
     KGE is Gupta et al. (2009)'s (``hydrolib.evaluation.metrics``), with the r above. NaN only
     where the truth has fewer than two values or does not vary. Dimensionless.

@@ -21,7 +21,8 @@ STRUCTURE: dict[str, tuple[str, str, str, str, str, str]] = {
              "degree-day melt, 3.5 mm K⁻¹ day⁻¹, ramp −1 to +1 °C, on the daily mean temperature",
              "degree-day store, factor and threshold set per cell by a network (textbook prior ranges)",
              "none: an LSTM on the forcing"),
-    "interception (skin)": ("skin reservoir 0.2 mm × (1 + LAI), carried over between days, dew",
+    "interception (skin)": ("skin reservoir of 0.2 mm × LAI (0.2 mm on bare soil), carried over between steps "
+                            "and days, dew collected",
                             "as the default", "canopy emptied within the day",
                             "canopy bucket of 0.5 mm", "in the learned remainder only", "none"),
     "layer 4 (100–289 cm)": ("a fourth layer, free drainage from its bottom (written as swvl4)", "as the default",

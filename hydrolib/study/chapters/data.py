@@ -86,13 +86,19 @@ def compute(context: Context) -> dict[str, object]:
 
 
 def stores_on_disk(source) -> list[str]:
-    """The hidden stores whose daily change a synthetic world's ``truth/`` files hold."""
-    from hydrolib.data.landbench import variables_on_disk
-    from hydrolib.data.layout import HIDDEN_FLUXES
+    """The hidden stores whose daily change a synthetic world's truth files hold: the
+    ``*_storage_change`` variables of its first year's file (each world writes those it has)."""
+    import xarray as xr
 
-    names = variables_on_disk(source.ensure_folder(), source.resolution, source.years, (),
-                              optional=[v.long_name for v in HIDDEN_FLUXES]) or []
-    return truth_stores(names)
+    from hydrolib.data.landbench import find_yearly
+    from hydrolib.data.layout import HIDDEN_FLUXES_FILE, Variable
+
+    truth_file = Variable(HIDDEN_FLUXES_FILE, HIDDEN_FLUXES_FILE, "truth", "m", "the hidden fluxes of a year")
+    path = find_yearly(source.ensure_folder(), source.resolution, truth_file, source.years[0])
+    if path is None:
+        return []
+    with xr.open_dataset(path) as truth:
+        return truth_stores(truth.data_vars)
 
 
 def hidden_stores(source, land: xr.DataArray, terms: pd.DataFrame) -> dict[str, object]:
@@ -108,6 +114,6 @@ def hidden_stores(source, land: xr.DataArray, terms: pd.DataFrame) -> dict[str, 
         "mean (mm/day)": [from_data.mean(), truth.iloc[1:].mean()] + [v.mean() for v in parts.values()],
         "std (mm/day)": [from_data.std(), truth.iloc[1:].std()] + [v.std() for v in parts.values()],
     }, index=["ε from P − ET − R − ΔS", "ε stored truth"] + [f"  of which {n}" for n in stores])
-    layer4 = {"layer 4 thickness (mm)": ERA5_LAND_LAYER_THICKNESS_MM[3]} if "layer4_storage_change" in stores else {}
+    layer4 = {"layer4_thickness_mm": ERA5_LAND_LAYER_THICKNESS_MM[3]} if "layer4_storage_change" in stores else {}
     return {"store_maps": maps.astype(np.float32), "truth_check": check, "stores": stores,
             "largest_truth_gap": float(np.abs(from_data - truth.iloc[1:]).max()), **layer4}

@@ -126,7 +126,7 @@ def known_part(source, reference: xr.Dataset, truth_total: xr.DataArray, year: i
 
 
 def magnitudes_of(reference: xr.Dataset, truth_total: xr.DataArray, store_truth: dict) -> pd.DataFrame:
-    """Mean and mean |·| (mm/day) of the learned ε̂, the residual and each hidden store's change."""
+    """Mean and mean ``|·|`` (mm/day) of the learned ε̂, the residual and each hidden store's change."""
     terms = {"learned ε̂ (differentiable)": reference["epsilon"], "residual P − ET − R − ΔS": truth_total,
              "predictions' residual (before ε̂)": water_balance(reference, "predicted", with_epsilon=False),
              **{f"true {name}": values for name, values in store_truth.items()}}

@@ -27,7 +27,7 @@ def per_cell(scores: dict[str, xr.Dataset], names=SCORES_SHOWN) -> xr.DataArray:
 def compute(context: Context) -> dict[str, object]:
     """Runs: the four single-task runs and mtl-none for every training seed; the baselines on the
     first seed's data. Holds per-cell scores of the first seed (STL, MTL), median tables, the
-    median KGE and ET's |α − 1|, |β − 1| per seed, what the scores rest on and how each run trained."""
+    median KGE and ET's ``|α − 1|``, ``|β − 1|`` per seed, what the scores rest on and how each run trained."""
     stl = {s: context.runs(STL_RUNS, s) for s in context.seeds}
     mtl = {s: context.run("mtl-none", s) for s in context.seeds}
     first = context.seed

@@ -12,6 +12,7 @@ step every column (tile) of every cell, as whole (tile, cell) arrays:
 5. routes the water reaching the ground into runoff and the soil, takes up the transpiration and
    soil evaporation, moves water between the four layers and drains layer 4 (``soil_column``);
 6. exchanges water with the groundwater store where the world has one (``groundwater``);
+
 and once a day, at the day's end, 7. advances the soil temperatures (driven by the day's mean air
 temperature and the snow's temperature under its cover), whose frozen share the next day's step 5 sees.
 
