@@ -100,8 +100,9 @@ tables.show(results["support"], "What the scores rest on: test-year observations
 
 
 # %% mystnb={"figure": {"caption": "A soft constraint (left): the network predicts the states, the balance of its predictions is penalised in the loss beside the data loss, with a weight. A hard constraint (right): the network predicts the fluxes, and the states are their running sum, so the balance closes on every day whatever the weights.", "name": "fig-soft-hard"}}
-def _box(ax, x, y, text, color):
-    ax.add_patch(FancyBboxPatch((x - 0.16, y - 0.07), 0.32, 0.14, boxstyle="round,pad=0.01", fc=color, ec="0.3"))
+def _box(ax, x, y, text, color, width=0.36):
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.075), width, 0.15, boxstyle="round,pad=0.01", fc=color,
+                                ec="0.3"))
     ax.text(x, y, text, ha="center", va="center", fontsize=8)
 
 
@@ -111,30 +112,31 @@ def _arrow(ax, a, b, text=""):
         ax.text((a[0] + b[0]) / 2 + 0.02, (a[1] + b[1]) / 2, text, fontsize=7, color="0.3", va="center")
 
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 for ax, title in zip(axes, ("soft: a penalty in the loss", "hard: conserving by construction")):
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
     ax.set_title(title, fontsize=10)
 soft, hard = axes
-_box(soft, 0.25, 0.85, "forcing, statics", "0.95")
+_box(soft, 0.25, 0.88, "forcing, statics", "0.95")
 _box(soft, 0.25, 0.55, "LSTM → SM1–3, ET", "#dbe9f6")
 _box(soft, 0.75, 0.55, "ε: 0, conceptual,\nlearned or hybrid", "#fde0c5")
-_box(soft, 0.25, 0.2, "data loss", "#e5f5e0")
-_box(soft, 0.75, 0.2, "λ · |P − ET − R − ΔS − ε|²", "#fcbba1")
-_arrow(soft, (0.25, 0.78), (0.25, 0.62))
-_arrow(soft, (0.25, 0.48), (0.25, 0.27), "against observations")
-_arrow(soft, (0.33, 0.48), (0.67, 0.27))
-_arrow(soft, (0.75, 0.48), (0.75, 0.27))
-_box(hard, 0.25, 0.85, "forcing, statics", "0.95")
-_box(hard, 0.25, 0.55, "LSTM → fluxes: ET₁₋₃,\nexchanges, R, ε_top, ε_bottom", "#dbe9f6")
-_box(hard, 0.75, 0.55, "θ(d) = θ(d₀) + Σ fluxes / d", "#fde0c5")
-_box(hard, 0.5, 0.2, "data loss on SM1–3, ET, R", "#e5f5e0")
-_arrow(hard, (0.25, 0.78), (0.25, 0.65))
-_arrow(hard, (0.41, 0.55), (0.59, 0.55), "integrate")
-_arrow(hard, (0.75, 0.48), (0.55, 0.27))
-_arrow(hard, (0.25, 0.45), (0.45, 0.27))
+_box(soft, 0.25, 0.15, "data loss", "#e5f5e0")
+_box(soft, 0.75, 0.15, "λ · |P − ET − R − ΔS − ε|²", "#fcbba1", width=0.44)
+_arrow(soft, (0.25, 0.8), (0.25, 0.63))
+_arrow(soft, (0.25, 0.47), (0.25, 0.23), "against\nobservations")
+_arrow(soft, (0.36, 0.47), (0.62, 0.23))
+_arrow(soft, (0.75, 0.47), (0.75, 0.23))
+_box(hard, 0.5, 0.88, "forcing, statics", "0.95")
+_box(hard, 0.5, 0.62, "LSTM → fluxes: ET of each layer, exchanges,\nrunoff R, ε at the top and the bottom",
+     "#dbe9f6", width=0.8)
+_box(hard, 0.5, 0.38, "θ(d) = θ(d₀) + Σ fluxes / thickness,\nso P − ET − R − ΔS − ε = 0 on every day", "#fde0c5",
+     width=0.8)
+_box(hard, 0.5, 0.12, "data loss on SM1–3, ET and R", "#e5f5e0", width=0.5)
+_arrow(hard, (0.5, 0.8), (0.5, 0.7))
+_arrow(hard, (0.5, 0.54), (0.5, 0.46), "integrate day by day")
+_arrow(hard, (0.5, 0.3), (0.5, 0.2))
 plt.show()
 
 # %% [markdown]
