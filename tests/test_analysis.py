@@ -182,7 +182,7 @@ def test_book_runs_cover_seeds_and_the_scarcity_sweep_once_each():
         {(s, setting) for s in experiments.training_seeds("quick", 5)
          for setting in ("all data", "last 1 year", "last 5 years", "hold-out DE",
                          "targets of the last 3 months", "targets of the last 6 months")} \
-        | {(5, "all data, forecast windows")}
+        | {(5, "all data, forecast windows"), (5, "all data, groundwater world"), (5, "all data, degree-day world")}
     # every experiment, single-task ones included, with every seed of the profile
     assert {(r.name, r.seed) for r in requests if r.setting == "all data"} == {
         (name, s) for name in experiments.EXPERIMENTS for s in experiments.training_seeds("quick", 5)

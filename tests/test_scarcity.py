@@ -152,6 +152,7 @@ def test_book_runs_of_the_smoke_profile():
         | {(name, 0, "all data, forecast windows") for name in SEEDED_RUNS if name != "mtl-conserving"}
         | {(name, s, "hold-out DE") for name in ("mtl-none", "mtl-diff") for s in (0, 1)}
         | {(name, s, "targets of the last 3 months") for name in ("mtl-none", "mtl-diff") for s in (0, 1)}
+        | {(name, 0, f"all data, {world} world") for name in SEEDED_RUNS for world in ("groundwater", "degree-day")}
     )
     assert {(r.name, r.seed, r.setting) for r in requests} == expected
     assert len(requests) == len(expected)  # each once

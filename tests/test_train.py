@@ -35,10 +35,12 @@ def _weights(trainer):
 def test_training_lowers_the_loss(prepared):
     config = TrainConfig(**{**CONFIG.__dict__, "epochs": 6, "iterations_per_epoch": 15})
     history = _trainer(prepared, config=config).fit()
-    # 90 steps of a tiny network: the training loss falls by a fifth, give or take the batches
-    # drawn (0.77 and 0.80 of the first epoch's on two random streams); validation steadily
-    assert history.train_loss[-1] < 0.85 * history.train_loss[0]
+    # 90 steps of a tiny network on the smoke world (the ERA5-Land analogue): the validation loss
+    # falls steadily, to 0.78, 0.79 and 0.81 of the first epoch's with seeds 3, 4 and 5; the
+    # training loss, noisier with the batches drawn, to 0.89, 0.70 and 0.80
     assert history.validation_loss[-1] < 0.85 * history.validation_loss[0]
+    assert all(b < a for a, b in zip(history.validation_loss, history.validation_loss[1:]))
+    assert history.train_loss[-1] < 0.95 * history.train_loss[0]
     assert len(history.task_loss[0]) == 4
 
 

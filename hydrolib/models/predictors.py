@@ -38,5 +38,7 @@ def _conserving(n_inputs: int, targets: tuple[str, ...], hidden: int, dropout: f
     return MassConservingLSTM(n_inputs, layout, hidden, dropout)
 
 
+#: How a predictor is built: (input columns, targets, hidden size, dropout rate, window layout) → network.
 PredictorBuilder = Callable[[int, tuple[str, ...], int, float, "WindowLayout | None"], nn.Module]
+#: The predictors by the name an experiment declares (``Experiment.predictor``).
 PREDICTORS: dict[str, PredictorBuilder] = {"stl": _single_task, "mtl": _multi_task, "conserving": _conserving}

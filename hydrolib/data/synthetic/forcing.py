@@ -28,8 +28,8 @@ WEIBULL_SHAPE = 0.7
 SLOW_SIGMA = 0.3  # log-amplitude of the slow (≈30-day) precipitation anomaly
 
 # von Mises concentration of the precipitation season, and its peak relative to local summer (days).
-_REGIME_KAPPA = {"even": 0.3, "monsoon": 2.0, "mediterranean": 1.6, "arid": 0.6}
-_REGIME_SHIFT = {"even": 0.0, "monsoon": 0.0, "mediterranean": 182.6, "arid": 0.0}
+REGIME_KAPPA = {"even": 0.3, "monsoon": 2.0, "mediterranean": 1.6, "arid": 0.6}
+REGIME_SHIFT = {"even": 0.0, "monsoon": 0.0, "mediterranean": 182.6, "arid": 0.0}
 
 
 @dataclass
@@ -87,8 +87,8 @@ class ForcingGenerator:
         lat = grid.cell_lat
         self._summer_peak = np.where(lat >= 0, 200.0, 200.0 - 182.6)
         regime = np.asarray(REGIMES)[statics.regime]
-        self._kappa = np.vectorize(_REGIME_KAPPA.get)(regime).astype(float)
-        self._peak = self._summer_peak + np.vectorize(_REGIME_SHIFT.get)(regime).astype(float)
+        self._kappa = np.vectorize(REGIME_KAPPA.get)(regime).astype(float)
+        self._peak = self._summer_peak + np.vectorize(REGIME_SHIFT.get)(regime).astype(float)
         aridity = np.clip(1.0 - statics.annual_precip_mm / 600.0, 0.0, 1.0)
         self._year_sigma = 0.10 + 0.15 * aridity
 

@@ -31,7 +31,7 @@ import numpy as np
 from hydrolib.data.grid import KOPPEN_CLASSES
 from hydrolib.data.synthetic.climate import REGIMES
 from hydrolib.data.synthetic.fields import FeatureBasis, unit_vectors
-from hydrolib.data.synthetic.forcing import _REGIME_KAPPA, _REGIME_SHIFT
+from hydrolib.data.synthetic.forcing import REGIME_KAPPA, REGIME_SHIFT
 from hydrolib.data.synthetic.htessel.hydraulics import Hydraulics, hydraulics_of
 from hydrolib.data.synthetic.htessel.parameters import (
     ALBEDO_BARE,
@@ -231,7 +231,7 @@ def make_tiles(statics: Statics, seed: int, options: Options = Options()) -> Til
     # Climatology of temperature and of the wet season, as the forcing generator builds them.
     summer_peak = np.where(grid.cell_lat >= 0, 200.0, 200.0 - 182.6)
     regime = np.asarray(REGIMES)[statics.regime]
-    kappa = np.vectorize(_REGIME_KAPPA.get)(regime).astype(float)
+    kappa = np.vectorize(REGIME_KAPPA.get)(regime).astype(float)
     seasonal = np.isin(regime, ("monsoon", "mediterranean"))
     return TileSetup(
         options=options, fraction=fraction, precip_factor=factor, hydraulics=hydraulics_of(soil_class), roots=roots,
@@ -250,7 +250,7 @@ def make_tiles(statics: Statics, seed: int, options: Options = Options()) -> Til
         t_amplitude=(statics.warmest_month_c - statics.coldest_month_c) * (0.85 + 0.3 * statics.continentality),
         coldest_day=summer_peak - 180.0,
         season_kappa=np.where(seasonal, kappa, 0.0),
-        season_peak=summer_peak + np.vectorize(_REGIME_SHIFT.get)(regime).astype(float),
+        season_peak=summer_peak + np.vectorize(REGIME_SHIFT.get)(regime).astype(float),
         baseflow_days=statics.baseflow_timescale_days,
         weather=HiddenWeather(grid.cell_lat, grid.cell_lon, seed),
     )
