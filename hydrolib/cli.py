@@ -26,7 +26,8 @@ def _synthetic(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     path = generate_world(args.root, args.resolution, (args.first_year, args.last_year), args.seed,
-                          workers=args.workers, overwrite=args.overwrite, progress=True, compression=args.compression)
+                          workers=args.workers, overwrite=args.overwrite, progress=True, compression=args.compression,
+                          world=args.world)
     logger.info("synthetic world in %s (%.1f s)", path, time.perf_counter() - started)
     return 0
 
@@ -329,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("-j", "--jobs", "--workers", type=_jobs, default=None, dest="workers", metavar="N",
                            help="at most N writer processes (default: one per CPU core)")
     synthetic.add_argument("--overwrite", action="store_true", help="replace a different world at the same place")
+    from hydrolib.data.synthetic.worlds import DEFAULT_WORLD, WORLDS
+
+    synthetic.add_argument("--world", choices=tuple(WORLDS), default=DEFAULT_WORLD,
+                           help="the land model under the forcing (hydrolib.data.synthetic.WORLDS)")
     synthetic.add_argument("--compression", choices=("zstd", "zlib"), default=None,
                            help="netCDF compression (default zstd where available; zlib for any netCDF tool)")
     synthetic.set_defaults(handler=_synthetic)

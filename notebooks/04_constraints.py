@@ -323,8 +323,11 @@ tables.show(structure_table(), "What each world holds and what each variant assu
 if "worlds" in results:
     tables.show(results["worlds"], "Median KGE, ε̂'s daily NSE against the data's residual and median closure "
                 "(mm/day) of each variant on each synthetic world, first seed", digits=3)
-else:
+elif not chapter.data.synthetic:
     display(Markdown("These data are one record, not a synthetic world: there is no other world to rank on."))
+else:
+    display(Markdown(f"The `{profile}` profile does not train the variants on the other worlds (its runs cost a "
+                     "GPU's time); the quick and smoke builds rank them there."))
 
 # %% [markdown]
 # ## Study vs this book

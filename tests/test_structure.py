@@ -67,7 +67,7 @@ def test_no_module_imports_another_modules_private_name():
 def test_every_module_a_run_trains_with_is_in_its_code_fingerprint(smoke_world, tmp_path):
     """Train a smoke run in a fresh process and list the hydrolib modules it loaded: each must be
     hashed into the run's cache key (the scoring code aside: a run stores no score)."""
-    from hydrolib.experiments.config import code_that_decides_a_run
+    from hydrolib.experiments.config import RECORDED_IN_CONFIG, code_that_decides_a_run
 
     script = ("import sys, hydrolib.experiments.runner as runner\n"
               "runner.run('mtl-none', 'smoke', progress=False, epochs=1, seed=4321, retrain=True)\n"
@@ -75,12 +75,13 @@ def test_every_module_a_run_trains_with_is_in_its_code_fingerprint(smoke_world, 
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                             cwd=tmp_path).stdout.split()
     assert "hydrolib.evaluation.scores" not in loaded, "training a run computed scores"
-    assert set(loaded) - set(code_that_decides_a_run()) == set()
+    # a profile's values are recorded in the run's configuration, which the key hashes
+    assert set(loaded) - set(code_that_decides_a_run()) - set(RECORDED_IN_CONFIG) == set()
 
 
 def test_adding_a_metric_changes_the_scoring_fingerprint_and_not_the_code_of_a_run():
     from hydrolib.evaluation.scores import scoring_fingerprint
-    from hydrolib.experiments.config import SCORING_CODE, TRAINING_ENTRY, code_fingerprint
+    from hydrolib.experiments.config import RECORDED_IN_CONFIG, SCORING_CODE, TRAINING_ENTRY, code_fingerprint
 
     def with_a_new_metric(module: str) -> str:
         source = module_path(module).read_text()
@@ -88,7 +89,8 @@ def test_adding_a_metric_changes_the_scoring_fingerprint_and_not_the_code_of_a_r
             source += "\n\ndef mean_error(obs, sim, dim='time'):\n    return (sim - obs).mean(dim)\n"
         return source
 
-    assert fingerprint(import_closure(TRAINING_ENTRY, SCORING_CODE), with_a_new_metric) == code_fingerprint()
+    assert fingerprint(import_closure(TRAINING_ENTRY, SCORING_CODE + RECORDED_IN_CONFIG),
+                       with_a_new_metric) == code_fingerprint()
     assert fingerprint(import_closure(SCORING_CODE), with_a_new_metric) != scoring_fingerprint()
 
 
@@ -115,3 +117,24 @@ def test_a_new_score_scores_cached_runs_again_and_retrains_none(smoke_world, mon
         metrics.bias(again.predictions["observed"].sel(target="SM1").isel(cell=0),
                      again.predictions["predicted"].sel(target="SM1").isel(cell=0))), rel=1e-5)
     assert (first.folder.parents[1] / "scores" / first.folder.name / "a-new-score.npz").exists()
+
+
+def test_changing_a_profile_retrains_its_runs_and_no_other():
+    """The profiles' sizes are in each run's configuration: a quick profile with more epochs gives
+    the quick runs new keys and leaves the paper runs' keys (and their committed results) alone."""
+    from dataclasses import replace
+
+    from hydrolib.experiments import RunConfig
+    from hydrolib.experiments.profiles import PROFILES
+
+    before = {p: RunConfig.build("mtl-none", p).key("data") for p in ("quick", "paper")}
+    changed = dict(PROFILES, quick=replace(PROFILES["quick"], epochs=PROFILES["quick"].epochs + 5))
+    import hydrolib.experiments.profiles as profiles
+
+    original = profiles.PROFILES
+    profiles.PROFILES = changed
+    try:
+        after = {p: RunConfig.build("mtl-none", p).key("data") for p in ("quick", "paper")}
+    finally:
+        profiles.PROFILES = original
+    assert after["paper"] == before["paper"] and after["quick"] != before["quick"]

@@ -227,6 +227,15 @@ def netcdf_available() -> bool:
     return True
 
 
+def world_in_memory() -> bool:
+    """Whether ``$HYDROLIB_WORLD_IN_MEMORY`` asks for the synthetic world's training arrays to be
+    built in memory even where netCDF is installed: on a GPU machine the files the chapters read
+    can then be written beside the training (``python -m hydrolib synthetic``) instead of before it."""
+    import os
+
+    return os.environ.get("HYDROLIB_WORLD_IN_MEMORY", "").strip() not in ("", "0")
+
+
 @functools.lru_cache(maxsize=1)
 def _world_in_memory(resolution: float, years: tuple[int, int], seed: int, world: str):
     """The synthetic world's land arrays built in memory, kept for the next preparation in this
@@ -242,15 +251,15 @@ def load_prepared(settings: DataSettings, config: PrepareConfig | None = None,
 
     ``variables``: what to open (``landbench.run_variables``: a run's targets, the inputs, and
     runoff where the balance needs it); default every target and input. Without a netCDF
-    engine the synthetic world, which has every variable, is built in memory instead of from
-    its files; the numbers are the same.
+    engine, or with ``$HYDROLIB_WORLD_IN_MEMORY`` set (``world_in_memory``), the synthetic world,
+    which has every variable, is built in memory instead of from its files; the numbers are the same.
     """
     from hydrolib.data.prepare import PrepareConfig, prepare, prepare_cached
 
     config = config or PrepareConfig()
     cache = cache_dir() / "prepared"
     fingerprint = settings.fingerprint()
-    if settings.synthetic and not netcdf_available():
+    if settings.synthetic and (not netcdf_available() or world_in_memory()):
         return prepare_cached(lambda: _world_in_memory(settings.resolution, tuple(settings.years), settings.world_seed,
                                                        settings.world), fingerprint, config, cache)
     cached = _prepared_without_opening(settings, config, variables, cache, fingerprint)
@@ -278,7 +287,7 @@ def prepare_all(settings: DataSettings,
     from hydrolib.data.prepared import held_variables
 
     requests = list(dict.fromkeys(requests))
-    if settings.synthetic and not netcdf_available():
+    if settings.synthetic and (not netcdf_available() or world_in_memory()):
         for config, variables in requests:  # the world in memory is built once and kept (_world_in_memory)
             load_prepared(settings, config, variables)
         return

@@ -34,6 +34,11 @@ from hydrolib.training.trainer import TrainConfig, TrainSettings
 # (``hydrolib.experiments.store``), so the scoring code is where the walk stops.
 TRAINING_ENTRY = ("hydrolib.experiments.runner",)
 SCORING_CODE = ("hydrolib.evaluation.scores",)
+# Modules whose values every run's configuration records in full, so that the key already holds
+# what they decide: a profile's sizes are copied into RunConfig's sections. Changing the quick
+# profile then retrains the quick runs (their sizes changed) and leaves the paper runs, and the
+# results committed from them, as they are.
+RECORDED_IN_CONFIG = ("hydrolib.experiments.profiles",)
 
 
 class SettingError(ValueError):
@@ -240,14 +245,15 @@ class RunConfig:
 
 def code_that_decides_a_run() -> tuple[str, ...]:
     """The modules whose code is part of every run's cache key: what ``TRAINING_ENTRY`` imports,
-    up to the scoring code (``hydrolib.system.code.import_closure``)."""
-    return import_closure(TRAINING_ENTRY, SCORING_CODE)
+    up to the scoring code and the modules whose values the configuration records
+    (``RECORDED_IN_CONFIG``; ``hydrolib.system.code.import_closure``)."""
+    return import_closure(TRAINING_ENTRY, SCORING_CODE + RECORDED_IN_CONFIG)
 
 
 def code_fingerprint() -> str:
     """16 hex digits: a hash of the code that decides a trained run (``code_that_decides_a_run``),
     comments and docstrings left out."""
-    return closure_fingerprint(TRAINING_ENTRY, SCORING_CODE)
+    return closure_fingerprint(TRAINING_ENTRY, SCORING_CODE + RECORDED_IN_CONFIG)
 
 
 def versions() -> dict[str, str]:

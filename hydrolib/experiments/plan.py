@@ -129,9 +129,10 @@ def book_runs(profile: str, seed: int = 0, **settings) -> list[RunRequest]:
     requests += [RunRequest(name, s) for s in seeds[1:] for name in (*STL_RUNS, *SEEDED_RUNS)]
     requests += [RunRequest(name, seed, alignment="forecast") for name in SEEDED_RUNS
                  if not get_experiment(name).same_day_only]
-    requests += [RunRequest(name, seed, world=world)
-                 for world in other_worlds(str(settings.get("data_root", "")), str(settings.get("world", "")))
-                 for name in SEEDED_RUNS]
+    if get_profile(profile).compare_worlds:
+        requests += [RunRequest(name, seed, world=world)
+                     for world in other_worlds(str(settings.get("data_root", "")), str(settings.get("world", "")))
+                     for name in SEEDED_RUNS]
     requests += scarcity_runs(profile, seed, **settings)
     return requests
 

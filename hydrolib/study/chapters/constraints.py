@@ -12,6 +12,7 @@ from hydrolib.evaluation.baselines import baseline_scores
 from hydrolib.evaluation.predictions import water_balance
 from hydrolib.evaluation.scores import median_table, score_support
 from hydrolib.experiments.plan import other_worlds
+from hydrolib.experiments.profiles import get_profile
 from hydrolib.experiments.registry import SEEDED_RUNS, get_experiment, label_of
 from hydrolib.models.weights import CHOICE, SWEEP
 from hydrolib.study.balance import closure_decomposition
@@ -83,7 +84,7 @@ def compute(context: Context) -> dict[str, object]:
 def world_comparison(context: Context) -> dict[str, object]:
     """The variants' median KGE and ε̂'s skill on each other synthetic world (first seed), beside
     the default world's; nothing on real data (it is one world)."""
-    if not context.data.synthetic:
+    if not context.data.synthetic or not get_profile(context.profile).compare_worlds:
         return {}
     rows = {}
     for world in (context.data.world, *other_worlds(world=context.data.world)):
