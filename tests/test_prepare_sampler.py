@@ -114,15 +114,21 @@ def test_a_window_holds_the_input_days_of_its_alignment_and_its_last_k_days_carr
 
 
 @pytest.mark.parametrize("alignment, first_day", [("simulation", 4), ("forecast", 5)])
-def test_training_windows_need_every_supervised_day_on_a_training_day(day_indexed_prepared, alignment, first_day):
+def test_training_windows_end_on_a_training_day_and_read_no_target_off_them(day_indexed_prepared, alignment,
+                                                                             first_day):
     prepared = day_indexed_prepared()
-    prepared.train_days[10] = False  # e.g. a year left out by the data-scarcity experiment
-    sampler = WindowSampler(prepared, seq_len=5, batch_size=8, split="train", alignment=alignment,
+    prepared.train_days[10] = False  # e.g. a day whose targets a data-scarcity run may not read
+    sampler = WindowSampler(prepared, seq_len=5, batch_size=64, split="train", alignment=alignment,
                             supervised_days=3)
     days = set(sampler.target_days.tolist())
     # the first window's five input days start on day 0, so it ends on day 4 (simulation) or
-    # 5 (forecast); windows ending on days 10, 11, 12 would supervise day 10; training ends on day 29
-    assert days == set(range(first_day, 30)) - {10, 11, 12}
+    # 5 (forecast); no window ends on day 10; training ends on day 29
+    assert days == set(range(first_day, 30)) - {10}
+    # windows ending on days 11 and 12 supervise day 10 without its targets
+    batch = sampler.sample()
+    supervised = batch.days[:, None] + torch.arange(-2, 1)[None, :]
+    assert torch.isnan(batch.targets[supervised == 10]).all()
+    assert torch.isfinite(batch.targets[supervised != 10]).all()
 
 
 def test_unknown_alignments_and_too_many_supervised_days_are_refused(day_indexed_prepared):

@@ -3,6 +3,7 @@ climates, from the setting through preparation and the sampler to the book's pla
 
 import numpy as np
 import pytest
+import torch
 
 from hydrolib.data.prepare import PrepareConfig, prepare_arrays
 from hydrolib.data.prepared import LandArrays
@@ -175,3 +176,20 @@ def test_a_holdout_run_is_scored_on_the_held_out_cells_alone(smoke_world):
     every = koppen_of_cells(plain.scores["lat"].values, plain.scores["lon"].values, 4.0)
     assert result.scores.sizes["cell"] == sum(c[:1] in "DE" for c in every) < plain.scores.sizes["cell"]
     assert np.isfinite(result.scores["kge"].median("cell")).all()
+
+
+def test_target_months_train_on_the_last_months_targets_under_the_whole_forcing():
+    """``target_months=1``: training windows end in December 2002, their inputs reach back into
+    the years before, and a supervised span longer than the month (60 days) leaves its days
+    before December without targets (NaN, as unobserved days), instead of no window at all."""
+    last = _world(PrepareConfig(target_months=1))
+    kept = np.flatnonzero(last.train_days)
+    assert str(last.time[kept[0]]) == "2002-12-01" and str(last.time[kept[-1]]) == "2002-12-31"
+    assert last.first_input_day == 0  # the forcing is kept
+    sampler = WindowSampler(last, seq_len=90, batch_size=256, split="train", supervised_days=60)
+    assert set(sampler.target_days.tolist()) == set(kept.tolist())  # every window ends in December
+    batch = sampler.sample()
+    supervised = batch.days[:, None] + torch.arange(-59, 1)[None, :]
+    allowed = torch.as_tensor(last.train_days)[supervised]
+    assert torch.isfinite(batch.targets[allowed]).all() and torch.isnan(batch.targets[~allowed]).all()
+    assert (~allowed).any() and allowed[:, -1].all()

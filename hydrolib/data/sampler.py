@@ -91,8 +91,9 @@ class WindowSampler:
         data-parallel ranks draw from disjoint cells. ``arrays``: the prepared data already on
         ``device`` (e.g. another sampler's ``arrays``); by default they are copied there.
         ``alignment``: see ``ALIGNMENTS``; ``supervised_days`` (k): the last k days of each
-        window carry targets, all of them inside the split (and, for training, on
-        ``prepared.train_days``)."""
+        window carry targets, all of them inside the split; for training each window ends on a
+        day of ``prepared.train_days`` and its supervised days outside them have no target (NaN),
+        as unobserved days have none."""
         if split not in prepared.splits:
             raise ValueError(f"unknown split {split!r}; expected one of {sorted(prepared.splits)}")
         self.device = torch.device(device)
@@ -116,9 +117,15 @@ class WindowSampler:
         days = np.arange(first_target, stop)
         cells = np.asarray(prepared.train_cells) if split in ("train", "validation") else \
             np.arange(prepared.inputs.shape[0])
+        self.target_allowed = None
         if split == "train":
+            # A window ends on a day whose targets training may read; its earlier supervised days
+            # outside them (before the last few months a target-scarcity run keeps) count as
+            # unobserved, so that scarcity shorter than the supervised span still trains.
             allowed = np.asarray(prepared.train_days)
-            days = days[np.all([allowed[days - j] for j in range(k)], axis=0)] if days.size else days
+            days = days[allowed[days]] if days.size else days
+            if not allowed.all():
+                self.target_allowed = _to_device(allowed, self.device)
         rank, world_size = shard
         cells = cells[rank::world_size]
         if cells.size == 0:
@@ -141,9 +148,12 @@ class WindowSampler:
         dynamic = gather_days(self.inputs, cells, window)
         static = self.statics[cells][:, None, :].expand(-1, self.seq_len, -1)
         supervised = days[:, None] + self.supervised[None, :]  # (batch, k)
+        targets = gather_days(self.targets, cells, supervised)
+        if self.target_allowed is not None:  # targets training may not read count as unobserved
+            targets = torch.where(self.target_allowed[supervised][..., None], targets, torch.nan)
         return Batch(
             torch.cat([dynamic, static], dim=-1),
-            gather_days(self.targets, cells, supervised),
+            targets,
             gather_days(self.water, cells, supervised),
             cells,
             days,

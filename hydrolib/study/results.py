@@ -154,11 +154,17 @@ def results_folder(profile: str, seed: int = 0, **settings) -> Path:
 
 
 def _commit() -> str:
+    """The repository's commit, with ``+changes`` where the working tree differs from it (a copy of
+    a working tree, as a GPU machine is sent, may carry an older commit's metadata): the code
+    fingerprints, not the commit, are what identify the code."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
+        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "hydrolib"],
+                                 cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head + ("+changes" if changes else "")
 
 
 def compute_results(profile: str, seed: int = 0, device: str = "cpu", names: Iterable[str] | None = None,
