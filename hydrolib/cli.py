@@ -340,9 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser("book", parents=[debug],
                                help="execute the notebooks with papermill and build the HTML book")
-    book.add_argument("--profile", default="paper",
-                      help="paper (the published book, from the committed results in results/paper), quick or "
-                           "smoke (trained from scratch on the CPU)")
+    book.add_argument("--profile", default="quick",
+                      help="quick or smoke (trained from scratch on the CPU), or paper (the study's scale, from the "
+                           "committed results in results/paper)")
     book.add_argument("--output", default="_build", help="build folder (HTML in <output>/_build/html)")
     book.add_argument("--only", nargs="*", default=[], metavar="CHAPTER",
                       help="execute only these chapters (e.g. 01_data); the others are published as an earlier "

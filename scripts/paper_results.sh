@@ -3,6 +3,7 @@
 #
 #   scripts/paper_results.sh OUT          # everything: world, runs, results -> OUT/results_paper.tgz
 #   PHASE=train TRAIN_LIMIT=520 scripts/paper_results.sh OUT   # as much training as fits in 520 s
+#   RESULTS_LIMIT=400 scripts/paper_results.sh OUT              # results computed so far kept for the next call
 #
 # Trains the paper profile's runs from the synthetic world built in memory
 # (HYDROLIB_WORLD_IN_MEMORY) while the world's netCDF files, which chapters 1, 2 and 8 read, are
@@ -34,8 +35,22 @@ fi
 if [ "$PHASE" = results ] || [ "$PHASE" = all ]; then
   while pgrep -f "hydrolib synthetic $WORLD" >/dev/null; do sleep 3; done
   phase "world files: ready"
-  phase "results: started"
-  "$PY" -m hydrolib results --profile paper --device cuda >>"$OUT/results.log" 2>&1
-  phase "results: ended ($?)"
+  # results/paper lies in the working tree, which a lent machine replaces between calls: the
+  # bundles computed so far are kept in the cache and only the missing ones are computed, each
+  # written as soon as it is done, so a call stopped at RESULTS_LIMIT loses only the one in hand
+  KEPT=$HYDROLIB_CACHE/results-paper-kept
+  mkdir -p "$KEPT" results/paper
+  cp -a "$KEPT"/. results/paper/
+  MISSING=$("$PY" -c "import hydrolib.study.chapters, pathlib
+from hydrolib.study.results import RESULTS
+print(' '.join(n for n in RESULTS if not (pathlib.Path('results/paper')/n/'values.json').exists()))")
+  phase "results: started (missing: ${MISSING:-none})"
+  if [ -n "$MISSING" ]; then
+    # shellcheck disable=SC2086
+    timeout "${RESULTS_LIMIT:-86400}" "$PY" -m hydrolib results --profile paper --device cuda --only $MISSING \
+      >>"$OUT/results.log" 2>&1
+    phase "results: ended ($?; 124: stopped at RESULTS_LIMIT, the bundles written are kept)"
+  fi
+  cp -a results/paper/. "$KEPT"/
   tar czf "$OUT/results_paper.tgz" results/paper && du -sh results/paper "$OUT/results_paper.tgz" | tee -a "$OUT/phases.log"
 fi

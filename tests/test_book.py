@@ -195,3 +195,23 @@ def test_figure_and_loading_cells_fold_while_analysis_stays_visible():
     ]
     fold_plotting_and_loading(cells)
     assert [c.metadata["tags"] for c in cells] == [["remove-input"], ["hide-input"], [], ["hide-input"], ["show-input"]]
+
+
+def test_a_book_is_rendered_from_its_results_alone_and_missing_results_are_named(built_book, tmp_path,
+                                                                                 monkeypatch):
+    """The published book's path: the smoke book built again from the results its first build
+    computed, with no training and no data (the world and the runs may not be touched); a
+    profile whose results were never computed is refused before any chapter runs, naming the
+    command that computes them."""
+    from hydrolib.data.source import DataSettings
+
+    def no_data(self):
+        raise AssertionError("a book built from results opened the data")
+
+    monkeypatch.setattr(DataSettings, "ensure_folder", no_data)
+    monkeypatch.setattr("hydrolib.experiments.run_all", lambda *a, **k: pytest.fail("trained runs"))
+    html = build_book("smoke", tmp_path / "again", train=False)
+    assert "Table 3." in (html / "notebooks" / "03_stl_vs_mtl.html").read_text()
+    with pytest.raises(BookBuildError, match=r"no results .* compute them with python -m hydrolib results "
+                                             r"--profile smoke --seed 7"):
+        build_book("smoke", tmp_path / "none", train=False, parameters={"seed": 7})

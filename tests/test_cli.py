@@ -24,7 +24,7 @@ def test_version_names_the_package_version(capsys):
 
 
 @pytest.mark.parametrize("command, shown", [
-    ("book", ["quick or smoke (trained from scratch on the CPU) (default: paper)", "(default: _build)",
+    ("book", ["from the committed results in results/paper) (default: quick)", "(default: _build)",
               "--train | --from-results"]),
     ("run-all", ["(default: quick)", "cpu or cuda (default: cpu)", "-j N, --jobs N"]),
     ("synthetic", ["(default: 4.0)", "(default: (2015, 2020))", "-j N, --jobs N, --workers N"]),

@@ -122,7 +122,7 @@ def _check_results_exist(profile: str, seed: int, names: list[str], settings: di
             logger.warning("stale results: %s", problem)
 
 
-def build_book(profile: str = "paper", output: Path | str = REPO_ROOT / "_build", *,
+def build_book(profile: str = "quick", output: Path | str = REPO_ROOT / "_build", *,
                notebooks: list[str] | None = None, parameters: dict | None = None,
                repo: Path = REPO_ROOT, train: bool | None = None, jobs: int | None = None) -> Path:
     """Execute the notebooks (all, or only ``notebooks``, reusing the others' earlier outputs)
