@@ -59,6 +59,7 @@ chapter = start_chapter(globals(), 3)
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import Markdown, display
 
 from hydrolib.book import plots
@@ -173,6 +174,50 @@ display(Markdown(
     + f". That MTL beats STL for soil moisture: **{verdicts['mtl_sm']}**. For ET, the median |α − 1| goes from "
     f"{et_mean.loc['STL', '|α − 1|']:.3f} to {et_mean.loc['MTL', '|α − 1|']:.3f} and |β − 1| from "
     f"{et_mean.loc['STL', '|β − 1|']:.3f} to {et_mean.loc['MTL', '|β − 1|']:.3f}: **{verdicts['mtl_et']}**."))
+
+# %% [markdown]
+# ## At the study's scale
+#
+# This page's verdicts hold for the profile it was built with. The repository also holds this
+# chapter's results at the study's scale (the `paper` profile: 1°, 1991–2020, 365-day windows,
+# hidden 128, three seeds), computed on a GPU; where they exist, the table below sets the two
+# side by side, with the spread between seeds of each.
+
+# %% tags=["hide-input"]
+from hydrolib.study.results import describe_provenance, regenerate_command
+
+study_scale = chapter.study_scale_results()
+if study_scale is None and chapter.profile != "paper" and not chapter.settings:
+    display(Markdown("The study-scale results of this chapter are not in this repository; compute them on a GPU "
+                     f"with `{regenerate_command('paper')} --only 03_stl_vs_mtl`."))
+elif study_scale is not None:
+    paper_mean, paper_spread = seed_summary(study_scale["per_seed_kge"])
+    paper_et, _ = seed_summary(study_scale["per_seed_et_parts"])
+    rows = {}
+    for label, (m, sp) in {chapter.profile: (mean, spread), "paper": (paper_mean, paper_spread)}.items():
+        rows[label] = {**{t: m.loc["MTL", t] - m.loc["STL", t] for t in TARGET_NAMES},
+                       **{f"± {t}": sp[t] for t in TARGET_NAMES}}
+    side_by_side = pd.DataFrame(rows).T
+    tables.show(side_by_side, f"MTL − STL, median KGE (mean over training seeds), this build ({chapter.profile}) "
+                              "and the study's scale (paper), with each one's spread between seeds")
+    def direction(difference: float, noise: float) -> str:
+        return "within the seed spread" if abs(difference) <= noise else ("MTL better" if difference > 0 else "STL better")
+    agree = [t for t in TARGET_NAMES
+             if direction(rows[chapter.profile][t], rows[chapter.profile][f"± {t}"])
+             == direction(rows["paper"][t], rows["paper"][f"± {t}"])]
+    differ = [t for t in TARGET_NAMES if t not in agree]
+    display(Markdown(
+        "Judged by each one's spread between seeds alone (the bootstrap verdicts of the paper profile need its "
+        "claims results, "
+        + ("which are committed" if (chapter.study_scale_results("claims") is not None) else "not yet computed")
+        + "), the two scales agree for " + (", ".join(agree) or "no target")
+        + (" and differ for " + ", ".join(f"{t} (here {direction(rows[chapter.profile][t], rows[chapter.profile][f'± {t}'])}, "
+                                          f"paper {direction(rows['paper'][t], rows['paper'][f'± {t}'])})" for t in differ)
+           if differ else "")
+        + f". For ET at the study's scale, the median |α − 1| is {paper_et.loc['STL', '|α − 1|']:.3f} for STL and "
+        f"{paper_et.loc['MTL', '|α − 1|']:.3f} for MTL, |β − 1| {paper_et.loc['STL', '|β − 1|']:.3f} and "
+        f"{paper_et.loc['MTL', '|β − 1|']:.3f}. The study-scale numbers were "
+        + describe_provenance(study_scale["provenance"]) + "."))
 
 # %% [markdown]
 # ## Summary

@@ -66,3 +66,31 @@ def test_a_result_whose_run_would_train_again_is_stale_and_a_missing_one_is_name
     problems = results.stale_results(folder=tmp_path)
     assert any(p.startswith(f"{names[0]}: run mtl-none-0123456789ab would now have key {config.key()}")
                for p in problems)
+
+
+def test_the_committed_paper_results_are_those_the_current_code_computes():
+    folder = results.results_folder("paper")
+    if not folder.exists():
+        pytest.skip(f"no committed results in {folder} (scripts/paper_results.sh computes them on a GPU machine)")
+    # chapters whose results are not committed yet are named by the build (and keep `make book` on
+    # the quick profile until the claims are there); those committed must be current
+    committed = {bundle.name for bundle in folder.iterdir() if (bundle / "values.json").exists()}
+    problems = [line for line in results.stale_results() if line.split(":", 1)[0] in committed]
+    assert committed and problems == [], "stale committed results:\n" + "\n".join(problems)
+
+
+def test_a_chapter_of_another_profile_finds_the_study_scale_results_and_the_paper_chapter_does_not(
+        tmp_path, monkeypatch):
+    from hydrolib.book.chapter import Chapter
+
+    monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
+    quick, paper = (Chapter(number=3, profile=name, device="cpu", seed=0) for name in ("quick", "paper"))
+    assert quick.study_scale_results() is None  # none committed yet
+
+    provenance = _bundle_of_current_code(tmp_path / "results" / "paper", "03_stl_vs_mtl")
+    found = quick.study_scale_results()
+    assert found["table_value"] == 1.0 and found[results.PROVENANCE]["code"] == provenance["code"]
+    assert quick.study_scale_results("claims") is None  # another chapter's results, not committed
+    assert paper.study_scale_results() is None  # the paper chapter reads them as its own
+    other_data = Chapter(number=3, profile="quick", device="cpu", seed=0, settings={"data_root": "/data/LandBench"})
+    assert other_data.study_scale_results() is None  # the committed results are of the synthetic world

@@ -79,6 +79,24 @@ class Chapter:
             name = matches[0]
         return load_results(name, self.profile, self.seed, **self.settings)
 
+    def study_scale_results(self, name: str | None = None) -> dict | None:
+        """The committed paper-profile results bundle ``name`` (default this chapter's) for a
+        chapter built with another profile, so that it can say where its answer differs from the
+        study's scale; None where this chapter is the paper profile's, where it reads other data
+        (its run settings: another world, a LandBench folder, other years) or where they are not
+        committed."""
+        from hydrolib.study.results import COMMITTED_PROFILE, results_provenance
+
+        if self.profile == COMMITTED_PROFILE or self.settings:
+            return None
+        import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+        from hydrolib.study.results import RESULTS, load_results
+
+        name = name or next((n for n in RESULTS if n.startswith(f"{self.number:02d}_")), "")
+        if not name or results_provenance(name, COMMITTED_PROFILE) is None:
+            return None
+        return load_results(name, COMMITTED_PROFILE)
+
     def runs(self, names, seed: int | None = None) -> dict[str, Run]:
         """The runs ``names`` of this chapter's profile and settings with training seed ``seed``
         (default the chapter's), trained where the store lacks them."""
