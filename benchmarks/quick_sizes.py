@@ -64,6 +64,13 @@ CANDIDATES = {  # name: settings that differ from the quick profile of commit 'd
                                          learning_rate=5e-3, supervised_days=60),
     "h32-L60-10x60-lr5e-3-k40": dict(hidden=32, seq_len=60, batch_size=128, epochs=10, iterations_per_epoch=60,
                                      learning_rate=5e-3, supervised_days=40),
+    # fourth round (issue 31, item 4), on the ERA5-Land analogue: beside the profile of the day
+    # (h32-L90-10x60-lr5e-3-k60: 48 % of its book runs best before the last epoch), twice the
+    # epochs, and a window covering the deep layer's median memory (155 days, soil_memory.py)
+    "h32-L90-20x60-lr5e-3-k60": dict(hidden=32, seq_len=90, batch_size=128, epochs=20, iterations_per_epoch=60,
+                                     learning_rate=5e-3, supervised_days=60),
+    "h32-L180-10x60-lr5e-3-k120": dict(hidden=32, seq_len=180, batch_size=128, epochs=10, iterations_per_epoch=60,
+                                       learning_rate=5e-3, supervised_days=120),
 }
 RUNS = ("mtl-none", "mtl-diff")
 SEEDS = (0, 1, 2)
@@ -95,6 +102,10 @@ def validation_skill(config, device: str):
 
 def skill(args):
     candidate, name, seed, device = args
+    if device == "cpu":  # one thread per process, as run-all trains on the CPU (plan.default_workers)
+        import torch
+
+        torch.set_num_threads(1)
     from hydrolib.experiments import RunConfig
     from hydrolib.study.residual import epsilon_recovery
     from hydrolib.study.summary import climate_groups
