@@ -206,11 +206,16 @@ elif study_scale is not None:
              if direction(rows[chapter.profile][t], rows[chapter.profile][f"± {t}"])
              == direction(rows["paper"][t], rows["paper"][f"± {t}"])]
     differ = [t for t in TARGET_NAMES if t not in agree]
+    paper_claims = chapter.study_scale_results("claims")
+    if paper_claims is not None:
+        tables.show(claims_of_chapter(paper_claims["claims"], "03_stl_vs_mtl"),
+                    "Study vs this book at the study's scale (paper profile, Holm-corrected over its claims)",
+                    digits={"p (Holm)": 3})
+    basis = ("the paper profile's bootstrap verdicts are in the table above" if paper_claims is not None
+             else "the paper profile's bootstrap verdicts need its claims results, not yet computed")
     display(Markdown(
-        "Judged by each one's spread between seeds alone (the bootstrap verdicts of the paper profile need its "
-        "claims results, "
-        + ("which are committed" if (chapter.study_scale_results("claims") is not None) else "not yet computed")
-        + "), the two scales agree for " + (", ".join(agree) or "no target")
+        f"Judged by each one's spread between seeds alone ({basis}), the two scales agree for "
+        + (", ".join(agree) or "no target")
         + (" and differ for " + ", ".join(f"{t} (here {direction(rows[chapter.profile][t], rows[chapter.profile][f'± {t}'])}, "
                                           f"paper {direction(rows['paper'][t], rows['paper'][f'± {t}'])})" for t in differ)
            if differ else "")
