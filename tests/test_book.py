@@ -215,3 +215,12 @@ def test_a_book_is_rendered_from_its_results_alone_and_missing_results_are_named
     with pytest.raises(BookBuildError, match=r"no results .* compute them with python -m hydrolib results "
                                              r"--profile smoke --seed 7"):
         build_book("smoke", tmp_path / "none", train=False, parameters={"seed": 7})
+
+
+def test_only_the_chapters_that_show_a_claim_need_the_claims_results():
+    from hydrolib.book.build import _results_read_by
+    from hydrolib.study.claims import CLAIMS
+
+    assert _results_read_by(["01_data", "02_water_balance"]) == ["01_data", "02_water_balance"]
+    for chapter in {claim.chapter for claim in CLAIMS.values()}:
+        assert _results_read_by(["01_data", chapter]) == ["01_data", chapter, "claims"]

@@ -95,12 +95,15 @@ def check_build(profile: str, notebooks: list[str] | None, parameters: dict, rep
 
 
 def _results_read_by(names: list[str]) -> list[str]:
-    """The results bundles the notebooks ``names`` read: their own and, with any, the claims (judged together)."""
+    """The results bundles the notebooks ``names`` read: their own and, where one of them shows a
+    claim of the study (``hydrolib.study.claims.CLAIMS``), the claims, which are judged together."""
     import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+    from hydrolib.study.claims import CLAIMS
     from hydrolib.study.results import RESULTS
 
     own = [n for n in RESULTS if n in names]
-    return own + (["claims"] if own and "claims" in RESULTS else [])
+    judging = {claim.chapter for claim in CLAIMS.values()} & set(names)
+    return own + (["claims"] if judging and "claims" in RESULTS else [])
 
 
 def _check_results_exist(profile: str, seed: int, names: list[str], settings: dict) -> None:
