@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 import warnings
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from process_probes import PYTHON, alive, child_env, descendants, wait_until  # tests/process_probes.py
 
 from hydrolib.book.parameters import ParameterError, check_parameters
 from hydrolib.data import fingerprint
@@ -30,30 +30,6 @@ from hydrolib.system.files import (
     verify_folder,
 )
 from hydrolib.system.locks import LockTimeout, file_lock
-
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-
-
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-def _alive(pid: int) -> bool:
-    """Alive and not a zombie (a killed child of ours stays a zombie until reaped)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-def _wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _dead_pid() -> int:
@@ -226,7 +202,7 @@ def test_a_kill_during_prepare_leaves_a_temporary_that_the_next_prepare_removes(
         prepare.np.save = slow_save
         prepare_cached(_raw_arrays, "hand-made", PrepareConfig(), {str(tmp_path)!r})
     """)
-    child = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE, text=True, env=_env())
+    child = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE, text=True, env=child_env())
     assert child.stdout.readline().strip() == "saving"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
@@ -334,24 +310,12 @@ def test_pool_workers_die_with_a_killed_parent():
         pool.submit(time.sleep, 60)
         time.sleep(60)
     """)
-    parent = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE, text=True, env=_env())
+    parent = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE, text=True, env=child_env())
     worker = int(parent.stdout.readline())
-    assert _alive(worker)
+    assert alive(worker)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    _wait_until(lambda: not _alive(worker), 5, f"worker {worker} to end with its parent")
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except FileNotFoundError:
-            continue
-        for child in map(int, children):
-            found |= {child} | _descendants(child)
-    return found
+    wait_until(lambda: not alive(worker), 5, f"worker {worker} to end with its parent")
 
 
 @pytest.mark.slow
@@ -359,17 +323,17 @@ def test_kill_during_world_writing_leaves_no_orphan_and_the_next_run_completes(t
     root = tmp_path / "LandBench"
     command = [PYTHON, "-m", "hydrolib", "synthetic", str(root), "--resolution", "4", "--years", "2018", "2020",
                "--workers", "2"]
-    writer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    writer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env())
     written = lambda: any(root.glob(".4.tmp-*/atmosphere/*/*.nc"))  # noqa: E731
-    _wait_until(written, 120, "the first yearly file")
-    workers = _descendants(writer.pid)
+    wait_until(written, 120, "the first yearly file")
+    workers = descendants(writer.pid)
     assert workers, "the writer started no worker process"
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
-    _wait_until(lambda: not any(map(_alive, workers)), 10, f"writer processes {workers} to end")
+    wait_until(lambda: not any(map(alive, workers)), 10, f"writer processes {workers} to end")
     assert len(_temporaries(root)) == 1 and not (root / "4").exists()
 
-    again = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=300)
+    again = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
     assert again.returncode == 0, again.stderr
     assert _temporaries(root) == []
     verify_folder(root / "4")
@@ -402,7 +366,7 @@ def _hold_lock(lock: Path, seconds: float, result: Path | None = None) -> subpro
             if {str(result) if result else ''!r}:
                 Path({str(result)!r}).write_text("trained")
     """)
-    holder = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE, text=True, env=_env())
+    holder = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE, text=True, env=child_env())
     assert holder.stdout.readline().strip() == "locked"
     return holder
 
@@ -443,7 +407,7 @@ def test_locks_need_no_fcntl_so_hydrolib_imports_where_it_is_missing(tmp_path):
         with file_lock({str(tmp_path / "run.lock")!r}, purpose="a test") as path:
             print(lock_holder(path))
     """)
-    done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, env=_env(), timeout=120)
+    done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, env=child_env(), timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(a test) since " in done.stdout
     assert not (tmp_path / "run.lock.holder").exists(), "the holder's note outlived the lock"

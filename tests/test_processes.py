@@ -8,39 +8,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-
-
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except FileNotFoundError:
-            continue
-        for child in map(int, children):
-            found |= {child} | _descendants(child)
-    return found
+from process_probes import PYTHON, REPO, alive, child_env, descendants, wait_until  # tests/process_probes.py
 
 
 def _command_line(pid: int) -> str:
@@ -50,22 +23,14 @@ def _command_line(pid: int) -> str:
         return ""
 
 
-def _wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
-        time.sleep(0.1)
-
-
 def _kill_and_expect_no_survivor(parent: subprocess.Popen, workers: set[int]) -> None:
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     try:
-        _wait_until(lambda: not any(map(_alive, workers)), 20, f"workers {workers} to end with their parent")
+        wait_until(lambda: not any(map(alive, workers)), 20, f"workers {workers} to end with their parent")
     finally:
         for pid in workers:  # never leave a stray process behind, even when the test fails
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -76,14 +41,14 @@ def _kill_and_expect_no_survivor(parent: subprocess.Popen, workers: set[int]) ->
 def test_run_all_killed_leaves_no_training_worker(smoke_world):
     command = [PYTHON, "-m", "hydrolib", "run-all", "--profile", "smoke", "--quiet", "--seed", "41",
                "--set", "epochs=500", "--set", "iterations_per_epoch=50"]
-    parent = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = subprocess.Popen(command, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: set[int] = set()
 
     def training_workers() -> bool:
-        workers.update(p for p in _descendants(parent.pid) if "spawn_main" in _command_line(p))
+        workers.update(p for p in descendants(parent.pid) if "spawn_main" in _command_line(p))
         return len(workers) >= 1
 
-    _wait_until(training_workers, 300, "run-all's training workers")
+    wait_until(training_workers, 300, "run-all's training workers")
     time.sleep(2)  # let them train
     _kill_and_expect_no_survivor(parent, workers)  # before: alive minutes later, still training
 
@@ -115,16 +80,16 @@ def test_a_killed_book_build_leaves_no_chapter_executing(tmp_path):
                 mock.patch.object(execute, "notebook_workers", lambda count: 2):
             build.build_book("smoke", Path({str(tmp_path / 'out')!r}), repo=Path({str(repo)!r}), train=False)
     """)
-    parent = subprocess.Popen([PYTHON, "-c", script], env=_env(), stdout=subprocess.DEVNULL,
+    parent = subprocess.Popen([PYTHON, "-c", script], env=child_env(), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     children: set[int] = set()
 
     def kernels_running() -> bool:
-        children.update(_descendants(parent.pid))
+        children.update(descendants(parent.pid))
         return sum("ipykernel" in _command_line(p) for p in children) >= 2
 
-    _wait_until(kernels_running, 300, "two chapters' kernels")
-    _kill_and_expect_no_survivor(parent, {p for p in children if _alive(p)})  # workers and their kernels
+    wait_until(kernels_running, 300, "two chapters' kernels")
+    _kill_and_expect_no_survivor(parent, {p for p in children if alive(p)})  # workers and their kernels
 
 
 # --- locks -----------------------------------------------------------------------------------------
@@ -142,7 +107,7 @@ def test_a_second_book_build_of_the_same_output_waits_for_the_first(tmp_path, mo
         with file_lock({str(output / '.build.lock')!r}, purpose="building the book into {output}"):
             print("locked", flush=True)
             time.sleep(2)
-    """)], env=_env(), stdout=subprocess.PIPE, text=True)
+    """)], env=child_env(), stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     built = []
     monkeypatch.setattr(build, "_build", lambda *args: built.append(time.monotonic()) or output)
@@ -191,7 +156,7 @@ def test_world_generation_takes_a_lock(tmp_path):
         from hydrolib.data.source import generate_world
         generate_world({str(tmp_path)!r}, 4, (2018, 2018), 0, workers=1)
     """)
-    first, second = (subprocess.Popen([PYTHON, "-c", script], env=_env(), stderr=subprocess.PIPE, text=True)
+    first, second = (subprocess.Popen([PYTHON, "-c", script], env=child_env(), stderr=subprocess.PIPE, text=True)
                      for _ in range(2))
     outcomes = [(p.wait(timeout=600), p.stderr.read()) for p in (first, second)]
     assert [code for code, _ in outcomes] == [0, 0], outcomes
