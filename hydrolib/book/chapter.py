@@ -66,14 +66,21 @@ class Chapter:
 
         return get_profile(self.profile)
 
+    def _own_results(self) -> list[str]:
+        """The results bundles named after this chapter (``03_stl_vs_mtl`` for chapter 3): one for
+        every chapter of the book."""
+        import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
+        from hydrolib.study.results import RESULTS
+
+        return [n for n in RESULTS if n.startswith(f"{self.number:02d}_")]
+
     def results(self, name: str | None = None) -> dict:
         """The results bundle ``name`` (default this chapter's, e.g. ``03_stl_vs_mtl``) of the
         chapter's profile, seed and settings (``hydrolib.study.results``)."""
-        import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
         from hydrolib.study.results import RESULTS, load_results
 
         if name is None:
-            matches = [n for n in RESULTS if n.startswith(f"{self.number:02d}_")]
+            matches = self._own_results()
             if len(matches) != 1:
                 raise ValueError(f"chapter {self.number} has no results of its own; name them ({', '.join(RESULTS)})")
             name = matches[0]
@@ -85,15 +92,12 @@ class Chapter:
         study's scale; None where this chapter is the paper profile's, where it reads other data
         (its run settings: another world, a LandBench folder, other years) or where they are not
         committed."""
-        from hydrolib.study.results import COMMITTED_PROFILE, results_provenance
+        from hydrolib.study.results import COMMITTED_PROFILE, load_results, results_folder
 
         if self.profile == COMMITTED_PROFILE or self.settings:
             return None
-        import hydrolib.study.chapters  # noqa: F401  (registers every chapter's results)
-        from hydrolib.study.results import RESULTS, load_results
-
-        name = name or next((n for n in RESULTS if n.startswith(f"{self.number:02d}_")), "")
-        if not name or results_provenance(name, COMMITTED_PROFILE) is None:
+        name = name or next(iter(self._own_results()), "")
+        if not name or not (results_folder(COMMITTED_PROFILE) / name).exists():
             return None
         return load_results(name, COMMITTED_PROFILE)
 
