@@ -30,12 +30,25 @@ def test_seasonal_regimes_follow_the_climate_class(smoke_data):
 
 @pytest.mark.slow
 def test_quick_world_is_realistic_too(tmp_path):
+    import xarray as xr
+
+    from hydrolib.data.grid import koppen_on
+    from hydrolib.data.realism import dynamics_table, dynamics_values
     from hydrolib.data.synthetic import generate
+    from hydrolib.study.chapters.data import land_cells
 
     generate(tmp_path, 2.0, (2010, 2014), seed=0)
-    table = realism_table(open_landbench(tmp_path, 2.0, (2010, 2014)), 2.0)
+    data = open_landbench(tmp_path, 2.0, (2010, 2014))
+    table = realism_table(data, 2.0)
     outside = table[~table["within band"]]
     assert outside.empty, f"outside the published bands:\n{outside[['this world', 'accepted low', 'accepted high']]}"
+    cells = land_cells(data, (2010, 2014))
+    koppen = koppen_on(data, 2.0).sel(lat=xr.DataArray(cells["lat"].values, dims="cell"),
+                                      lon=xr.DataArray(cells["lon"].values, dims="cell")).values.astype(str)
+    dynamics = dynamics_table(dynamics_values(cells, koppen))
+    outside = dynamics[dynamics["within band"] == False]  # noqa: E712 ("—": a row shown without a band)
+    columns = ["this world", "accepted low", "accepted high"]
+    assert outside.empty, f"dynamics outside the published bands:\n{outside[columns]}"
 
 
 def test_the_efolding_time_of_a_red_noise_series_is_minus_one_over_the_log_of_its_coefficient():
@@ -59,3 +72,55 @@ def test_budykos_curve_at_the_published_points():
 
     # E/P = [φ tanh(1/φ)(1 − e^(−φ))]^½ at φ = 0.5, 1, 2, 5
     np.testing.assert_allclose(budyko(np.array([0.5, 1.0, 2.0, 5.0])), [0.435, 0.694, 0.894, 0.990], atol=0.001)
+
+
+def test_a_season_left_out_adds_no_memory():
+    """Red noise whose value is held through a 'frozen' half of each year: over every day the
+    held winters lengthen the memory; counting only the other half recovers −1/ln φ."""
+    import numpy as np
+
+    from hydrolib.data.realism import efolding_days
+
+    rng = np.random.default_rng(1)
+    phi, years = 0.9, 120
+    day = np.arange(365 * years) % 365
+    frozen = day >= 182
+    x = np.zeros((2, day.size))
+    for t in range(1, day.size):
+        x[:, t] = x[:, t - 1] if frozen[t] else phi * x[:, t - 1] + rng.normal(size=2)
+    expected = -1 / np.log(phi)  # 9.5 days
+    assert np.all(efolding_days(x) > 1.5 * expected)
+    np.testing.assert_allclose(efolding_days(x, counted=~frozen), expected, rtol=0.15)
+
+
+def test_the_warm_season_is_april_to_october_in_the_north_and_october_to_april_in_the_south():
+    import numpy as np
+
+    from hydrolib.data.realism import warm_season
+
+    time = np.array(["2001-01-15", "2001-04-01", "2001-07-15", "2001-10-31", "2001-11-01"], dtype="datetime64[ns]")
+    warm = warm_season(time, np.array([45.0, -30.0]))
+    assert warm[0].tolist() == [False, True, True, True, False]
+    assert warm[1].tolist() == [True, True, False, True, True]
+
+
+def test_transitional_days_lie_between_the_fitted_wilting_and_critical_points():
+    """EF rises linearly from θ = 0.10 to 0.25 and is flat either side (first cell); it does not
+    depend on θ at all (second cell). θ uniform on 0–0.40: 37.5 % of the days are transitional."""
+    import numpy as np
+
+    from hydrolib.data.realism import transitional_regime
+
+    rng = np.random.default_rng(2)
+    theta = rng.uniform(0.0, 0.4, size=(2, 4000))
+    rising = 0.1 + 0.8 * np.clip((theta[0] - 0.10) / 0.15, 0, 1)
+    ef = np.stack([rising, np.full(4000, 0.6)]) + rng.normal(0, 0.05, size=(2, 4000))
+    counted = np.ones_like(theta, bool)
+    counted[0, :100] = False  # a day not counted is never transitional
+    days = transitional_regime(theta, ef, counted)
+    truth = (theta[0] > 0.10) & (theta[0] < 0.25) & counted[0]
+    # the breakpoints are searched on 5 % quantiles of θ: each may sit one step (5 % of days) off
+    assert abs(days[0].mean() - truth.mean()) < 0.05 + 0.01
+    assert (days[0] == truth).mean() > 0.94
+    assert not days[0, :100].any()
+    assert not days[1].any()
