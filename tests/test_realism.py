@@ -124,3 +124,35 @@ def test_transitional_days_lie_between_the_fitted_wilting_and_critical_points():
     assert (days[0] == truth).mean() > 0.94
     assert not days[0, :100].any()
     assert not days[1].any()
+
+
+def test_dynamics_of_a_region_without_the_stations_climates_have_no_memory_row_and_no_error():
+    """Two tropical cells: the memory checks read no cell (NaN); the others are computed."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from hydrolib.data.realism import dynamics_values
+
+    rng = np.random.default_rng(3)
+    time = pd.date_range("2001-01-01", "2002-12-31", freq="D").values
+    shape = (2, time.size)
+    land = xr.Dataset({name: (("cell", "time"), rng.uniform(0.1, 0.4, shape)) for name in ("SM1", "SM2", "SM3")}
+                      | {name: (("cell", "time"), rng.uniform(0.0, 5.0, shape)) for name in ("P", "ET", "R", "PET")}
+                      | {"SWE": (("cell", "time"), np.full(shape, np.nan))},
+                      coords={"time": time, "lat": ("cell", [10.0, -20.0]), "lon": ("cell", [0.0, 30.0])})
+    values = dynamics_values(land, np.array(["Aw", "Af"]))
+    memory = [name for name in values if "April–October" in name]
+    assert len(memory) == 2 and all(np.isnan(values[name]) for name in memory)
+    assert np.isfinite(values["root-zone (0–100 cm) anomaly memory, all land, all days (e-folding, days)"])
+
+
+def test_an_exact_segmented_relation_is_kept():
+    """EF an exact function of θ (no noise): the fit's error rounds to zero, and the regime stays."""
+    import numpy as np
+
+    from hydrolib.data.realism import transitional_regime
+
+    theta = np.random.default_rng(4).uniform(0.05, 0.4, size=(50, 1000))
+    days = transitional_regime(theta, 0.2 + 2 * theta, np.ones_like(theta, bool))
+    assert days.any(axis=1).all()

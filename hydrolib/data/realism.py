@@ -260,6 +260,7 @@ def transitional_regime(soil_moisture: np.ndarray, evaporative_fraction: np.ndar
             best = np.where(better, error, best)
             wilting = np.where(better, low[:, 0], wilting)
             critical = np.where(better, high[:, 0], critical)
+    best = np.maximum(best, 1e-12 * total)  # an exact fit's error rounds to ≤ 0; log needs it positive
     with np.errstate(invalid="ignore", divide="ignore"):
         segmented = (np.isfinite(wilting) & (n > 4)
                      & (n * np.log(best / safe_n) + 4 * np.log(safe_n) < n * np.log(total / safe_n) + np.log(safe_n)))
@@ -304,7 +305,8 @@ def dynamics_values(land: xr.Dataset, koppen: np.ndarray) -> dict[str, float]:
     root_memory = efolding_days(_anomalies(root, time))
     stations = memory_domain(lat, koppen)
     warm = warm_season(time, lat[stations])
-    station_memory = [efolding_days(_anomalies(v[stations], time), counted=warm) for v in (layers[0], root)]
+    station_memory = [efolding_days(_anomalies(v[stations], time), counted=warm) if stations.any()
+                      else np.array([np.nan]) for v in (layers[0], root)]  # a region without the stations' climates
     ordered = (memory[0] < memory[1]) & (memory[1] < memory[2])
     p, et, pet = (land[k].values for k in ("P", "ET", "PET"))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -339,6 +341,7 @@ def dynamics_values(land: xr.Dataset, koppen: np.ndarray) -> dict[str, float]:
         "peak SWE in Köppen D and E, median of yearly maxima (mm)": peak,
         "|residual| / P over all land (mean |P − ET − R − ΔS(0–100 cm)| / mean P)":
             float(np.nanmean(np.abs(residual)) / np.nanmean(p)),
+        # half the year: of all days, so snow-covered days and days without energy count as not transitional
         "land share in the transitional (soil-moisture-limited) regime at least half the year":
             float(np.mean(transitional.mean(axis=1) >= 0.5)),
     }
