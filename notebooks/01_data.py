@@ -214,7 +214,9 @@ tables.show(structure_table(), "What each world holds and what each variant assu
 table = results["realism"]
 tables.show(table[["this world", "published", "accepted low", "accepted high", "units", "within band"]],
             "This world's means beside published figures (sources below)", digits=2)
-dynamics = results["dynamics"]
+dynamics = results["dynamics"].copy()
+# the bundle's CSV keeps this mixed column as text ("True", "False", "—" where a row has no band)
+dynamics["within band"] = dynamics["within band"].map(lambda v: {"True": True, "False": False}.get(str(v), "—"))
 years = results["dynamics_years"]
 tables.show(dynamics, f"This world's dynamics beside published bands, land cells, {years[0]}–{years[1]}", digits=2)
 judged = dynamics[dynamics["within band"] != "—"]
