@@ -232,14 +232,13 @@ def transitional_regime(soil_moisture: np.ndarray, evaporative_fraction: np.ndar
     a constant EF (1 parameter); then a counted day with θ_w < θ < θ_c is transitional. A cell
     whose EF does not rise with θ has no transitional day."""
     observed = np.asarray(soil_moisture, float)
-    theta = observed
     ef = np.asarray(evaporative_fraction, float)
-    weight = (np.asarray(counted, bool) & np.isfinite(theta) & np.isfinite(ef)).astype(float)
+    weight = (np.asarray(counted, bool) & np.isfinite(observed) & np.isfinite(ef)).astype(float)
     y = np.where(weight > 0, ef, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a cell without a counted day has no regime
-        points = np.nanpercentile(np.where(weight > 0, theta, np.nan), np.linspace(0, 100, candidates), axis=1).T
-    theta = np.where(weight > 0, theta, 0.0)
+        points = np.nanpercentile(np.where(weight > 0, observed, np.nan), np.linspace(0, 100, candidates), axis=1).T
+    theta = np.where(weight > 0, observed, 0.0)
     n = weight.sum(axis=1)
     safe_n = np.maximum(n, 1.0)
     sum_y = (weight * y).sum(axis=1)
@@ -301,12 +300,14 @@ def dynamics_values(land: xr.Dataset, koppen: np.ndarray) -> dict[str, float]:
     lat = land["lat"].values
     layers = [land[f"SM{i}"].values for i in (1, 2, 3)]
     root = sum(v * d for v, d in zip(layers, LAYER_THICKNESS_MM)) / sum(LAYER_THICKNESS_MM)
-    memory = [efolding_days(_anomalies(v, time)) for v in layers]
-    root_memory = efolding_days(_anomalies(root, time))
+    anomalies = [_anomalies(v, time) for v in layers]  # each cell's own seasonal cycle: a subset's are its rows
+    root_anomaly = _anomalies(root, time)
+    memory = [efolding_days(a) for a in anomalies]
+    root_memory = efolding_days(root_anomaly)
     stations = memory_domain(lat, koppen)
     warm = warm_season(time, lat[stations])
-    station_memory = [efolding_days(_anomalies(v[stations], time), counted=warm) if stations.any()
-                      else np.array([np.nan]) for v in (layers[0], root)]  # a region without the stations' climates
+    station_memory = [efolding_days(a[stations], counted=warm) if stations.any()
+                      else np.array([np.nan]) for a in (anomalies[0], root_anomaly)]  # no station climate: no value
     ordered = (memory[0] < memory[1]) & (memory[1] < memory[2])
     p, et, pet = (land[k].values for k in ("P", "ET", "PET"))
     with np.errstate(divide="ignore", invalid="ignore"):
